@@ -1,0 +1,67 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# build-kernel.sh VARIANT: build the patched tree for QEMU into the cache.
+#   debug    tinyconfig + scripts/config/{vm,debug}.config, message_slot=m
+#   builtin  the same with scripts/config/builtin.config: message_slot=y
+#            and the in-tree samples
+# The build is incremental; W=1 warnings in our files fail it.
+# Prints the build directory on stdout.
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+variant=${1:-}
+case $variant in
+debug) fragments="vm debug" ;;
+builtin) fragments="vm debug builtin" ;;
+*) die "usage: build-kernel.sh debug|builtin" ;;
+esac
+
+need_packages build-essential flex bison bc libelf-dev libssl-dev \
+	python3 kmod cpio
+tree=$("$MS_TOP/scripts/overlay.sh")
+out=$MS_CACHE/build-$variant
+frag_files=
+for f in $fragments; do
+	frag_files="$frag_files $MS_TOP/scripts/config/$f.config"
+done
+
+# A builtin build starts as a copy of the debug one: only what the
+# option touches is rebuilt.
+if [ "$variant" = builtin ] && [ ! -d "$out" ] && [ -d "$MS_CACHE/build-debug" ]; then
+	cp -a "$MS_CACHE/build-debug" "$out"
+	rm -f "$out/.ms-config-key"
+fi
+mkdir -p "$out"
+
+# shellcheck disable=SC2086
+key=$(cat $frag_files "$MS_TOP/wiring/"*.diff | sha256sum | cut -c1-16)
+if [ "$(cat "$out/.ms-config-key" 2>/dev/null)" != "$key" ]; then
+	stage "configuring $variant kernel ($fragments)"
+	run_logged "kernel-$variant-config" sh -c "
+		make -C '$tree' O='$out' tinyconfig &&
+		'$tree/scripts/kconfig/merge_config.sh' -m -O '$out' \
+			'$out/.config' $frag_files &&
+		make -C '$tree' O='$out' olddefconfig"
+	# Every option we asked for must have survived olddefconfig.
+	# shellcheck disable=SC2086
+	lost=$(grep -h '^CONFIG_' $frag_files | while IFS= read -r line; do
+		case $line in
+		*=n) want="# ${line%=n} is not set" ;;
+		*) want=$line ;;
+		esac
+		grep -qxF "$want" "$out/.config" || printf ' %s' "$line"
+	done)
+	[ -z "$lost" ] ||
+		die "$variant kernel config lost:$lost (see $out/.config)"
+	echo "$key" >"$out/.ms-config-key"
+fi
+
+stage "building $variant kernel in $out"
+log=$MS_LOGS/kernel-$variant-build.log
+run_logged "kernel-$variant-build" make -C "$tree" O="$out" W=1 \
+	-j"$(nproc)" all
+if grep -E '(drivers/char/message_slot|samples/message_slot|message_slot\.h).*(warning|error):' "$log"; then
+	die "W=1 warnings in message_slot files; full log: $log"
+fi
+echo "$out"

@@ -1,0 +1,66 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Lay this repository's sources over a working copy of the base tree:
+# our own directories, plus the wiring edits (wiring/*.diff) to existing
+# kernel files. Only files whose content changed are rewritten, so kbuild
+# rebuilds no more than it must.
+#
+# Prints the path of the patched tree on stdout.
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+# Our files, as paths in a kernel tree.
+MS_OWN_PATHS="drivers/char/message_slot include/uapi/linux/message_slot.h
+samples/message_slot tools/testing/selftests/message_slot Documentation"
+
+base=$("$MS_TOP/scripts/base-tree.sh")
+tree=$MS_CACHE/tree
+stage=$MS_CACHE/overlay-stage
+manifest=$MS_CACHE/overlay-manifest
+
+base_commit=$(git -C "$base" rev-parse HEAD)
+if [ "$(git -C "$tree" rev-parse HEAD 2>/dev/null)" != "$base_commit" ]; then
+	stage "checking out the base into $tree"
+	rm -rf "$tree" "$manifest"
+	run_logged overlay-clone git clone -q --shared "$base" "$tree"
+fi
+
+rm -rf "$stage"
+mkdir -p "$stage"
+for path in $MS_OWN_PATHS; do
+	[ -e "$MS_TOP/$path" ] || continue
+	(cd "$MS_TOP" && cp -a --parents "$path" "$stage/")
+done
+for diff in "$MS_TOP"/wiring/*.diff; do
+	for file in $(sed -n 's|^+++ b/||p' "$diff"); do
+		mkdir -p "$stage/$(dirname "$file")"
+		git -C "$base" show "HEAD:$file" >"$stage/$file"
+	done
+	(cd "$stage" && git apply -p1 "$diff") ||
+		die "wiring/$(basename "$diff") does not apply to the base"
+done
+
+# Copy what changed; put back base files that are no longer overlaid.
+new_manifest=$(cd "$stage" && find . -type f | sed 's|^\./||' | sort)
+if [ -f "$manifest" ]; then
+	printf '%s\n' "$new_manifest" | comm -13 - "$manifest" |
+	while read -r file; do
+		if git -C "$tree" cat-file -e "HEAD:$file" 2>/dev/null; then
+			git -C "$tree" checkout -q HEAD -- "$file"
+		else
+			rm -f "$tree/$file"
+		fi
+	done
+fi
+changed=0
+for file in $new_manifest; do
+	if ! cmp -s "$stage/$file" "$tree/$file"; then
+		mkdir -p "$tree/$(dirname "$file")"
+		cp "$stage/$file" "$tree/$file"
+		changed=$((changed + 1))
+	fi
+done
+printf '%s\n' "$new_manifest" >"$manifest"
+stage "overlay: $(printf '%s\n' "$new_manifest" | wc -l) files, $changed updated"
+echo "$tree"

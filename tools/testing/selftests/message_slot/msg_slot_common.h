@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the message_slot selftests: find the driver's major in
+ * /proc/devices and create private device nodes for the minors a test uses,
+ * so the tests neither depend on nor disturb nodes under /dev.
+ */
+#ifndef MSG_SLOT_COMMON_H
+#define MSG_SLOT_COMMON_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <linux/message_slot.h>
+
+#define MSG_SLOT_DRIVER_NAME	"message_slot"
+#define MSG_SLOT_MINORS		256
+
+/* The same command declared with an unsigned long argument. */
+#define MSG_SLOT_CHANNEL_UL	_IOW(MSG_SLOT_IOC_MAGIC, 0, unsigned long)
+
+struct msg_slot_env {
+	int major;
+	char dir[64];
+};
+
+/*
+ * Look the driver up by name rather than assuming MSG_SLOT_MAJOR: it may
+ * have been loaded with major=0. Returns the major, or -1 if not loaded.
+ */
+static inline int msg_slot_find_major(void)
+{
+	char line[256], name[64];
+	int in_chr = 0, major = -1, m;
+	FILE *f;
+
+	f = fopen("/proc/devices", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "Character devices:", 18)) {
+			in_chr = 1;
+			continue;
+		}
+		/* Block majors share the numbering space: stop before them. */
+		if (!strncmp(line, "Block devices:", 14))
+			break;
+		if (in_chr && sscanf(line, "%d %63s", &m, name) == 2 &&
+		    !strcmp(name, MSG_SLOT_DRIVER_NAME)) {
+			major = m;
+			break;
+		}
+	}
+	fclose(f);
+	return major;
+}
+
+static inline void msg_slot_node_path(const struct msg_slot_env *env,
+				      unsigned int minor, char *buf,
+				      size_t size)
+{
+	snprintf(buf, size, "%s/slot%u", env->dir, minor);
+}
+
+/* Create the node of @minor unless it exists. Returns 0 or an errno. */
+static inline int msg_slot_make_node(const struct msg_slot_env *env,
+				     unsigned int minor)
+{
+	char path[128];
+
+	msg_slot_node_path(env, minor, path, sizeof(path));
+	if (mknod(path, S_IFCHR | 0600, makedev(env->major, minor)) &&
+	    errno != EEXIST)
+		return errno;
+	return 0;
+}
+
+/* Open the slot @minor, creating its node on first use. */
+static inline int msg_slot_open(const struct msg_slot_env *env,
+				unsigned int minor, int flags)
+{
+	char path[128];
+	int err;
+
+	err = msg_slot_make_node(env, minor);
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	msg_slot_node_path(env, minor, path, sizeof(path));
+	return open(path, flags | O_CLOEXEC);
+}
+
+/* The channel id goes by value, as an unsigned long like any ioctl arg. */
+static inline int msg_slot_set_channel(int fd, unsigned long id)
+{
+	return ioctl(fd, MSG_SLOT_CHANNEL, id);
+}
+
+static inline void msg_slot_env_cleanup(struct msg_slot_env *env)
+{
+	char path[128];
+	unsigned int minor;
+
+	if (!env->dir[0])
+		return;
+	for (minor = 0; minor < MSG_SLOT_MINORS; minor++) {
+		msg_slot_node_path(env, minor, path, sizeof(path));
+		unlink(path);
+	}
+	rmdir(env->dir);
+	env->dir[0] = '\0';
+}
+
+/*
+ * Prepare a private node directory. Returns 0 when ready, KSFT_SKIP-worthy
+ * conditions as 1 and real failures as -1, with a reason in @why.
+ */
+static inline int msg_slot_env_init(struct msg_slot_env *env,
+				    const char **why)
+{
+	int err;
+
+	memset(env, 0, sizeof(*env));
+	env->major = msg_slot_find_major();
+	if (env->major < 0) {
+		*why = "message_slot is not loaded (not in /proc/devices)";
+		return 1;
+	}
+	snprintf(env->dir, sizeof(env->dir), "/tmp/msg_slot_test.XXXXXX");
+	if (!mkdtemp(env->dir)) {
+		env->dir[0] = '\0';
+		*why = "mkdtemp() failed";
+		return -1;
+	}
+	/* Probe once so a missing CAP_MKNOD skips instead of failing. */
+	err = msg_slot_make_node(env, 0);
+	if (err) {
+		msg_slot_env_cleanup(env);
+		if (err == EPERM || err == EACCES) {
+			*why = "cannot mknod (need CAP_MKNOD)";
+			return 1;
+		}
+		*why = "mknod() failed";
+		return -1;
+	}
+	return 0;
+}
+
+#endif /* MSG_SLOT_COMMON_H */
