@@ -1,0 +1,26 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# build-oot.sh KDIR OUTDIR: build message_slot.ko as an external module
+# against the kernel build tree KDIR (e.g. /lib/modules/$(uname -r)/build),
+# with W=1; any warning in our files fails the build.
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+[ $# = 2 ] || die "usage: build-oot.sh KDIR OUTDIR"
+kdir=$1 out=$2
+[ -f "$kdir/Makefile" ] || die "no kernel build tree at $kdir"
+
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+# Copy only what changed, so a warm build is a no-op.
+for file in "$MS_TOP"/drivers/char/message_slot/*; do
+	cmp -s "$file" "$out/${file##*/}" || cp "$file" "$out/"
+done
+log=oot-$(basename "$(dirname "$kdir")")-$(basename "$kdir")
+run_logged "$log" make -C "$kdir" M="$out" CONFIG_MESSAGE_SLOT=m \
+	KCPPFLAGS="-I$MS_TOP/include" W=1 modules
+if grep -E '(warning|error):' "$MS_LOGS/$log.log"; then
+	die "warnings building the module; full log: $MS_LOGS/$log.log"
+fi
+echo "$out/message_slot.ko"
