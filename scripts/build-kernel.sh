@@ -45,13 +45,16 @@ if [ "$(cat "$out/.ms-config-key" 2>/dev/null)" != "$key" ]; then
 		make -C '$tree' O='$out' olddefconfig"
 	# Every option we asked for must have survived olddefconfig.
 	# shellcheck disable=SC2086
-	lost=$(grep -h '^CONFIG_' $frag_files | while IFS= read -r line; do
-		case $line in
-		*=n) want="# ${line%=n} is not set" ;;
-		*) want=$line ;;
-		esac
-		grep -qxF "$want" "$out/.config" || printf ' %s' "$line"
-	done)
+	# A later fragment overrides an earlier one.
+	lost=$(grep -h '^CONFIG_' $frag_files |
+		awk -F= '{ last[$1] = $0 } END { for (s in last) print last[s] }' |
+		while IFS= read -r line; do
+			case $line in
+			*=n) want="# ${line%=n} is not set" ;;
+			*) want=$line ;;
+			esac
+			grep -qxF "$want" "$out/.config" || printf ' %s' "$line"
+		done)
 	[ -z "$lost" ] ||
 		die "$variant kernel config lost:$lost (see $out/.config)"
 	echo "$key" >"$out/.ms-config-key"

@@ -6,7 +6,8 @@
 # MODE test or demo, loading MODULE (a .ko) if given.
 #
 # The kernel console and the test output go to two files under
-# $MS_CACHE/runs/NAME. The run fails on a failed or missing test, a
+# $MS_CACHE/runs/NAME. MS_USERSPACE names the directory of static programs
+# to include (default: what scripts/build-userspace.sh makes). The run fails on a failed or missing test, a
 # non-zero exit, a VM that does not finish in time, or any kernel splat.
 # Writes "passed failed skipped" to runs/NAME/counts. MS_STRESS_OPS sets
 # the reads of each stress test (the tests' own default when unset).
@@ -20,8 +21,8 @@ name=$1 kernel=$2 mode=$3 module=${4:-}
 case $mode in test | demo) ;; *) die "unknown mode '$mode'" ;; esac
 
 need_packages qemu-system-x86 busybox-static cpio
-userspace=$MS_CACHE/userspace
-[ -x "$userspace/message_slot_test" ] ||
+userspace=${MS_USERSPACE:-$MS_CACHE/userspace}
+[ "$mode" = demo ] || [ -x "$userspace/message_slot_test" ] ||
 	die "no test programs in $userspace: run scripts/build-userspace.sh"
 
 run=$MS_CACHE/runs/$name
@@ -34,7 +35,7 @@ cp "$MS_TOP/scripts/vm/init" "$root/init"
 cp "$MS_TOP/scripts/vm/demo.sh" "$root/demo.sh"
 chmod 755 "$root/init" "$root/root"
 for prog in message_slot_test message_slot_stress message_sender message_reader; do
-	cp "$userspace/$prog" "$root/bin/"
+	[ ! -f "$userspace/$prog" ] || cp "$userspace/$prog" "$root/bin/"
 done
 cp "$userspace/message_sender" "$userspace/message_reader" "$root/root/"
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n' \
@@ -99,4 +100,8 @@ bad_exits=$(grep '^MS-EXIT' "$run/output.log" | grep -v ' 0$' || true)
 [ -z "$bad_exits" ] || fail "non-zero exit: $(echo $bad_exits)"
 [ "$failed" = 0 ] || fail "$failed tests failed: $(grep '^not ok' "$run/output.log" | head -5)"
 [ "$mode" = demo ] || [ "$passed" -gt 0 ] || fail "no test ran"
-stage "$name: $passed passed, $failed failed, $skipped skipped (${seconds}s)"
+if [ "$mode" = test ]; then
+	stage "$name: $passed passed, $failed failed, $skipped skipped (${seconds}s)"
+else
+	stage "$name: finished (${seconds}s)"
+fi

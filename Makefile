@@ -1,0 +1,42 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# message_slot: see README.md.
+#
+#   make          build message_slot.ko for the running kernel (or KDIR=...)
+#                 and the two sample programs, into this directory
+#   make demo     boot Debian's 6.12 cloud kernel in QEMU and run the demo
+#   make check    every test the project has (VMs included)
+#   make clean    remove what `make` built
+
+KDIR ?= /lib/modules/$(shell uname -r)/build
+OUT ?= $(CURDIR)/build
+CC ?= gcc
+SAMPLES := message_sender message_reader
+
+.PHONY: all module samples demo check clean
+
+all: module samples
+	@echo "built: $(CURDIR)/message_slot.ko $(addprefix $(CURDIR)/,$(SAMPLES))"
+
+module:
+	@if [ ! -f "$(KDIR)/Makefile" ]; then \
+		echo "error: no kernel headers at $(KDIR)." >&2; \
+		echo "error: install them (Debian/Ubuntu: apt-get install linux-headers-$$(uname -r)) or set KDIR=/path/to/kernel/build" >&2; \
+		exit 1; \
+	fi
+	@scripts/build-oot.sh "$(KDIR)" "$(OUT)/module" >/dev/null
+	@cp "$(OUT)/module/message_slot.ko" message_slot.ko
+
+samples: $(SAMPLES)
+
+$(SAMPLES): %: samples/message_slot/%.c include/uapi/linux/message_slot.h
+	$(CC) -O3 -Wall -std=c11 -Iinclude/uapi -o $@ $<
+
+demo:
+	@scripts/demo.sh
+
+check:
+	@scripts/check.sh
+
+clean:
+	rm -rf "$(OUT)" message_slot.ko $(SAMPLES)

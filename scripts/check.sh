@@ -1,0 +1,82 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Everything `make check` verifies, one line per stage. Each stage's full
+# log is in $MS_CACHE/logs; a failed stage prints where. Ends with the
+# line "N passed, N failed": tests from every VM run, plus one per build
+# or static check.
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+checks_passed=0
+checks_failed=0
+failed_stages=
+
+# check NAME CMD...: run one stage; a failure is counted, not fatal.
+check() {
+	_name=$1
+	shift
+	if "$@"; then
+		checks_passed=$((checks_passed + 1))
+	else
+		checks_failed=$((checks_failed + 1))
+		failed_stages="$failed_stages $_name"
+		printf 'FAILED: %s\n' "$_name" >&2
+	fi
+}
+
+# vm_check NAME KERNEL [MODULE]: a selftest VM run, counted by test.
+vm_tests_passed=0
+vm_tests_failed=0
+vm_check() {
+	_name=$1
+	if ! "$MS_TOP/scripts/vm-run.sh" "$1" "$2" test ${3:+"$3"}; then
+		failed_stages="$failed_stages $_name"
+	fi
+	if [ -f "$MS_CACHE/runs/$_name/counts" ]; then
+		read -r _p _f _s <"$MS_CACHE/runs/$_name/counts"
+	else
+		_p=0 _f=1
+	fi
+	vm_tests_passed=$((vm_tests_passed + _p))
+	vm_tests_failed=$((vm_tests_failed + _f))
+}
+
+start=$(date +%s)
+stage "message_slot check (cache: $MS_CACHE)"
+"$MS_TOP/scripts/base-tree.sh" >/dev/null
+"$MS_TOP/scripts/build-userspace.sh" >/dev/null
+
+# The fast path: Debian's cloud kernel and the module built out of tree,
+# as a user of a distribution kernel would first build it.
+release=$(cloud_release)
+stage "out-of-tree module against linux-headers-$release (W=1)"
+check oot-build "$MS_TOP/scripts/build-oot.sh" \
+	"/usr/src/linux-headers-$release" "$MS_CACHE/oot-$release" >/dev/null
+vm_check cloud "/boot/vmlinuz-$release" \
+	"$MS_CACHE/oot-$release/message_slot.ko"
+
+# The user's `make` on their own machine, pointed at the same headers.
+stage "default make target (KDIR=linux-headers-$release)"
+check default-make run_logged make-default make -C "$MS_TOP" \
+	KDIR="/usr/src/linux-headers-$release" OUT="$MS_CACHE/make-default" all
+
+# The debug kernel, with the driver as a module and built in.
+for variant in debug builtin; do
+	if check "kernel-$variant" "$MS_TOP/scripts/build-kernel.sh" "$variant" \
+		>/dev/null; then
+		build=$MS_CACHE/build-$variant
+		module=
+		[ "$variant" = builtin ] ||
+			module=$build/drivers/char/message_slot/message_slot.ko
+		MS_STRESS_OPS=${MS_STRESS_OPS:-50000} vm_check "$variant" \
+			"$build/arch/x86/boot/bzImage" $module
+	fi
+done
+
+passed=$((checks_passed + vm_tests_passed))
+failed=$((checks_failed + vm_tests_failed))
+stage "done in $(($(date +%s) - start))s"
+[ -z "$failed_stages" ] || printf 'failed stages:%s\n' "$failed_stages"
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ] && [ -z "$failed_stages" ]
