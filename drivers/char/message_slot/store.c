@@ -12,7 +12,8 @@
  * Locking:
  *
  *   msg_slot.lock (mutex): serialises all writers of a slot
- *     msg_slot.stripes[] (seqcount): write side taken under the mutex
+ *     msg_slot.stripes[] (seqcount): write side taken under the mutex,
+ *                                    with preemption disabled
  *
  * Readers take no lock. They run under rcu_read_lock(), which keeps the
  * table and every message buffer they may see alive, and validate their
@@ -78,7 +79,13 @@ struct msg_slot {
 	struct msg_slot_table __rcu *table;	/* NULL until the first write */
 	u32 nr_channels;	/* entries in use; written under lock */
 	u32 hash_seed;		/* keeps crafted ids from colliding */
-	seqcount_mutex_t stripes[MSG_SLOT_STRIPES];
+	/*
+	 * Plain seqcounts, not seqcount_mutex_t: on PREEMPT_RT a reader of
+	 * the latter takes the mutex to wait for a preempted writer, and
+	 * readers here must never sleep (they are inside rcu_read_lock()).
+	 * Writers disable preemption instead; see msg_slot_write_begin().
+	 */
+	seqcount_t stripes[MSG_SLOT_STRIPES];
 };
 
 static unsigned int msg_slot_class(unsigned int len)
@@ -102,9 +109,23 @@ static u32 msg_slot_hash(const struct msg_slot *slot, u32 id)
 	return jhash_1word(id, slot->hash_seed);
 }
 
-static seqcount_mutex_t *msg_slot_stripe(struct msg_slot *slot, u32 hash)
+static seqcount_t *msg_slot_stripe(struct msg_slot *slot, u32 hash)
 {
 	return &slot->stripes[hash % MSG_SLOT_STRIPES];
+}
+
+/* Bracket a change that readers of the stripe must not see half done. */
+static void msg_slot_write_begin(struct msg_slot *slot, seqcount_t *stripe)
+{
+	lockdep_assert_held(&slot->lock);
+	preempt_disable();
+	write_seqcount_begin(stripe);
+}
+
+static void msg_slot_write_end(seqcount_t *stripe)
+{
+	write_seqcount_end(stripe);
+	preempt_enable();
 }
 
 /* Smallest table capacity that keeps @nr entries at most 7/8 full. */
@@ -152,7 +173,7 @@ struct msg_slot *msg_slot_alloc(void)
 
 	mutex_init(&slot->lock);
 	for (i = 0; i < MSG_SLOT_STRIPES; i++)
-		seqcount_mutex_init(&slot->stripes[i], &slot->lock);
+		seqcount_init(&slot->stripes[i]);
 	slot->hash_seed = get_random_u32();
 	return slot;
 }
@@ -195,7 +216,7 @@ EXPORT_SYMBOL_IF_KUNIT(msg_slot_free);
 unsigned int msg_slot_read_message(struct msg_slot *slot, u32 id, u8 *buf)
 {
 	u32 hash = msg_slot_hash(slot, id);
-	seqcount_mutex_t *stripe = msg_slot_stripe(slot, hash);
+	seqcount_t *stripe = msg_slot_stripe(slot, hash);
 	struct msg_slot_table *table;
 	struct msg_slot_entry *entry;
 	unsigned int len, seq;
@@ -308,10 +329,10 @@ static int msg_slot_insert(struct msg_slot *slot, u32 hash, u32 id,
  * -ENOMEM.
  */
 int msg_slot_write_message(struct msg_slot *slot, u32 id, const u8 *msg,
-		   unsigned int len, u32 max_channels)
+			   unsigned int len, u32 max_channels)
 {
 	u32 hash = msg_slot_hash(slot, id);
-	seqcount_mutex_t *stripe = msg_slot_stripe(slot, hash);
+	seqcount_t *stripe = msg_slot_stripe(slot, hash);
 	unsigned int class = msg_slot_class(len);
 	struct msg_slot_table *table;
 	struct msg_slot_entry *entry = NULL;
@@ -333,10 +354,10 @@ int msg_slot_write_message(struct msg_slot *slot, u32 id, const u8 *msg,
 
 	/* The common case: a message of the same size class, in place. */
 	if (found && (entry->msg & MSG_SLOT_CLASS_MASK) == class) {
-		write_seqcount_begin(stripe);
+		msg_slot_write_begin(slot, stripe);
 		memcpy(msg_slot_buffer(entry->msg), msg, len);
 		WRITE_ONCE(entry->len, len);
-		write_seqcount_end(stripe);
+		msg_slot_write_end(stripe);
 		mutex_unlock(&slot->lock);
 		return 0;
 	}
@@ -363,10 +384,10 @@ int msg_slot_write_message(struct msg_slot *slot, u32 id, const u8 *msg,
 	}
 
 	old_msg = entry->msg;
-	write_seqcount_begin(stripe);
+	msg_slot_write_begin(slot, stripe);
 	WRITE_ONCE(entry->msg, (unsigned long)buffer | class);
 	WRITE_ONCE(entry->len, len);
-	write_seqcount_end(stripe);
+	msg_slot_write_end(stripe);
 	mutex_unlock(&slot->lock);
 	/* Lockless readers may still be copying from the old buffer. */
 	kfree_rcu_mightsleep(msg_slot_buffer(old_msg));

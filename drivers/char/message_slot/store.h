@@ -16,7 +16,7 @@ void msg_slot_free(struct msg_slot *slot);
 
 unsigned int msg_slot_read_message(struct msg_slot *slot, u32 id, u8 *buf);
 int msg_slot_write_message(struct msg_slot *slot, u32 id, const u8 *msg,
-		   unsigned int len, u32 max_channels);
+			   unsigned int len, u32 max_channels);
 
 u32 msg_slot_nr_channels(struct msg_slot *slot);
 
