@@ -37,7 +37,9 @@ chmod 755 "$root/init" "$root/root"
 for prog in message_slot_test message_slot_stress message_sender message_reader; do
 	[ ! -f "$userspace/$prog" ] || cp "$userspace/$prog" "$root/bin/"
 done
-cp "$userspace/message_sender" "$userspace/message_reader" "$root/root/"
+for prog in message_sender message_reader; do
+	[ ! -f "$userspace/$prog" ] || cp "$userspace/$prog" "$root/root/"
+done
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n' \
 	>"$root/etc/passwd"
 printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
