@@ -57,6 +57,7 @@ done)
 cover=$MS_TOP/scripts/series/cover-letter.txt
 rm -rf "$out"
 mkdir -p "$out"
+out=$(cd "$out" && pwd)
 GIT_AUTHOR_DATE=2024-11-18T00:00:00Z GIT_COMMITTER_DATE=2024-11-18T00:00:00Z \
 	git -C "$work" format-patch -q --zero-commit --no-signature \
 	--cover-letter --base="$base_commit" -o "$out" "$base_commit..HEAD"
