@@ -7,13 +7,20 @@
 #   make demo     boot Debian's 6.12 cloud kernel in QEMU and run the demo
 #   make check    every test the project has (VMs included)
 #   make clean    remove what `make` built
+#
+#   make patches                 regenerate patches/ from the sources
+#   make apply KERNEL=DIR        apply patches/ to your own 6.12 tree
+#   make kernel [KCONFIG=FILE]   build a kernel with message_slot built in
+#   make kernel-test             boot that kernel and run the selftests
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 OUT ?= $(CURDIR)/build
 CC ?= gcc
 SAMPLES := message_sender message_reader
 
-.PHONY: all module samples demo check clean
+KOUT ?= $(OUT)/kernel
+
+.PHONY: all module samples demo check clean patches apply kernel kernel-test
 
 all: module samples
 	@echo "built: $(CURDIR)/message_slot.ko $(addprefix $(CURDIR)/,$(SAMPLES))"
@@ -37,6 +44,20 @@ demo:
 
 check:
 	@scripts/check.sh
+
+patches:
+	@scripts/series.sh patches
+
+apply:
+	@scripts/apply.sh "$(KERNEL)"
+
+kernel:
+	@scripts/kernel.sh "$(KOUT)" $(KCONFIG)
+
+kernel-test:
+	@[ -f "$(KOUT)/bzImage" ] || { echo "error: no $(KOUT)/bzImage; run make kernel first" >&2; exit 1; }
+	@scripts/build-userspace.sh >/dev/null
+	@scripts/vm-run.sh kernel-test "$(KOUT)/bzImage" test
 
 clean:
 	rm -rf "$(OUT)" message_slot.ko $(SAMPLES)

@@ -74,6 +74,26 @@ for variant in debug builtin; do
 	fi
 done
 
+# The patch series, as users and maintainers receive it.
+stage "patch series (patches/)"
+rm -f "$MS_CACHE/series-counts"
+"$MS_TOP/scripts/check-series.sh" || failed_stages="$failed_stages series"
+if [ -f "$MS_CACHE/series-counts" ]; then
+	read -r _p _f <"$MS_CACHE/series-counts"
+	checks_passed=$((checks_passed + _p))
+	checks_failed=$((checks_failed + _f))
+else
+	checks_failed=$((checks_failed + 1))
+fi
+apply_key=$(cat "$MS_TOP"/patches/*.patch "$MS_TOP/scripts/apply.sh" \
+	"$MS_TOP/scripts/test-apply.sh" | sha256sum | cut -c1-16)
+if [ -f "$MS_CACHE/verdicts/apply-$apply_key" ]; then
+	stage "make apply: ok (cached)"
+	checks_passed=$((checks_passed + 1))
+elif check make-apply "$MS_TOP/scripts/test-apply.sh"; then
+	: >"$MS_CACHE/verdicts/apply-$apply_key"
+fi
+
 passed=$((checks_passed + vm_tests_passed))
 failed=$((checks_failed + vm_tests_failed))
 stage "done in $(($(date +%s) - start))s"

@@ -7,7 +7,8 @@
 #
 # Each scripts/series/NN-*.msg is one commit: its first line the subject,
 # "# path: P" lines the kernel paths it brings over from the overlay, the
-# rest the message. Every overlaid file must belong to exactly one patch.
+# rest the message. Every overlaid file must belong to exactly one patch,
+# except MAINTAINERS, which each patch extends with its own files.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -41,6 +42,14 @@ for msg in "$MS_TOP"/scripts/series/[0-9]*.msg; do
 		git -C "$work" add -A -f -- "$path"
 		claimed="$claimed $path"
 	done
+	# Each patch adds the MAINTAINERS lines of the files it brings, so
+	# every patch keeps MAINTAINERS true (and checkpatch quiet).
+	if [ -f "$stage/MAINTAINERS" ]; then
+		python3 "$MS_TOP/scripts/series-maintainers.py" \
+			"$base/MAINTAINERS" "$stage/MAINTAINERS" $claimed \
+			>"$work/MAINTAINERS"
+		git -C "$work" add MAINTAINERS
+	fi
 	minute=$((minute + 1))
 	date=$(printf '2024-11-18T00:%02d:00Z' "$minute")
 	GIT_AUTHOR_DATE=$date GIT_COMMITTER_DATE=$date \

@@ -1,0 +1,214 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Verify the committed patches/ as a maintainer would receive them: not
+# stale, applies with git am on the pristine base, checkpatch --strict on
+# every patch, a module (=m) and built-in (=y) build of what each patch
+# touches with W=1, one full link at the end, sparse, kernel-doc, the uapi
+# header test as C and C++, get_maintainer, coccicheck and htmldocs.
+#
+# Verdicts are cached by the content they depend on, so a warm run only
+# repeats what changed. One line per check; logs in $MS_CACHE/logs.
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+need_packages build-essential flex bison bc libelf-dev libssl-dev sparse \
+	coccinelle python3-sphinx python3-ply python3-git g++ perl
+base=$("$MS_TOP/scripts/base-tree.sh")
+base_commit=$(git -C "$base" rev-parse HEAD)
+patches=$MS_TOP/patches
+verdicts=$MS_CACHE/verdicts
+mkdir -p "$verdicts"
+
+series_passed=0
+series_failed=0
+# verdict NAME KEY CMD...: run CMD unless it already passed for KEY.
+verdict() {
+	_name=$1 _key=$2
+	shift 2
+	if [ -f "$verdicts/$_name-$_key" ]; then
+		stage "$_name: ok (cached)"
+	elif "$@"; then
+		: >"$verdicts/$_name-$_key"
+		stage "$_name: ok"
+	else
+		printf 'FAILED: %s\n' "$_name" >&2
+		series_failed=$((series_failed + 1))
+		return 0
+	fi
+	series_passed=$((series_passed + 1))
+}
+
+# 1. patches/ must be what the sources generate today.
+fresh=$MS_CACHE/series-fresh
+"$MS_TOP/scripts/series.sh" "$fresh" >/dev/null
+if ! diff -r "$fresh" "$patches" >"$MS_LOGS/series-stale.log" 2>&1; then
+	die "patches/ is stale or hand-edited (diff: $MS_LOGS/series-stale.log); run: make patches"
+fi
+stage "patches/ matches the sources"
+series_key=$(cat "$patches"/*.patch | sha256sum | cut -c1-16)
+
+# 2. git am onto a pristine copy of the base.
+verify=$MS_CACHE/series-verify
+if [ "$(cat "$verify/.git/ms-series" 2>/dev/null)" != "$series_key" ]; then
+	[ -d "$verify/.git" ] ||
+		run_logged series-verify-clone git clone -q --shared "$base" "$verify"
+	git -C "$verify" am --abort >/dev/null 2>&1 || true
+	git -C "$verify" checkout -q -f -B verify "$base_commit"
+	git -C "$verify" clean -q -fdx
+	run_logged series-am git -C "$verify" \
+		-c user.name=verify -c user.email=verify@message-slot.invalid \
+		am -q "$patches"/0[0-9][0-9][1-9]-*.patch ||
+		die "patches/ does not apply to the base with git am"
+	echo "$series_key" >"$verify/.git/ms-series"
+fi
+commits=$(git -C "$verify" rev-list --reverse "$base_commit..HEAD")
+stage "git am: $(echo "$commits" | wc -l) patches apply to $(git -C "$base" log -1 --format=%s)"
+
+# 3. checkpatch --strict, zero messages but the named exceptions.
+exceptions=$MS_TOP/scripts/series/checkpatch-exceptions
+checkpatch_one() {
+	_patch=$1
+	_ignore=$(awk -v n="${_patch##*/}" 'substr(n, 1, 4) == $1 { print $2 }' \
+		"$exceptions" | paste -sd, -)
+	for _type in ${_ignore//,/ }; do
+		grep -q "$_type" "$patches/0000-cover-letter.patch" ||
+			{ echo "exception $_type is not explained in the cover letter"; return 1; }
+	done
+	(cd "$base" && perl scripts/checkpatch.pl --strict --quiet \
+		${_ignore:+--ignore "$_ignore"} "$_patch")
+}
+for patch in "$patches"/0[0-9][0-9][1-9]-*.patch; do
+	key=$(cat "$patch" "$exceptions" | sha256sum | cut -c1-16)
+	verdict "checkpatch ${patch##*/}" "$key" \
+		run_logged "checkpatch-${patch##*/}" checkpatch_one "$patch"
+done
+
+# 4. Build what every patch touches, =m and =y, with W=1.
+build_dir() {
+	_variant=$1
+	_out=$MS_CACHE/build-series-$_variant
+	if [ ! -f "$_out/.ms-ready" ]; then
+		stage "preparing the series build directory ($_variant; once)"
+		git -C "$verify" checkout -q HEAD
+		run_logged "series-$_variant-config" sh -c "
+			make -C '$verify' O='$_out' tinyconfig &&
+			'$verify/scripts/kconfig/merge_config.sh' -m -O '$_out' \
+				'$_out/.config' '$MS_TOP/scripts/config/vm.config' \
+				'$MS_TOP/scripts/config/builtin.config' &&
+			'$verify/scripts/config' --file '$_out/.config' \
+				--set-val MESSAGE_SLOT $_variant \
+				--enable UAPI_HEADER_TEST &&
+			make -C '$verify' O='$_out' olddefconfig"
+		run_logged "series-$_variant-full" make -C "$verify" O="$_out" \
+			-j"$(nproc)" all
+		: >"$_out/.ms-ready"
+	fi
+	echo "$_out"
+}
+
+# build_patch VARIANT COMMIT: W=1 build of the directories COMMIT touches.
+build_patch() {
+	_variant=$1 _commit=$2
+	_out=$MS_CACHE/build-series-$_variant
+	git -C "$verify" checkout -q "$_commit"
+	"$verify/scripts/config" --file "$_out/.config" \
+		--set-val MESSAGE_SLOT "$_variant" --enable SAMPLE_MESSAGE_SLOT
+	make -C "$verify" O="$_out" olddefconfig || return 1
+	_targets=
+	for _file in $(git -C "$verify" show --format= --name-only "$_commit"); do
+		case $_file in
+		drivers/char/*) _targets="$_targets drivers/char/" ;;
+		samples/*) _targets="$_targets headers samples/" ;;
+		include/uapi/*) _targets="$_targets headers usr/" ;;
+		esac
+	done
+	_targets=$(printf '%s\n' $_targets | sort -u | tr '\n' ' ')
+	[ -n "${_targets// /}" ] || return 0
+	# shellcheck disable=SC2086
+	make -C "$verify" O="$_out" W=1 -j"$(nproc)" $_targets || return 1
+	! grep -E 'message_slot.*(warning|error):' \
+		"$MS_LOGS/build-$_variant-${_commit:0:12}.log"
+}
+
+for variant in m y; do
+	build_dir "$variant" >/dev/null
+	prefix=
+	for commit in $commits; do
+		prefix=$prefix$(git -C "$verify" show "$commit" | sha256sum | cut -c1-8)
+		key=$(echo "$prefix" | sha256sum | cut -c1-16)
+		subject=$(git -C "$verify" log -1 --format=%s "$commit")
+		verdict "build =$variant: $subject" "$key" \
+			run_logged "build-$variant-${commit:0:12}" \
+			build_patch "$variant" "$commit"
+	done
+done
+git -C "$verify" checkout -q verify
+
+# 5. One full link of the whole series, built in.
+link_check() {
+	make -C "$verify" O="$MS_CACHE/build-series-y" W=1 -j"$(nproc)" all
+}
+verdict "full link =y" "$series_key" run_logged series-link link_check
+
+# 6. Static checks on the final tree.
+src_key=$(cat "$patches"/*.patch | sha256sum | cut -c1-16)
+sparse_check() {
+	make -C "$verify" O="$MS_CACHE/build-series-m" C=2 W=1 \
+		drivers/char/message_slot/ >"$MS_LOGS/sparse.out" 2>&1 || return 1
+	cat "$MS_LOGS/sparse.out"
+	! grep -E 'message_slot.*(warning|error):' "$MS_LOGS/sparse.out"
+}
+verdict sparse "$src_key" run_logged sparse sparse_check
+
+kerneldoc_check() {
+	_out=$("$verify/scripts/kernel-doc" -Wall -none \
+		"$verify"/drivers/char/message_slot/*.[ch] \
+		"$verify/include/uapi/linux/message_slot.h" 2>&1)
+	echo "$_out"
+	[ -z "$_out" ]
+}
+verdict kernel-doc "$src_key" run_logged kernel-doc kerneldoc_check
+
+uapi_check() {
+	_out=$MS_CACHE/build-series-m
+	# CONFIG_UAPI_HEADER_TEST compiles every exported header on its own.
+	make -C "$verify" O="$_out" usr/ &&
+	ls "$_out"/usr/include/linux/message_slot.hdrtest* &&
+	echo '#include <linux/message_slot.h>' |
+		gcc -std=c90 -Wall -Wextra -Werror -pedantic -fsyntax-only \
+			-I"$_out/usr/include" -x c - &&
+	echo '#include <linux/message_slot.h>' |
+		g++ -std=c++98 -Wall -Wextra -Werror -pedantic -fsyntax-only \
+			-I"$_out/usr/include" -x c++ -
+}
+verdict "uapi header (UAPI_HEADER_TEST, C, C++)" "$src_key" \
+	run_logged uapi uapi_check
+
+maintainer_check() {
+	(cd "$verify" && perl scripts/get_maintainer.pl --no-git --no-rolestats \
+		--no-git-fallback "$patches"/0[0-9][0-9][1-9]-*.patch) |
+		tee /dev/stderr | grep -q 'devel@message-slot.invalid'
+}
+verdict get_maintainer "$src_key" run_logged get-maintainer maintainer_check
+
+cocci_check() {
+	make -C "$verify" O="$MS_CACHE/build-series-m" coccicheck MODE=report \
+		M=drivers/char/message_slot >"$MS_LOGS/cocci.out" 2>&1 || return 1
+	cat "$MS_LOGS/cocci.out"
+	! grep -E '^(/|drivers).*message_slot.*:[0-9]+:' "$MS_LOGS/cocci.out"
+}
+verdict coccicheck "$src_key" run_logged coccicheck cocci_check
+
+htmldocs_check() {
+	make -C "$verify" O="$MS_CACHE/build-series-docs" \
+		SPHINXDIRS=userspace-api htmldocs >"$MS_LOGS/htmldocs.out" 2>&1 ||
+		return 1
+	cat "$MS_LOGS/htmldocs.out"
+	! grep -iE 'message_slot.*(warning|error)' "$MS_LOGS/htmldocs.out"
+}
+verdict htmldocs "$src_key" run_logged htmldocs htmldocs_check
+
+stage "series: $series_passed passed, $series_failed failed"
+echo "$series_passed $series_failed" >"$MS_CACHE/series-counts"
+[ "$series_failed" = 0 ]
