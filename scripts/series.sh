@@ -6,8 +6,9 @@
 # dates, zero commit ids, no signature), into OUTDIR.
 #
 # Each scripts/series/NN-*.msg is one commit: its first line the subject,
-# "# path: P" lines the kernel paths it brings over from the overlay, the
-# rest the message. Every overlaid file must belong to exactly one patch,
+# "# path: P" lines the kernel paths it brings over from the overlay
+# ("# path: P from F" takes an early version of P from scripts/series/F),
+# the rest the message. Every overlaid file must belong to exactly one patch,
 # except MAINTAINERS, which each patch extends with its own files.
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -20,9 +21,10 @@ base_commit=$(git -C "$base" rev-parse HEAD)
 stage=$MS_CACHE/overlay-stage
 work=$MS_CACHE/series-work
 
-rm -rf "$work"
-run_logged series-clone git clone -q --shared "$base" "$work"
-git -C "$work" checkout -q -b message_slot
+# Reuse the work tree: resetting it is much cheaper than a new checkout.
+[ -d "$work/.git" ] || run_logged series-clone git clone -q --shared "$base" "$work"
+git -C "$work" checkout -q -f -B message_slot "$base_commit"
+git -C "$work" clean -q -fdx
 
 export GIT_AUTHOR_NAME="message_slot developers" \
 	GIT_AUTHOR_EMAIL="devel@message-slot.invalid" \
@@ -31,17 +33,24 @@ export GIT_AUTHOR_NAME="message_slot developers" \
 minute=0
 claimed=
 for msg in "$MS_TOP"/scripts/series/[0-9]*.msg; do
-	paths=$(sed -n 's/^# path: //p' "$msg")
-	[ -n "$paths" ] || die "$(basename "$msg") names no path"
-	for path in $paths; do
-		[ -e "$stage/$path" ] ||
-			die "$(basename "$msg"): $path is not in the overlay"
+	grep -q '^# path: ' "$msg" || die "$(basename "$msg") names no path"
+	while read -r path from source; do
+		# "# path: P from F": this patch's P is scripts/series/F, a
+		# file that a later patch completes.
+		if [ "${from:-}" = from ]; then
+			source=$MS_TOP/scripts/series/$source
+		else
+			source=$stage/$path
+		fi
+		[ -e "$source" ] || die "$(basename "$msg"): no $source"
 		rm -rf "${work:?}/$path"
 		mkdir -p "$work/$(dirname "$path")"
-		cp -a "$stage/$path" "$work/$path"
+		cp -a "$source" "$work/$path"
 		git -C "$work" add -A -f -- "$path"
 		claimed="$claimed $path"
-	done
+	done <<EOT
+$(sed -n 's/^# path: //p' "$msg")
+EOT
 	# Each patch adds the MAINTAINERS lines of the files it brings, so
 	# every patch keeps MAINTAINERS true (and checkpatch quiet).
 	if [ -f "$stage/MAINTAINERS" ]; then

@@ -25,6 +25,7 @@
  * sequence counter in every entry.
  */
 
+#include <kunit/static_stub.h>
 #include <kunit/visibility.h>
 #include <linux/jhash.h>
 #include <linux/kernel.h>
@@ -223,6 +224,10 @@ unsigned int msg_slot_read_message(struct msg_slot *slot, u32 id, u8 *buf)
 	unsigned long msg;
 	bool found;
 
+	/* Id 0 would match free entries; no channel ever has it. */
+	if (!id)
+		return 0;
+
 	rcu_read_lock();
 	do {
 		seq = read_seqcount_begin(stripe);
@@ -242,6 +247,26 @@ unsigned int msg_slot_read_message(struct msg_slot *slot, u32 id, u8 *buf)
 	return len;
 }
 EXPORT_SYMBOL_IF_KUNIT(msg_slot_read_message);
+
+/*
+ * The two allocations of a write, kept apart so that KUnit can make them
+ * fail: a message buffer of size class @class, and a table of @capacity
+ * entries.
+ */
+VISIBLE_IF_KUNIT void *msg_slot_alloc_buffer(unsigned int class)
+{
+	KUNIT_STATIC_STUB_REDIRECT(msg_slot_alloc_buffer, class);
+	return kmalloc(1U << (class + MSG_SLOT_MIN_CLASS_SHIFT), MSG_SLOT_GFP);
+}
+EXPORT_SYMBOL_IF_KUNIT(msg_slot_alloc_buffer);
+
+VISIBLE_IF_KUNIT struct msg_slot_table *msg_slot_alloc_table(u32 capacity)
+{
+	KUNIT_STATIC_STUB_REDIRECT(msg_slot_alloc_table, capacity);
+	return kvzalloc(struct_size_t(struct msg_slot_table, entries, capacity),
+			MSG_SLOT_GFP);
+}
+EXPORT_SYMBOL_IF_KUNIT(msg_slot_alloc_table);
 
 /*
  * Make room for one more entry, moving to a larger table when the current
@@ -264,7 +289,7 @@ static int msg_slot_reserve(struct msg_slot *slot, u32 max_channels)
 	/* Grow by half, but never past what the channel limit needs. */
 	capacity = msg_slot_capacity_for(clamp(nr + nr / 2, nr + 1,
 					       max(max_channels, nr + 1)));
-	new = kvzalloc(struct_size(new, entries, capacity), MSG_SLOT_GFP);
+	new = msg_slot_alloc_table(capacity);
 	if (!new)
 		return -ENOMEM;
 	new->capacity = capacity;
@@ -367,8 +392,7 @@ int msg_slot_write_message(struct msg_slot *slot, u32 id, const u8 *msg,
 		goto err_unlock;
 
 	err = -ENOMEM;
-	buffer = kmalloc(1U << (class + MSG_SLOT_MIN_CLASS_SHIFT),
-			 MSG_SLOT_GFP);
+	buffer = msg_slot_alloc_buffer(class);
 	if (!buffer)
 		goto err_unlock;
 	memcpy(buffer, msg, len);

@@ -20,4 +20,12 @@ int msg_slot_write_message(struct msg_slot *slot, u32 id, const u8 *msg,
 
 u32 msg_slot_nr_channels(struct msg_slot *slot);
 
+#if IS_ENABLED(CONFIG_KUNIT)
+/* The allocators of store.c, visible only so that KUnit can stub them. */
+struct msg_slot_table;
+
+void *msg_slot_alloc_buffer(unsigned int class);
+struct msg_slot_table *msg_slot_alloc_table(u32 capacity);
+#endif
+
 #endif /* _MESSAGE_SLOT_STORE_H */

@@ -1,0 +1,38 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# kunit.sh [uml|x86_64]: run the KUnit suite the way kernel developers do,
+#   ./tools/testing/kunit/kunit.py run --kunitconfig=drivers/char/message_slot
+# in the patched tree, on UML (default) or x86_64 under QEMU (TCG). The
+# build directory is cached. Writes "passed failed" to kunit-ARCH.counts.
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+arch=${1:-uml}
+case $arch in
+uml) arch_args= ;;
+x86_64) arch_args="--arch=x86_64"; need_packages qemu-system-x86 ;;
+*) die "usage: kunit.sh [uml|x86_64]" ;;
+esac
+need_packages build-essential flex bison bc python3
+tree=$("$MS_TOP/scripts/overlay.sh")
+log=$MS_LOGS/kunit-$arch.log
+counts=$MS_CACHE/kunit-$arch.counts
+rm -f "$counts"
+
+stage "kunit.py run --kunitconfig=drivers/char/message_slot ${arch_args:-(UML)}"
+# shellcheck disable=SC2086
+if ! (cd "$tree" && ./tools/testing/kunit/kunit.py run $arch_args \
+	--kunitconfig=drivers/char/message_slot \
+	--build_dir="$MS_CACHE/kunit-$arch" --jobs="$(nproc)" --timeout=900) \
+	>"$log" 2>&1; then
+	tail -n 25 "$log" | sed 's/^/    /' >&2
+	echo "0 1" >"$counts"
+	die "KUnit failed on $arch; full log: $log"
+fi
+summary=$(grep -E 'Testing complete\. Ran [0-9]+ tests' "$log" | tail -n 1)
+[ -n "$summary" ] || die "no KUnit summary in $log"
+passed=$(echo "$summary" | sed -n 's/.*passed: \([0-9]*\).*/\1/p')
+failed=$(echo "$summary" | sed -n 's/.*failed: \([0-9]*\).*/\1/p')
+echo "${passed:-0} ${failed:-0}" >"$counts"
+stage "KUnit ($arch): ${summary#*Testing complete. }"
