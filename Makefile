@@ -12,6 +12,9 @@
 #   make apply KERNEL=DIR        apply patches/ to your own 6.12 tree
 #   make kernel [KCONFIG=FILE]   build a kernel with message_slot built in
 #   make kernel-test             boot that kernel and run the selftests
+#   make kunit                   the KUnit suite on UML (also in make check)
+#   make kunit-x86_64            the KUnit suite on x86_64 under QEMU
+#   make check-clang             build with clang-16, W=1, no warnings
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 OUT ?= $(CURDIR)/build
@@ -20,7 +23,8 @@ SAMPLES := message_sender message_reader
 
 KOUT ?= $(OUT)/kernel
 
-.PHONY: all module samples demo check clean patches apply kernel kernel-test
+.PHONY: all module samples demo check clean patches apply kernel kernel-test \
+	kunit kunit-x86_64 check-clang
 
 all: module samples
 	@echo "built: $(CURDIR)/message_slot.ko $(addprefix $(CURDIR)/,$(SAMPLES))"
@@ -58,6 +62,15 @@ kernel-test:
 	@[ -f "$(KOUT)/bzImage" ] || { echo "error: no $(KOUT)/bzImage; run make kernel first" >&2; exit 1; }
 	@scripts/build-userspace.sh >/dev/null
 	@scripts/vm-run.sh kernel-test "$(KOUT)/bzImage" test
+
+kunit:
+	@scripts/kunit.sh uml
+
+kunit-x86_64:
+	@scripts/kunit.sh x86_64
+
+check-clang:
+	@scripts/check-clang.sh
 
 clean:
 	rm -rf "$(OUT)" message_slot.ko $(SAMPLES)

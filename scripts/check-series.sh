@@ -22,13 +22,14 @@ mkdir -p "$verdicts"
 
 series_passed=0
 series_failed=0
-# verdict NAME KEY CMD...: run CMD unless it already passed for KEY.
+# verdict NAME KEY CMD...: run CMD (in a subshell, so that a failing
+# run_logged counts as one failure) unless it already passed for KEY.
 verdict() {
 	_name=$1 _key=$2
 	shift 2
 	if [ -f "$verdicts/$_name-$_key" ]; then
 		stage "$_name: ok (cached)"
-	elif "$@"; then
+	elif ("$@"); then
 		: >"$verdicts/$_name-$_key"
 		stage "$_name: ok"
 	else
@@ -75,7 +76,9 @@ checkpatch_one() {
 		grep -q "$_type" "$patches/0000-cover-letter.patch" ||
 			{ echo "exception $_type is not explained in the cover letter"; return 1; }
 	done
-	(cd "$base" && perl scripts/checkpatch.pl --strict --quiet \
+	# checkpatch runs scripts/spdxcheck.py, which needs Debian's python3
+	# modules (python3-ply, python3-git), whatever python3 is first in PATH.
+	(cd "$base" && PATH=/usr/bin:$PATH perl scripts/checkpatch.pl --strict --quiet \
 		${_ignore:+--ignore "$_ignore"} "$_patch")
 }
 for patch in "$patches"/0[0-9][0-9][1-9]-*.patch; do
@@ -90,6 +93,13 @@ build_dir() {
 	_out=$MS_CACHE/build-series-$_variant
 	if [ ! -f "$_out/.ms-ready" ]; then
 		stage "preparing the series build directory ($_variant; once)"
+		# The built-in directory starts as a copy of the module one:
+		# only what the option changes is rebuilt.
+		if [ "$_variant" = y ] && [ -f "$MS_CACHE/build-series-m/.ms-ready" ]; then
+			rm -rf "$_out"
+			cp -a "$MS_CACHE/build-series-m" "$_out"
+			rm -f "$_out/.ms-ready"
+		fi
 		git -C "$verify" checkout -q HEAD
 		run_logged "series-$_variant-config" sh -c "
 			make -C '$verify' O='$_out' tinyconfig &&
@@ -100,8 +110,10 @@ build_dir() {
 				--set-val MESSAGE_SLOT $_variant \
 				--enable UAPI_HEADER_TEST &&
 			make -C '$verify' O='$_out' olddefconfig"
+		# W=1 from the start, as in every later build here: a change of
+		# flags would rebuild the whole tree.
 		run_logged "series-$_variant-full" make -C "$verify" O="$_out" \
-			-j"$(nproc)" all
+			W=1 -j"$(nproc)" all
 		: >"$_out/.ms-ready"
 	fi
 	echo "$_out"
@@ -175,10 +187,10 @@ uapi_check() {
 	# CONFIG_UAPI_HEADER_TEST compiles every exported header on its own.
 	make -C "$verify" O="$_out" usr/ &&
 	ls "$_out"/usr/include/linux/message_slot.hdrtest* &&
-	echo '#include <linux/message_slot.h>' |
+	printf '#include <linux/message_slot.h>\nunsigned int cmd = MSG_SLOT_CHANNEL;\n' |
 		gcc -std=c90 -Wall -Wextra -Werror -pedantic -fsyntax-only \
 			-I"$_out/usr/include" -x c - &&
-	echo '#include <linux/message_slot.h>' |
+	printf '#include <linux/message_slot.h>\nunsigned int cmd = MSG_SLOT_CHANNEL;\n' |
 		g++ -std=c++98 -Wall -Wextra -Werror -pedantic -fsyntax-only \
 			-I"$_out/usr/include" -x c++ -
 }

@@ -74,6 +74,17 @@ for variant in debug builtin; do
 	fi
 done
 
+# The KUnit suite on UML, as kernel developers run it.
+rm -f "$MS_CACHE/kunit-uml.counts"
+"$MS_TOP/scripts/kunit.sh" uml || failed_stages="$failed_stages kunit"
+if [ -f "$MS_CACHE/kunit-uml.counts" ]; then
+	read -r _p _f <"$MS_CACHE/kunit-uml.counts"
+	vm_tests_passed=$((vm_tests_passed + _p))
+	vm_tests_failed=$((vm_tests_failed + _f))
+else
+	vm_tests_failed=$((vm_tests_failed + 1))
+fi
+
 # The patch series, as users and maintainers receive it.
 stage "patch series (patches/)"
 rm -f "$MS_CACHE/series-counts"
