@@ -13,7 +13,7 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 
 need_packages build-essential flex bison bc libelf-dev libssl-dev sparse \
-	coccinelle python3-sphinx python3-ply python3-git g++ perl
+	coccinelle ocaml-nox python3-sphinx python3-ply python3-git g++ perl
 base=$("$MS_TOP/scripts/base-tree.sh")
 base_commit=$(git -C "$base" rev-parse HEAD)
 patches=$MS_TOP/patches
@@ -217,7 +217,10 @@ htmldocs_check() {
 		SPHINXDIRS=userspace-api htmldocs >"$MS_LOGS/htmldocs.out" 2>&1 ||
 		return 1
 	cat "$MS_LOGS/htmldocs.out"
-	! grep -iE 'message_slot.*(warning|error)' "$MS_LOGS/htmldocs.out"
+	! grep -iE 'message_slot.*(warning|error)' "$MS_LOGS/htmldocs.out" &&
+	ls "$MS_CACHE"/build-series-docs/Documentation/output/message_slot.html \
+		"$MS_CACHE"/build-series-docs/Documentation/output/userspace-api/message_slot.html \
+		2>/dev/null | grep -q .
 }
 verdict htmldocs "$src_key" run_logged htmldocs htmldocs_check
 
