@@ -60,11 +60,13 @@ if [ "$(cat "$out/.ms-config-key" 2>/dev/null)" != "$key" ]; then
 	echo "$key" >"$out/.ms-config-key"
 fi
 
+# Recompile our files every time, so their warnings are always in the log.
+touch "$tree"/drivers/char/message_slot/*.c "$tree"/samples/message_slot/*.c
 stage "building $variant kernel in $out"
 log=$MS_LOGS/kernel-$variant-build.log
 run_logged "kernel-$variant-build" make -C "$tree" O="$out" W=1 \
 	-j"$(nproc)" all
-if grep -E '(drivers/char/message_slot|samples/message_slot|message_slot\.h).*(warning|error):' "$log"; then
+if grep -iE '(warning|error):.*message_slot|(drivers/char/message_slot|samples/message_slot|message_slot\.h).*(warning|error):' "$log"; then
 	die "W=1 warnings in message_slot files; full log: $log"
 fi
 echo "$out"

@@ -17,10 +17,12 @@ out=$(cd "$out" && pwd)
 for file in "$MS_TOP"/drivers/char/message_slot/*; do
 	cmp -s "$file" "$out/${file##*/}" || cp "$file" "$out/"
 done
+# ...but recompile, so that warnings are always in the log.
+touch "$out"/*.c
 log=oot-$(basename "$(dirname "$kdir")")-$(basename "$kdir")
 run_logged "$log" make -C "$kdir" M="$out" CONFIG_MESSAGE_SLOT=m \
 	KCPPFLAGS="-I$MS_TOP/include" W=1 modules
-if grep -E '(warning|error):' "$MS_LOGS/$log.log"; then
+if grep -iE '(warning|error):' "$MS_LOGS/$log.log"; then
 	die "warnings building the module; full log: $MS_LOGS/$log.log"
 fi
 echo "$out/message_slot.ko"

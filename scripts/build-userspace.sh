@@ -14,7 +14,7 @@ out=$MS_CACHE/userspace
 mkdir -p "$out"
 
 stage "building selftests and samples (static)"
-run_logged userspace-selftests make -C "$tree/tools/testing/selftests/message_slot" \
+run_logged userspace-selftests make -B -C "$tree/tools/testing/selftests/message_slot" \
 	OUTPUT="$out" KHDR_INCLUDES="-I$MS_TOP/include/uapi" \
 	USERLDFLAGS=-static all
 ! grep -q 'warning:' "$MS_LOGS/userspace-selftests.log" ||

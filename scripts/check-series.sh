@@ -52,6 +52,7 @@ series_key=$(cat "$patches"/*.patch | sha256sum | cut -c1-16)
 # 2. git am onto a pristine copy of the base.
 verify=$MS_CACHE/series-verify
 if [ "$(cat "$verify/.git/ms-series" 2>/dev/null)" != "$series_key" ]; then
+	git -C "$verify" cat-file -e "$base_commit" 2>/dev/null || rm -rf "$verify"
 	[ -d "$verify/.git" ] ||
 		run_logged series-verify-clone git clone -q --shared "$base" "$verify"
 	git -C "$verify" am --abort >/dev/null 2>&1 || true
@@ -125,7 +126,8 @@ build_patch() {
 	_out=$MS_CACHE/build-series-$_variant
 	git -C "$verify" checkout -q "$_commit"
 	"$verify/scripts/config" --file "$_out/.config" \
-		--set-val MESSAGE_SLOT "$_variant" --enable SAMPLE_MESSAGE_SLOT
+		--set-val MESSAGE_SLOT "$_variant" --enable SAMPLE_MESSAGE_SLOT \
+		--enable KUNIT --set-val MESSAGE_SLOT_KUNIT_TEST "$_variant"
 	make -C "$verify" O="$_out" olddefconfig || return 1
 	_targets=
 	for _file in $(git -C "$verify" show --format= --name-only "$_commit"); do
@@ -164,7 +166,7 @@ link_check() {
 verdict "full link =y" "$series_key" run_logged series-link link_check
 
 # 6. Static checks on the final tree.
-src_key=$(cat "$patches"/*.patch | sha256sum | cut -c1-16)
+src_key=$(cat "$patches"/*.patch "$0" | sha256sum | cut -c1-16)
 sparse_check() {
 	make -C "$verify" O="$MS_CACHE/build-series-m" C=2 W=1 \
 		drivers/char/message_slot/ >"$MS_LOGS/sparse.out" 2>&1 || return 1
@@ -206,7 +208,10 @@ verdict get_maintainer "$src_key" run_logged get-maintainer maintainer_check
 
 cocci_check() {
 	make -C "$verify" O="$MS_CACHE/build-series-m" coccicheck MODE=report \
-		M=drivers/char/message_slot >"$MS_LOGS/cocci.out" 2>&1 || return 1
+		M="$verify/drivers/char/message_slot" >"$MS_LOGS/cocci.out" 2>&1 ||
+		return 1
+	grep -q -- "--dir $verify/drivers/char/message_slot" "$MS_LOGS/cocci.out" ||
+		{ echo "coccicheck did not scan the sources"; return 1; }
 	cat "$MS_LOGS/cocci.out"
 	! grep -E '^(/|drivers).*message_slot.*:[0-9]+:' "$MS_LOGS/cocci.out"
 }

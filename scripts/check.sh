@@ -8,38 +8,44 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 
-checks_passed=0
-checks_failed=0
+passed=0
+failed=0
 failed_stages=
 
-# check NAME CMD...: run one stage; a failure is counted, not fatal.
+# check NAME CMD...: run one stage that counts as one check.
 check() {
 	_name=$1
 	shift
 	if "$@"; then
-		checks_passed=$((checks_passed + 1))
+		passed=$((passed + 1))
 	else
-		checks_failed=$((checks_failed + 1))
+		failed=$((failed + 1))
 		failed_stages="$failed_stages $_name"
 		printf 'FAILED: %s\n' "$_name" >&2
+		return 1
 	fi
 }
 
-# vm_check NAME KERNEL [MODULE]: a selftest VM run, counted by test.
-vm_tests_passed=0
-vm_tests_failed=0
-vm_check() {
-	_name=$1
-	if ! "$MS_TOP/scripts/vm-run.sh" "$1" "$2" test ${3:+"$3"}; then
-		failed_stages="$failed_stages $_name"
-	fi
-	if [ -f "$MS_CACHE/runs/$_name/counts" ]; then
-		read -r _p _f _s <"$MS_CACHE/runs/$_name/counts"
+# counted NAME COUNTS CMD...: run a stage that writes "passed failed" to
+# the file COUNTS, and add those; a stage that leaves no counts failed.
+counted() {
+	_name=$1 _counts=$2
+	shift 2
+	rm -f "$_counts"
+	"$@" || failed_stages="$failed_stages $_name"
+	if [ -f "$_counts" ]; then
+		read -r _p _f _rest <"$_counts"
 	else
 		_p=0 _f=1
 	fi
-	vm_tests_passed=$((vm_tests_passed + _p))
-	vm_tests_failed=$((vm_tests_failed + _f))
+	passed=$((passed + _p))
+	failed=$((failed + _f))
+}
+
+# vm_check NAME KERNEL [MODULE]: a selftest VM run, counted by test.
+vm_check() {
+	counted "$1" "$MS_CACHE/runs/$1/counts" \
+		"$MS_TOP/scripts/vm-run.sh" "$1" "$2" test ${3:+"$3"}
 }
 
 start=$(date +%s)
@@ -52,14 +58,18 @@ stage "message_slot check (cache: $MS_CACHE)"
 release=$(cloud_release)
 stage "out-of-tree module against linux-headers-$release (W=1)"
 check oot-build "$MS_TOP/scripts/build-oot.sh" \
-	"/usr/src/linux-headers-$release" "$MS_CACHE/oot-$release" >/dev/null
+	"/usr/src/linux-headers-$release" "$MS_CACHE/oot-$release" >/dev/null &&
 vm_check cloud "/boot/vmlinuz-$release" \
 	"$MS_CACHE/oot-$release/message_slot.ko"
 
 # The user's `make` on their own machine, pointed at the same headers.
 stage "default make target (KDIR=linux-headers-$release)"
-check default-make run_logged make-default make -C "$MS_TOP" \
-	KDIR="/usr/src/linux-headers-$release" OUT="$MS_CACHE/make-default" all
+default_make() {
+	(run_logged make-default make -C "$MS_TOP" \
+		KDIR="/usr/src/linux-headers-$release" \
+		OUT="$MS_CACHE/make-default" all)
+}
+check default-make default_make || true
 
 # The debug kernel, with the driver as a module and built in.
 for variant in debug builtin; do
@@ -75,38 +85,20 @@ for variant in debug builtin; do
 done
 
 # The KUnit suite on UML, as kernel developers run it.
-rm -f "$MS_CACHE/kunit-uml.counts"
-"$MS_TOP/scripts/kunit.sh" uml || failed_stages="$failed_stages kunit"
-if [ -f "$MS_CACHE/kunit-uml.counts" ]; then
-	read -r _p _f <"$MS_CACHE/kunit-uml.counts"
-	vm_tests_passed=$((vm_tests_passed + _p))
-	vm_tests_failed=$((vm_tests_failed + _f))
-else
-	vm_tests_failed=$((vm_tests_failed + 1))
-fi
+counted kunit "$MS_CACHE/kunit-uml.counts" "$MS_TOP/scripts/kunit.sh" uml
 
 # The patch series, as users and maintainers receive it.
 stage "patch series (patches/)"
-rm -f "$MS_CACHE/series-counts"
-"$MS_TOP/scripts/check-series.sh" || failed_stages="$failed_stages series"
-if [ -f "$MS_CACHE/series-counts" ]; then
-	read -r _p _f <"$MS_CACHE/series-counts"
-	checks_passed=$((checks_passed + _p))
-	checks_failed=$((checks_failed + _f))
-else
-	checks_failed=$((checks_failed + 1))
-fi
+counted series "$MS_CACHE/series-counts" "$MS_TOP/scripts/check-series.sh"
 apply_key=$(cat "$MS_TOP"/patches/*.patch "$MS_TOP/scripts/apply.sh" \
 	"$MS_TOP/scripts/test-apply.sh" | sha256sum | cut -c1-16)
 if [ -f "$MS_CACHE/verdicts/apply-$apply_key" ]; then
 	stage "make apply: ok (cached)"
-	checks_passed=$((checks_passed + 1))
+	passed=$((passed + 1))
 elif check make-apply "$MS_TOP/scripts/test-apply.sh"; then
 	: >"$MS_CACHE/verdicts/apply-$apply_key"
-fi
+fi || true
 
-passed=$((checks_passed + vm_tests_passed))
-failed=$((checks_failed + vm_tests_failed))
 stage "done in $(($(date +%s) - start))s"
 [ -z "$failed_stages" ] || printf 'failed stages:%s\n' "$failed_stages"
 echo "$passed passed, $failed failed"

@@ -20,6 +20,8 @@ build=$MS_CACHE/build-kernel
 key=$(cat "$MS_TOP"/patches/*.patch | sha256sum | cut -c1-16)
 if [ "$(cat "$tree/.git/ms-series" 2>/dev/null)" != "$key" ]; then
 	stage "applying patches/ to a copy of the base"
+	git -C "$tree" cat-file -e "$(git -C "$base" rev-parse HEAD)" 2>/dev/null ||
+		rm -rf "$tree"
 	[ -d "$tree/.git" ] ||
 		run_logged kernel-clone git clone -q --shared "$base" "$tree"
 	git -C "$tree" checkout -q -f -B kernel "$(git -C "$base" rev-parse HEAD)"

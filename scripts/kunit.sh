@@ -11,7 +11,7 @@ set -eu
 arch=${1:-uml}
 case $arch in
 uml) arch_args= ;;
-x86_64) arch_args="--arch=x86_64"; need_packages qemu-system-x86 ;;
+x86_64) arch_args="--arch=x86_64"; need_packages qemu-system-x86 libelf-dev ;;
 *) die "usage: kunit.sh [uml|x86_64]" ;;
 esac
 need_packages build-essential flex bison bc python3

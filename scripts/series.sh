@@ -22,6 +22,7 @@ stage=$MS_CACHE/overlay-stage
 work=$MS_CACHE/series-work
 
 # Reuse the work tree: resetting it is much cheaper than a new checkout.
+git -C "$work" cat-file -e "$base_commit" 2>/dev/null || rm -rf "$work"
 [ -d "$work/.git" ] || run_logged series-clone git clone -q --shared "$base" "$work"
 git -C "$work" checkout -q -f -B message_slot "$base_commit"
 git -C "$work" clean -q -fdx

@@ -30,7 +30,18 @@
 #define MSG_SLOT_CHANNEL_LONG	_IOW(MSG_SLOT_IOC_MAGIC, 0, unsigned long)
 
 static unsigned int major = MSG_SLOT_MAJOR;
-module_param(major, uint, 0444);
+
+static int major_set(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 0, CHRDEV_MAJOR_MAX - 1);
+}
+
+static const struct kernel_param_ops major_ops = {
+	.set = major_set,
+	.get = param_get_uint,
+};
+
+module_param_cb(major, &major_ops, &major, 0444);
 MODULE_PARM_DESC(major, "Major device number, 0 for a dynamic one (default: "
 		 __stringify(MSG_SLOT_MAJOR) ")");
 

@@ -209,7 +209,8 @@ EXPORT_SYMBOL_IF_KUNIT(msg_slot_free);
  * @id: the channel id
  * @buf: destination of at least %MSG_SLOT_MAX_MSG_LEN bytes
  *
- * Never sleeps and never waits for a writer.
+ * Never sleeps. It may spin while a writer of the same stripe copies a
+ * message, which the writer does with preemption disabled.
  *
  * Return: the length of the message copied to @buf, or 0 when the channel
  * holds no message.
@@ -344,7 +345,8 @@ static int msg_slot_insert(struct msg_slot *slot, u32 hash, u32 id,
  * @id: the channel id, non-zero
  * @msg: the message
  * @len: its length, 1 to %MSG_SLOT_MAX_MSG_LEN
- * @max_channels: most channels the slot may hold
+ * @max_channels: most channels the slot may hold, at most
+ *                %MSG_SLOT_MAX_CHANNELS
  *
  * The first write to a channel creates it. A failed write changes nothing.
  *
@@ -370,6 +372,8 @@ int msg_slot_write_message(struct msg_slot *slot, u32 id, const u8 *msg,
 		return -EINVAL;
 	if (!len || len > MSG_SLOT_MAX_MSG_LEN)
 		return -EMSGSIZE;
+	/* Also keeps the capacity arithmetic far from overflow. */
+	max_channels = min(max_channels, MSG_SLOT_MAX_CHANNELS);
 
 	mutex_lock(&slot->lock);
 	table = rcu_dereference_protected(slot->table,
