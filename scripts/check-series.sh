@@ -109,7 +109,8 @@ build_dir() {
 				'$MS_TOP/scripts/config/builtin.config' &&
 			'$verify/scripts/config' --file '$_out/.config' \
 				--set-val MESSAGE_SLOT $_variant \
-				--enable UAPI_HEADER_TEST &&
+				--enable UAPI_HEADER_TEST --enable KUNIT \
+				--set-val MESSAGE_SLOT_KUNIT_TEST $_variant &&
 			make -C '$verify' O='$_out' olddefconfig"
 		# W=1 from the start, as in every later build here: a change of
 		# flags would rebuild the whole tree.
