@@ -13,8 +13,10 @@
 #include <kunit/static_stub.h>
 #include <kunit/test-bug.h>
 #include <kunit/test.h>
+#include <linux/atomic.h>
 #include <linux/bits.h>
 #include <linux/completion.h>
+#include <linux/cpumask.h>
 #include <linux/err.h>
 #include <linux/jhash.h>
 #include <linux/kthread.h>
@@ -69,6 +71,8 @@
 #define MSG_SLOT_TEST_RACE_THREADS	(MSG_SLOT_TEST_RACE_WRITERS + \
 					 MSG_SLOT_TEST_RACE_READERS)
 #define MSG_SLOT_TEST_RACE_OPS		BIT(14)
+/* Where a race message comes from: the initial write, or a writer. */
+#define MSG_SLOT_TEST_RACE_SOURCES	(1U + MSG_SLOT_TEST_RACE_WRITERS)
 /* Channels the writers overwrite and the readers check, ids 1 to 4. */
 #define MSG_SLOT_TEST_RACE_CHANNELS	4U
 /*
@@ -795,25 +799,39 @@ static void msg_slot_free_any_slot(struct kunit *test)
  * struct msg_slot_test_racer - one thread of the race case
  * @slot: the slot the threads share
  * @done: completed by each thread once it has done all its operations
+ * @nr_writing: writers that have not finished yet
  * @index: index of the thread among the writers, or among the readers
+ * @nr_reads: reads done by a reader
  * @nr_failed: writes that did not succeed
  * @nr_empty: reads that found no message, although there always is one
- * @nr_torn: reads that found a message no writer wrote
+ * @nr_torn: reads that found a message no writer wrote to that channel
+ * @nr_stale: reads that found an older message of a writer than a previous
+ *	read of the same channel did
+ * @newest: per race channel and source (the initial messages, then each
+ *	writer), one more than the newest seed a reader has seen, 0 for none
  * @msg: message written or read
  * @expected: message a read should have found
  */
 struct msg_slot_test_racer {
 	struct msg_slot *slot;
 	struct completion *done;
+	atomic_t *nr_writing;
 	unsigned int index;
+	unsigned int nr_reads;
 	unsigned int nr_failed;
 	unsigned int nr_empty;
 	unsigned int nr_torn;
+	unsigned int nr_stale;
+	u32 newest[MSG_SLOT_TEST_RACE_CHANNELS][MSG_SLOT_TEST_RACE_SOURCES];
 	u8 msg[MSG_SLOT_MAX_MSG_LEN];
 	u8 expected[MSG_SLOT_MAX_MSG_LEN];
 };
 
-/* Id of the race channel of operation @op. */
+/*
+ * Id of the race channel of operation or seed @op. Writers' seeds keep the
+ * operation's residue, since MSG_SLOT_TEST_RACE_OPS is a multiple of the
+ * number of race channels: the seed of a message tells its channel.
+ */
 static u32 msg_slot_test_race_id(unsigned int op)
 {
 	return MSG_SLOT_TEST_ID_MIN + op % MSG_SLOT_TEST_RACE_CHANNELS;
@@ -831,16 +849,17 @@ static unsigned int msg_slot_test_race_fill(u8 *buf, u32 seed)
 	return len;
 }
 
-/* Whether the @len bytes of @msg are one whole race message. */
+/*
+ * Whether the @len bytes of @msg are one whole race message, and if so
+ * its seed in *@seed.
+ */
 static bool msg_slot_test_race_whole(const u8 *msg, unsigned int len,
-				     u8 *expected)
+				     u8 *expected, u32 *seed)
 {
-	u32 seed;
-
 	if (len < MSG_SLOT_TEST_RACE_MIN_LEN)
 		return false;
-	memcpy(&seed, msg, sizeof(seed));
-	return msg_slot_test_race_fill(expected, seed) == len &&
+	memcpy(seed, msg, sizeof(*seed));
+	return msg_slot_test_race_fill(expected, *seed) == len &&
 	       !memcmp(msg, expected, len);
 }
 
@@ -882,26 +901,68 @@ static int msg_slot_test_race_writer(void *data)
 			racer->nr_failed++;
 		cond_resched();
 	}
+	atomic_dec(racer->nr_writing);
 	complete(racer->done);
 	msg_slot_test_wait_for_stop();
 	return 0;
 }
 
-/* A reader reads the race channels in turn and checks every message. */
+/*
+ * Check one message a reader read from race channel @id: it must be whole,
+ * written to that channel, and not older than what the reader saw before
+ * from the same writer. Once any writer's message has been seen, the
+ * initial message is gone for good.
+ */
+static void msg_slot_test_race_check(struct msg_slot_test_racer *racer,
+				     u32 id, unsigned int len)
+{
+	u32 *newest = racer->newest[id - MSG_SLOT_TEST_ID_MIN];
+	unsigned int source, other;
+	u32 seed;
+
+	if (!len) {
+		racer->nr_empty++;
+		return;
+	}
+	if (!msg_slot_test_race_whole(racer->msg, len, racer->expected,
+				      &seed) ||
+	    seed >= MSG_SLOT_TEST_RACE_SOURCES * MSG_SLOT_TEST_RACE_OPS ||
+	    msg_slot_test_race_id(seed) != id) {
+		racer->nr_torn++;
+		return;
+	}
+	source = seed / MSG_SLOT_TEST_RACE_OPS;
+	if (seed + 1 < newest[source]) {
+		racer->nr_stale++;
+		return;
+	}
+	if (!source) {
+		for (other = 1; other < MSG_SLOT_TEST_RACE_SOURCES; other++) {
+			if (newest[other]) {
+				racer->nr_stale++;
+				return;
+			}
+		}
+	}
+	newest[source] = seed + 1;
+}
+
+/*
+ * A reader reads the race channels in turn and checks every message, at
+ * least MSG_SLOT_TEST_RACE_OPS times and then for as long as a writer runs.
+ */
 static int msg_slot_test_race_reader(void *data)
 {
 	struct msg_slot_test_racer *racer = data;
 	unsigned int op, len;
 	u32 id;
 
-	for (op = 0; op < MSG_SLOT_TEST_RACE_OPS; op++) {
+	for (op = 0; op < MSG_SLOT_TEST_RACE_OPS ||
+		     atomic_read(racer->nr_writing); op++) {
 		id = msg_slot_test_race_id(op + racer->index);
 		len = msg_slot_read_message(racer->slot, id, racer->msg);
-		if (!len)
-			racer->nr_empty++;
-		else if (!msg_slot_test_race_whole(racer->msg, len,
-						   racer->expected))
-			racer->nr_torn++;
+		msg_slot_test_race_check(racer, id, len);
+		racer->nr_reads++;
 		cond_resched();
 	}
 	complete(racer->done);
@@ -911,19 +972,24 @@ static int msg_slot_test_race_reader(void *data)
 
 /*
  * Readers racing with writers, which replace messages in place and in new
- * buffers and grow the table, read only whole messages, never a mix.
+ * buffers and grow the table, read only whole messages of the channel they
+ * read, never a mix, and never go back in time. On a kernel with several
+ * CPUs (kunit.py --arch=x86_64 runs QEMU with -smp 2), the threads really
+ * run at the same time.
  */
 static void msg_slot_read_message_concurrent_writes(struct kunit *test)
 {
 	struct task_struct *tasks[MSG_SLOT_TEST_RACE_THREADS];
-	unsigned int nr_failed = 0, nr_empty = 0, nr_torn = 0;
+	unsigned int nr_failed = 0, nr_empty = 0, nr_torn = 0, nr_stale = 0;
 	struct msg_slot_test *ctx = test->priv;
 	struct msg_slot_test_racer *racers;
 	unsigned int i, len, nr_started;
 	int (*threadfn)(void *data);
+	unsigned long nr_reads = 0;
 	struct completion done;
+	atomic_t nr_writing;
 	long err = 0;
-	u32 id;
+	u32 id, seed;
 
 	racers = kunit_kcalloc(test, MSG_SLOT_TEST_RACE_THREADS,
 			       sizeof(*racers), GFP_KERNEL);
@@ -943,9 +1009,11 @@ static void msg_slot_read_message_concurrent_writes(struct kunit *test)
 	 * case: the slot, the racers and the completion must outlive them.
 	 */
 	init_completion(&done);
+	atomic_set(&nr_writing, MSG_SLOT_TEST_RACE_WRITERS);
 	for (i = 0; i < MSG_SLOT_TEST_RACE_THREADS; i++) {
 		racers[i].slot = ctx->slot;
 		racers[i].done = &done;
+		racers[i].nr_writing = &nr_writing;
 		if (i < MSG_SLOT_TEST_RACE_WRITERS) {
 			racers[i].index = i;
 			threadfn = msg_slot_test_race_writer;
@@ -961,6 +1029,9 @@ static void msg_slot_read_message_concurrent_writes(struct kunit *test)
 		}
 	}
 	nr_started = i;
+	/* Readers that started stop looping once no writer is left. */
+	for (i = nr_started; i < MSG_SLOT_TEST_RACE_WRITERS; i++)
+		atomic_dec(&nr_writing);
 	for (i = 0; i < nr_started; i++)
 		wait_for_completion(&done);
 	for (i = 0; i < nr_started; i++)
@@ -968,24 +1039,40 @@ static void msg_slot_read_message_concurrent_writes(struct kunit *test)
 	KUNIT_ASSERT_EQ_MSG(test, err, 0L, "starting thread %u", nr_started);
 
 	for (i = 0; i < MSG_SLOT_TEST_RACE_THREADS; i++) {
+		nr_reads += racers[i].nr_reads;
 		nr_failed += racers[i].nr_failed;
 		nr_empty += racers[i].nr_empty;
 		nr_torn += racers[i].nr_torn;
+		nr_stale += racers[i].nr_stale;
 	}
+	kunit_info(test, "%lu reads raced with %lu writes on %u CPUs\n",
+		   nr_reads, MSG_SLOT_TEST_RACE_WRITERS * MSG_SLOT_TEST_RACE_OPS,
+		   num_online_cpus());
+	KUNIT_EXPECT_GE(test, nr_reads, (unsigned long)
+			MSG_SLOT_TEST_RACE_READERS * MSG_SLOT_TEST_RACE_OPS);
 	KUNIT_EXPECT_EQ(test, nr_failed, 0U);
 	KUNIT_EXPECT_EQ(test, nr_empty, 0U);
 	KUNIT_EXPECT_EQ(test, nr_torn, 0U);
+	KUNIT_EXPECT_EQ(test, nr_stale, 0U);
 	KUNIT_EXPECT_EQ(test, msg_slot_test_nr_channels(test),
 			MSG_SLOT_TEST_RACE_CHANNELS +
 			MSG_SLOT_TEST_RACE_WRITERS * MSG_SLOT_TEST_RACE_OPS);
 
-	/* What the race leaves behind is whole too. */
+	/*
+	 * What the race leaves behind is whole too: the last message that
+	 * one of the writers wrote to each channel.
+	 */
 	for (i = 0; i < MSG_SLOT_TEST_RACE_CHANNELS; i++) {
 		id = msg_slot_test_race_id(i);
 		len = msg_slot_read_message(ctx->slot, id, ctx->buf);
 		KUNIT_EXPECT_TRUE_MSG(test,
 				      msg_slot_test_race_whole(ctx->buf, len,
-							       ctx->expected),
+							       ctx->expected,
+							       &seed) &&
+				      msg_slot_test_race_id(seed) == id &&
+				      seed % MSG_SLOT_TEST_RACE_OPS >=
+				      MSG_SLOT_TEST_RACE_OPS -
+				      MSG_SLOT_TEST_RACE_CHANNELS,
 				      "message of channel %u", id);
 	}
 }
