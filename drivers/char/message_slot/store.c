@@ -352,8 +352,8 @@ static int msg_slot_insert(struct msg_slot *slot, u32 hash, u32 id,
  *
  * Context: process context; may sleep.
  * Return: 0 on success, -EINVAL for channel id 0, -EMSGSIZE for a bad
- * length, -ENOSPC when a new channel would exceed @max_channels, or
- * -ENOMEM.
+ * length, -ENOSPC when a new channel would exceed @max_channels, -ENOMEM,
+ * or -EINTR when the task was killed while waiting for another writer.
  */
 int msg_slot_write_message(struct msg_slot *slot, u32 id, const u8 *msg,
 			   unsigned int len, u32 max_channels)
@@ -375,7 +375,12 @@ int msg_slot_write_message(struct msg_slot *slot, u32 id, const u8 *msg,
 	/* Also keeps the capacity arithmetic far from overflow. */
 	max_channels = min(max_channels, MSG_SLOT_MAX_CHANNELS);
 
-	mutex_lock(&slot->lock);
+	/*
+	 * Another writer of the slot may hold the lock through a slow
+	 * allocation; a task that is being killed need not wait for it.
+	 */
+	if (mutex_lock_killable(&slot->lock))
+		return -EINTR;
 	table = rcu_dereference_protected(slot->table,
 					  lockdep_is_held(&slot->lock));
 	if (table)
