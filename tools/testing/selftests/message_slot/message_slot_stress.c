@@ -4,13 +4,15 @@
  *
  * Writers keep replacing the message of a channel while readers keep
  * reading it; every read must return one whole message that some writer
- * wrote, never a mix of two. Messages check themselves: the first byte is
+ * wrote, never a mix of two. Openers meanwhile keep opening and closing
+ * files of the busy slot and of other slots. Messages check themselves: the first byte is
  * a tag, and the length and every other byte are derived from the tag and
  * the channel's salt, so a torn read (length of one message, bytes of
  * another, or bytes of two) almost surely fails to verify.
  *
  * Environment:
- *   MSG_SLOT_STRESS_OPS  total reads per test (default 200000)
+ *   MSG_SLOT_STRESS_OPS  total reads per test (default 250000, so that
+ *                        the four tests read a million times)
  *   MSG_SLOT_SEED        seed of the writers' tag sequence, printed on
  *                        each run so that a failure can be replayed
  */
@@ -31,10 +33,12 @@
 #include "../kselftest_harness.h"
 #include "msg_slot_common.h"
 
-#define DEFAULT_OPS	200000UL
+#define DEFAULT_OPS	250000UL
 #define MAX_THREADS	16U
 #define NR_TAGS		256
 #define MAX_CHANNELS	2
+/* Openers cycle through this many minors after the busy one. */
+#define NR_STORM_MINORS	8U
 
 /* Precomputed messages: [salt index][tag]. Salt index = channel index. */
 static unsigned char msgs[MAX_CHANNELS][NR_TAGS][MSG_SLOT_MAX_MSG_LEN];
@@ -91,7 +95,7 @@ struct stress_run {
 	unsigned int nr_threads;
 };
 
-enum stress_role { ROLE_WRITER, ROLE_READER, ROLE_SWITCHER };
+enum stress_role { ROLE_WRITER, ROLE_READER, ROLE_SWITCHER, ROLE_OPENER };
 
 struct stress_thread {
 	pthread_t tid;
@@ -198,6 +202,44 @@ static void switcher(struct stress_thread *t)
 	}
 }
 
+/*
+ * An opener reads the busy channel through a file of its own each time,
+ * and opens and closes a file of another slot in between, so files come
+ * and go on every slot while the others work.
+ */
+static void opener(struct stress_thread *t)
+{
+	struct stress_run *run = t->run;
+	unsigned char buf[MSG_SLOT_MAX_MSG_LEN];
+	unsigned int other = 0;
+	ssize_t n;
+	int fd;
+
+	while (!stopped(run)) {
+		fd = msg_slot_open(run->env, run->minor, O_RDONLY);
+		if (fd < 0) {
+			note_error(t, errno);
+		} else {
+			if (msg_slot_set_channel(fd, run->channels[t->chan]))
+				note_error(t, errno);
+			n = read(fd, buf, sizeof(buf));
+			if (n < 0)
+				note_error(t, errno);
+			else if (!valid_for_salt(t->chan, buf, n) && !t->torn++)
+				memcpy(t->torn_sample, buf, t->torn_len = n);
+			close(fd);
+		}
+
+		other = (other + 1) % NR_STORM_MINORS;
+		fd = msg_slot_open(run->env, run->minor + 1 + other, O_RDWR);
+		if (fd < 0)
+			note_error(t, errno);
+		else
+			close(fd);
+		t->done++;
+	}
+}
+
 static void *stress_thread_fn(void *arg)
 {
 	struct stress_thread *t = arg;
@@ -213,6 +255,9 @@ static void *stress_thread_fn(void *arg)
 		break;
 	case ROLE_SWITCHER:
 		switcher(t);
+		break;
+	case ROLE_OPENER:
+		opener(t);
 		break;
 	}
 	return NULL;
@@ -243,6 +288,7 @@ FIXTURE_VARIANT(stress) {
 	unsigned int minor;
 	unsigned int writers;
 	unsigned int readers;
+	unsigned int openers;
 	unsigned int nr_channels;
 	unsigned long channels[MAX_CHANNELS];
 	bool shared_fd;		/* also adds a channel switching thread */
@@ -250,7 +296,7 @@ FIXTURE_VARIANT(stress) {
 
 /* The plain case: readers and writers on one channel, own files each. */
 FIXTURE_VARIANT_ADD(stress, one_channel) {
-	.minor = 200,
+	.minor = 150,
 	.writers = 2,
 	.readers = 2,
 	.nr_channels = 1,
@@ -260,7 +306,7 @@ FIXTURE_VARIANT_ADD(stress, one_channel) {
 
 /* Two busy channels of one slot must never leak into each other. */
 FIXTURE_VARIANT_ADD(stress, two_channels) {
-	.minor = 200,
+	.minor = 150,
 	.writers = 4,
 	.readers = 2,
 	.nr_channels = 2,
@@ -270,12 +316,23 @@ FIXTURE_VARIANT_ADD(stress, two_channels) {
 
 /* One open file whose channel keeps changing under its readers/writers. */
 FIXTURE_VARIANT_ADD(stress, shared_fd_switching) {
-	.minor = 201,
+	.minor = 151,
 	.writers = 2,
 	.readers = 2,
 	.nr_channels = 2,
 	.channels = { 1, 2 },
 	.shared_fd = true,
+};
+
+/* Files of the busy slot and of eight others open and close meanwhile. */
+FIXTURE_VARIANT_ADD(stress, open_close_storm) {
+	.minor = 160,
+	.writers = 2,
+	.readers = 2,
+	.openers = 2,
+	.nr_channels = 1,
+	.channels = { 1 },
+	.shared_fd = false,
 };
 
 FIXTURE_SETUP(stress)
@@ -334,7 +391,7 @@ static struct stress_thread *add_thread(struct __test_metadata *_metadata,
 TEST_F_TIMEOUT(stress, concurrent_io, 240)
 {
 	struct stress_run *run = &self->run;
-	unsigned long ops, reads = 0, writes = 0, switches = 0;
+	unsigned long ops, reads = 0, writes = 0, switches = 0, opens = 0;
 	unsigned long torn = 0, errors = 0;
 	unsigned int i, c;
 	uint32_t seed;
@@ -384,6 +441,14 @@ TEST_F_TIMEOUT(stress, concurrent_io, 240)
 	}
 	if (variant->shared_fd)
 		add_thread(_metadata, run, ROLE_SWITCHER, 0, seed);
+	for (i = 0; i < variant->openers; i++) {
+		struct stress_thread *t;
+
+		t = add_thread(_metadata, run, ROLE_OPENER, 0, seed);
+		/* Openers use files of their own, one per iteration. */
+		close(t->fd);
+		t->fd = -1;
+	}
 
 	ASSERT_EQ(0, pthread_barrier_init(&run->start, NULL,
 					  run->nr_threads));
@@ -401,11 +466,15 @@ TEST_F_TIMEOUT(stress, concurrent_io, 240)
 			[ROLE_WRITER] = "writer",
 			[ROLE_READER] = "reader",
 			[ROLE_SWITCHER] = "switcher",
+			[ROLE_OPENER] = "opener",
 		};
 		char where[32], dump[3 * 16 + 1] = "";
 		ssize_t j;
 
-		if (run->shared_fd >= 0)
+		if (t->role == ROLE_OPENER)
+			snprintf(where, sizeof(where), "%u slots",
+				 NR_STORM_MINORS + 1);
+		else if (run->shared_fd >= 0)
 			snprintf(where, sizeof(where), "shared file");
 		else
 			snprintf(where, sizeof(where), "channel %lu",
@@ -424,15 +493,17 @@ TEST_F_TIMEOUT(stress, concurrent_io, 240)
 			reads += t->done;
 		else if (t->role == ROLE_WRITER)
 			writes += t->done;
+		else if (t->role == ROLE_OPENER)
+			opens += t->done;
 		else
 			switches += t->done;
 		torn += t->torn;
 		errors += t->errors;
-		if (t->fd != run->shared_fd)
+		if (t->fd >= 0 && t->fd != run->shared_fd)
 			close(t->fd);
 	}
-	TH_LOG("total: %lu reads, %lu writes, %lu switches, %lu torn, %lu errors",
-	       reads, writes, switches, torn, errors);
+	TH_LOG("total: %lu reads, %lu writes, %lu switches, %lu open/close rounds, %lu torn, %lu errors",
+	       reads, writes, switches, opens, torn, errors);
 
 	EXPECT_EQ(ops, reads);
 	EXPECT_EQ(0UL, torn);
@@ -441,6 +512,8 @@ TEST_F_TIMEOUT(stress, concurrent_io, 240)
 	EXPECT_LT(0UL, writes);
 	if (variant->shared_fd)
 		EXPECT_LT(0UL, switches);
+	if (variant->openers)
+		EXPECT_LT(0UL, opens);
 
 	/* Afterwards every channel holds one whole message of its own. */
 	fd = open_on_channel(_metadata, run, 0);

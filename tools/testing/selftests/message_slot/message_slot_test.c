@@ -29,7 +29,9 @@
 
 /*
  * Minors, one per test area, so that areas cannot see each other's
- * channels. The stress test uses 200 and 201.
+ * channels. The other selftests keep to their own minors: stress 150 to
+ * 169, fault injection 200 to 239, the fuzzer 240 to 243 and the
+ * resource limits 250 and 251.
  */
 #define MINOR_NO_CHANNEL	0	/* never written: errors before any I/O */
 #define MINOR_IO		1	/* sizes, overwrite, binary data */

@@ -1,0 +1,1569 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Differential fuzzer of the message_slot character device.
+ *
+ * Seeded random sequences of open, close, ioctl, write, read and fork run
+ * against the driver and, call by call, against a reference model of the
+ * contract of Documentation/userspace-api/message_slot.rst kept in this
+ * process. Every return value, errno and byte must match the model. The
+ * first divergence ends the run: the sequence that diverged is shrunk to a
+ * minimal one that still diverges, which is printed one call per line with
+ * the seed to replay it.
+ *
+ * A sequence depends on the seed and its own index only, and uses minors
+ * reserved for this test with channel ids drawn for it, so it can be
+ * replayed alone. Messages outlive files, test runs and earlier sequences,
+ * so the model never assumes an empty channel: before a sequence starts,
+ * it learns what each of its channels holds with one read through a file
+ * of its own.
+ *
+ * Environment:
+ *   MSG_SLOT_FUZZ_OPS  operations in total (default 1000000)
+ *   MSG_SLOT_SEED      seed, printed on each run so that it can be replayed
+ *   MSG_SLOT_FUZZ_SEQ  run only this sequence of the seed
+ */
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../kselftest_harness.h"
+#include "msg_slot_common.h"
+
+#define DEFAULT_OPS		1000000UL
+
+/* Minors of this test only: the other tests stay below 240 or use 255. */
+#define FUZZ_MINOR_BASE		240U
+#define FUZZ_MINORS		4U
+#define FUZZ_CHANNELS		4U	/* channel ids of one sequence */
+#define FUZZ_FILES		4U	/* files open at once, at most */
+
+#define SEQ_MIN_OPS		64U
+#define SEQ_MAX_OPS		256U
+
+#define MSG_MAX			MSG_SLOT_MAX_MSG_LEN
+/* Longest read or write tried: well past the largest message. */
+#define MAX_IO_LEN		300U
+/* Normal buffers start up to this many bytes in, to vary alignment. */
+#define BUF_SLACK		16U
+/* Pointers into the inaccessible page start up to this far into it. */
+#define NONE_OFFSET_MAX		64U
+/*
+ * Buffers that end at the inaccessible page have room for the message
+ * length give or take this much, so that both sides of the fault are hit.
+ */
+#define EDGE_DELTA		3
+/* Read sizes relative to the message length vary this much. */
+#define REL_DELTA		2
+/* Bytes before the inaccessible page that read checks for strays. */
+#define EDGE_AREA		(MAX_IO_LEN + BUF_SLACK)
+
+/* A channel of a sequence gets a boundary id once in this many. */
+#define EDGE_ID_ODDS		16U
+
+/* Shrinking gives up after this many replays and prints what it has. */
+#define MAX_REPLAYS		4096U
+
+/* Runs of at least this many ops must reach every outcome listed below. */
+#define COVERAGE_MIN_OPS	100000UL
+
+#define NO_DIVERGENCE		(-1)
+#define ALL_SEQUENCES		ULONG_MAX
+
+enum op_kind {
+	OP_OPEN,
+	OP_CLOSE,
+	OP_IOCTL,
+	OP_WRITE,
+	OP_READ,
+	OP_FORK,	/* a write or ioctl by a child, on an inherited file */
+	NR_OP_KINDS
+};
+
+/*
+ * Weights of the op kinds in generated sequences. A fork costs as much as
+ * a hundred other ops or more, so it comes rarely, if still thousands of
+ * times in a run of the default length.
+ */
+static const unsigned int op_weights[NR_OP_KINDS] = {
+	[OP_OPEN] = 30,
+	[OP_CLOSE] = 25,
+	[OP_IOCTL] = 200,
+	[OP_WRITE] = 300,
+	[OP_READ] = 400,
+	[OP_FORK] = 2,
+};
+
+static const char *const op_names[NR_OP_KINDS] = {
+	[OP_OPEN] = "open",
+	[OP_CLOSE] = "close",
+	[OP_IOCTL] = "ioctl",
+	[OP_WRITE] = "write",
+	[OP_READ] = "read",
+	[OP_FORK] = "fork",
+};
+
+enum cmd_kind { CMD_CHANNEL, CMD_CHANNEL_UL, CMD_WRONG, CMD_RANDOM,
+		NR_CMD_KINDS };
+
+static const unsigned int cmd_weights[NR_CMD_KINDS] = {
+	[CMD_CHANNEL] = 45,
+	[CMD_CHANNEL_UL] = 40,
+	[CMD_WRONG] = 10,	/* from wrong_cmds[] */
+	[CMD_RANDOM] = 5,	/* any other command of the device's type */
+};
+
+/* Near misses of the two valid encodings. */
+static const unsigned int wrong_cmds[] = {
+	_IOW(MSG_SLOT_IOC_MAGIC, 1, unsigned int),
+	_IOW(MSG_SLOT_IOC_MAGIC, _IOC_NRMASK, unsigned int),
+	_IOR(MSG_SLOT_IOC_MAGIC, 0, unsigned int),
+	_IOR(MSG_SLOT_IOC_MAGIC, 0, unsigned long),
+	_IOWR(MSG_SLOT_IOC_MAGIC, 0, unsigned int),
+	_IO(MSG_SLOT_IOC_MAGIC, 0),
+	_IOW(MSG_SLOT_IOC_MAGIC, 0, unsigned short),
+	_IOW(MSG_SLOT_IOC_MAGIC, 0, unsigned char),
+	_IOW(MSG_SLOT_IOC_MAGIC, 0, char[2 * sizeof(unsigned long)]),
+	_IOW(MSG_SLOT_IOC_MAGIC - 1, 0, unsigned int),
+	_IOW(MSG_SLOT_IOC_MAGIC + 1, 0, unsigned int),
+	0,
+};
+
+enum arg_kind {
+	ARG_CHANNEL,	/* the id of one of the sequence's channels */
+	ARG_ZERO,
+	ARG_ABOVE,	/* a channel's id plus 2^32: valid once truncated */
+	ARG_BIG,	/* from big_args[] */
+	NR_ARG_KINDS
+};
+
+static const unsigned int arg_weights[NR_ARG_KINDS] = {
+	[ARG_CHANNEL] = 80,
+	[ARG_ZERO] = 7,
+	[ARG_ABOVE] = 7,
+	[ARG_BIG] = 6,
+};
+
+#define U32_LIMIT	((uint64_t)UINT32_MAX + 1)	/* 2^32 */
+
+static const uint64_t big_args[] = {
+	U32_LIMIT, U32_LIMIT + 1, (uint64_t)INT64_MAX + 1, UINT64_MAX,
+};
+
+/* Boundary ids, used now and then instead of random ones. */
+static const uint32_t edge_ids[] = {
+	1, 2, MSG_SLOT_MAX_CHANNELS, (uint32_t)INT32_MAX + 1, UINT32_MAX - 1,
+	UINT32_MAX,
+};
+
+enum buf_kind {
+	BUF_NORMAL,
+	BUF_NULL,
+	BUF_NONE,	/* a pointer into a PROT_NONE page */
+	BUF_EDGE,	/* a buffer that runs into a PROT_NONE page */
+	NR_BUF_KINDS
+};
+
+static const unsigned int buf_weights[NR_BUF_KINDS] = {
+	[BUF_NORMAL] = 85,
+	[BUF_NULL] = 4,
+	[BUF_NONE] = 4,
+	[BUF_EDGE] = 7,
+};
+
+enum len_kind {
+	LEN_MSG,	/* 1..MSG_MAX */
+	LEN_EDGE,	/* from len_edges[] */
+	LEN_ANY,	/* 0..MAX_IO_LEN */
+	LEN_ROOMY,	/* MSG_MAX..MAX_IO_LEN: always enough to read */
+	LEN_REL,	/* reads: the message length give or take REL_DELTA */
+	NR_LEN_KINDS
+};
+
+static const unsigned int write_len_weights[NR_LEN_KINDS] = {
+	[LEN_MSG] = 65,
+	[LEN_EDGE] = 20,
+	[LEN_ANY] = 15,
+};
+
+static const unsigned int read_len_weights[NR_LEN_KINDS] = {
+	[LEN_EDGE] = 10,
+	[LEN_ANY] = 20,
+	[LEN_ROOMY] = 40,
+	[LEN_REL] = 30,
+};
+
+/*
+ * The store keeps a message in a buffer of a power-of-two size class, so
+ * the lengths around each class boundary, and around the limits, matter.
+ */
+static const unsigned int len_edges[] = {
+	0, 1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65,
+	MSG_MAX - 1, MSG_MAX, MSG_MAX + 1, MAX_IO_LEN,
+};
+
+/* op.rel: which sizes of a read are relative to the message length. */
+#define REL_LEN		0x1
+#define REL_ROOM	0x2
+
+struct op {
+	uint8_t kind;		/* enum op_kind */
+	uint8_t child;		/* OP_FORK: OP_WRITE or OP_IOCTL */
+	uint8_t file;		/* index into model.files */
+	uint8_t minor;		/* OP_OPEN: index of the minor */
+	uint8_t arg;		/* enum arg_kind */
+	uint8_t chan;		/* ARG_CHANNEL, ARG_ABOVE: channel index */
+	uint8_t big;		/* ARG_BIG: index into big_args[] */
+	uint8_t buf;		/* enum buf_kind */
+	uint8_t rel;		/* REL_LEN, REL_ROOM */
+	uint8_t offset;		/* into the normal buffer or the PROT_NONE page */
+	int16_t len;		/* bytes to write or read, or a delta */
+	int16_t room;		/* BUF_EDGE: accessible bytes, or a delta */
+	uint32_t cmd;		/* ioctl command */
+	uint32_t val;		/* seed of the bytes written or of the canary */
+};
+
+struct seq {
+	unsigned int nr_ops;
+	uint32_t edge_id[FUZZ_CHANNELS];	/* 0: draw a random id */
+	struct op ops[SEQ_MAX_OPS];
+};
+
+struct model_chan {
+	unsigned int len;	/* 0: no message */
+	unsigned char data[MSG_MAX];
+};
+
+struct model_file {
+	int fd;			/* -1: closed */
+	unsigned int minor;
+	int chan;		/* -1: no channel selected */
+};
+
+struct model {
+	uint32_t ids[FUZZ_CHANNELS];
+	unsigned int initial_len[FUZZ_MINORS][FUZZ_CHANNELS];
+	struct model_chan chans[FUZZ_MINORS][FUZZ_CHANNELS];
+	struct model_file files[FUZZ_FILES];
+};
+
+/* A call's result: ret, and the errno when it is negative. */
+struct outcome {
+	long ret;
+	int err;
+};
+
+/* What one op did in a run, for the trace. */
+struct op_rec {
+	bool done;		/* false: skipped, the file was not as needed */
+	unsigned int minor;	/* of the file, before the op */
+	int chan;		/* of the file, before the op */
+	int len, room;		/* sizes after resolving relative ones */
+	unsigned long arg;
+	struct outcome want, got;
+	char why[96];		/* what differed besides the outcome */
+};
+
+enum result { RES_OK, RES_EINVAL, RES_EMSGSIZE, RES_EFAULT, RES_EAGAIN,
+	      RES_ENOSPC, RES_OTHER, NR_RESULTS };
+
+static const struct {
+	int err;
+	const char *name;
+} results[NR_RESULTS] = {
+	[RES_OK] = { 0, "ok" },
+	[RES_EINVAL] = { EINVAL, "EINVAL" },
+	[RES_EMSGSIZE] = { EMSGSIZE, "EMSGSIZE" },
+	[RES_EFAULT] = { EFAULT, "EFAULT" },
+	[RES_EAGAIN] = { EWOULDBLOCK, "EWOULDBLOCK" },
+	[RES_ENOSPC] = { ENOSPC, "ENOSPC" },
+	[RES_OTHER] = { -1, "other" },
+};
+
+#define RES_BIT(r)	(1U << (r))
+
+/* What a long run must have reached, or the generator has gone blind. */
+static const unsigned int must_reach[NR_OP_KINDS] = {
+	[OP_OPEN] = RES_BIT(RES_OK),
+	[OP_CLOSE] = RES_BIT(RES_OK),
+	[OP_IOCTL] = RES_BIT(RES_OK) | RES_BIT(RES_EINVAL),
+	[OP_WRITE] = RES_BIT(RES_OK) | RES_BIT(RES_EINVAL) |
+		     RES_BIT(RES_EMSGSIZE) | RES_BIT(RES_EFAULT),
+	[OP_READ] = RES_BIT(RES_OK) | RES_BIT(RES_EINVAL) |
+		    RES_BIT(RES_EAGAIN) | RES_BIT(RES_ENOSPC) |
+		    RES_BIT(RES_EFAULT),
+	[OP_FORK] = RES_BIT(RES_OK) | RES_BIT(RES_EINVAL),
+};
+
+struct fuzz {
+	const struct msg_slot_env *env;
+	uint32_t seed;
+	int probe_fd[FUZZ_MINORS];	/* learns the channels' messages */
+	unsigned char *edge_map;	/* an accessible page, then PROT_NONE */
+	unsigned char *edge_end;	/* the first byte of the PROT_NONE page */
+	size_t page;
+	struct outcome *child_got;	/* shared with forked children */
+	bool counting;			/* false while shrinking */
+	bool prologue_failed;
+	char prologue_why[128];
+	unsigned long counts[NR_OP_KINDS][NR_RESULTS];
+	unsigned long ops, sequences, probes, new_channels;
+	unsigned char wbuf[BUF_SLACK + MAX_IO_LEN];
+	unsigned char rbuf[BUF_SLACK + MAX_IO_LEN + BUF_SLACK];
+	unsigned char pbuf[MSG_MAX];
+};
+
+/* Big or repeated state lives here rather than on the stack. */
+static struct fuzz fuzz_ctx;
+static struct seq cur_seq, shrink_seq, trial_seq;
+static struct op_rec cur_recs[SEQ_MAX_OPS], best_recs[SEQ_MAX_OPS];
+static struct model cur_model, best_model;
+
+/*
+ * splitmix64 (Steele, Lea and Flood, "Fast splittable pseudorandom number
+ * generators", 2014): tiny, and any 64-bit state is a good one, so seeds
+ * can be combined by plain arithmetic.
+ */
+#define SPLITMIX_GAMMA		0x9e3779b97f4a7c15ULL
+#define SPLITMIX_MUL1		0xbf58476d1ce4e5b9ULL
+#define SPLITMIX_MUL2		0x94d049bb133111ebULL
+
+static uint64_t mix64(uint64_t x)
+{
+	x = (x ^ (x >> 30)) * SPLITMIX_MUL1;
+	x = (x ^ (x >> 27)) * SPLITMIX_MUL2;
+	return x ^ (x >> 31);
+}
+
+static uint64_t rng_next(uint64_t *state)
+{
+	*state += SPLITMIX_GAMMA;
+	return mix64(*state);
+}
+
+/* Uniform in 0..n-1, by multiply and shift rather than a biased modulo. */
+static unsigned int rng_below(uint64_t *state, unsigned int n)
+{
+	return ((rng_next(state) >> 32) * n) >> 32;
+}
+
+static int rng_range(uint64_t *state, int lo, int hi)
+{
+	return lo + (int)rng_below(state, hi - lo + 1);
+}
+
+static unsigned int rng_pick(uint64_t *state, const unsigned int *weights,
+			     unsigned int n)
+{
+	unsigned int i, total = 0, r;
+
+	for (i = 0; i < n; i++)
+		total += weights[i];
+	r = rng_below(state, total);
+	for (i = 0; r >= weights[i]; i++)
+		r -= weights[i];
+	return i;
+}
+
+/* Independent streams of one sequence: its ops, and ids per attempt. */
+#define STREAM_OPS	0U
+#define STREAM_IDS	1U
+
+static uint64_t seq_rng(uint32_t seed, uint32_t index, unsigned int stream)
+{
+	return mix64((uint64_t)seed << 32 | index) ^ mix64(stream);
+}
+
+/* Hide bad pointers from the compiler, which would warn about them. */
+static void *hide_ptr(void *p)
+{
+	__asm__ ("" : "+r" (p));
+	return p;
+}
+
+static bool fits_u32(unsigned long v)
+{
+	return v == (uint32_t)v;
+}
+
+static unsigned long env_ulong(struct __test_metadata *_metadata,
+			       const char *name, unsigned long def)
+{
+	const char *s = getenv(name);
+	unsigned long v;
+	char *end;
+
+	if (!s || !*s)
+		return def;
+	errno = 0;
+	v = strtoul(s, &end, 0);
+	ASSERT_TRUE(!errno && *end == '\0') TH_LOG("bad %s='%s'", name, s);
+	return v;
+}
+
+static enum result result_of(const struct outcome *o)
+{
+	unsigned int r;
+
+	for (r = 0; r < RES_OTHER; r++)
+		if (results[r].err == o->err)
+			return r;
+	return RES_OTHER;
+}
+
+static bool same_outcome(unsigned int kind, const struct outcome *want,
+			 const struct outcome *got)
+{
+	if (want->err || got->err)
+		return want->err == got->err && got->ret == -1;
+	/* Any descriptor will do for open. */
+	return kind == OP_OPEN ? got->ret >= 0 : want->ret == got->ret;
+}
+
+static void fmt_outcome(char *buf, size_t size, const struct outcome *o)
+{
+	enum result r = result_of(o);
+
+	if (!o->err)
+		snprintf(buf, size, "%ld", o->ret);
+	else if (r != RES_OTHER)
+		snprintf(buf, size, "%ld %s", o->ret, results[r].name);
+	else
+		snprintf(buf, size, "%ld errno %d (%s)", o->ret, o->err,
+			 strerror(o->err));
+}
+
+/* ---- Generation ---------------------------------------------------- */
+
+/* What the generator tracks of the files, to make sensible ops. */
+struct gen {
+	uint64_t rng;
+	bool open[FUZZ_FILES];
+	bool selected[FUZZ_FILES];	/* a valid ioctl may have succeeded */
+	unsigned int nr_open;
+};
+
+static unsigned int pick_file(struct gen *g, bool open)
+{
+	unsigned int f, n = 0, k;
+
+	for (f = 0; f < FUZZ_FILES; f++)
+		n += g->open[f] == open;
+	k = rng_below(&g->rng, n);
+	for (f = 0; f < FUZZ_FILES; f++)
+		if (g->open[f] == open && !k--)
+			break;
+	return f;
+}
+
+static void gen_ioctl(uint64_t *rng, struct op *op)
+{
+	switch (rng_pick(rng, cmd_weights, NR_CMD_KINDS)) {
+	case CMD_CHANNEL:
+		op->cmd = MSG_SLOT_CHANNEL;
+		break;
+	case CMD_CHANNEL_UL:
+		op->cmd = MSG_SLOT_CHANNEL_UL;
+		break;
+	case CMD_WRONG:
+		op->cmd = wrong_cmds[rng_below(rng, ARRAY_SIZE(wrong_cmds))];
+		break;
+	default:
+		/* May hit a valid one: the model judges by value anyway. */
+		op->cmd = _IOC(rng_below(rng, _IOC_DIRMASK + 1),
+			       MSG_SLOT_IOC_MAGIC,
+			       rng_below(rng, _IOC_NRMASK + 1),
+			       rng_below(rng, _IOC_SIZEMASK + 1));
+		break;
+	}
+	op->arg = rng_pick(rng, arg_weights, NR_ARG_KINDS);
+	/* Ids wider than 32 bits cannot be passed with a 32-bit long. */
+	if (sizeof(unsigned long) <= sizeof(uint32_t) &&
+	    (op->arg == ARG_ABOVE || op->arg == ARG_BIG))
+		op->arg = ARG_ZERO;
+	op->chan = rng_below(rng, FUZZ_CHANNELS);
+	op->big = rng_below(rng, ARRAY_SIZE(big_args));
+}
+
+static int gen_len(uint64_t *rng, enum len_kind kind)
+{
+	switch (kind) {
+	case LEN_MSG:
+		return rng_range(rng, 1, MSG_MAX);
+	case LEN_EDGE:
+		return len_edges[rng_below(rng, ARRAY_SIZE(len_edges))];
+	case LEN_ANY:
+		return rng_range(rng, 0, MAX_IO_LEN);
+	case LEN_ROOMY:
+		return rng_range(rng, MSG_MAX, MAX_IO_LEN);
+	default:
+		return rng_range(rng, -REL_DELTA, REL_DELTA);
+	}
+}
+
+static void gen_buf(uint64_t *rng, struct op *op)
+{
+	op->buf = rng_pick(rng, buf_weights, NR_BUF_KINDS);
+	op->offset = rng_below(rng, op->buf == BUF_NONE ? NONE_OFFSET_MAX :
+				    BUF_SLACK);
+	op->room = rng_range(rng, -EDGE_DELTA, EDGE_DELTA);
+	op->val = rng_next(rng);
+}
+
+static void gen_write(uint64_t *rng, struct op *op)
+{
+	gen_buf(rng, op);
+	op->len = gen_len(rng, rng_pick(rng, write_len_weights, NR_LEN_KINDS));
+	/* The length is known now: make the room absolute. */
+	op->room = op->len + op->room < 0 ? 0 : op->len + op->room;
+}
+
+static void gen_read(uint64_t *rng, struct op *op)
+{
+	enum len_kind kind = rng_pick(rng, read_len_weights, NR_LEN_KINDS);
+
+	gen_buf(rng, op);
+	op->len = gen_len(rng, kind);
+	/* The message length is known only when the read runs. */
+	op->rel = REL_ROOM | (kind == LEN_REL ? REL_LEN : 0);
+}
+
+static bool selects(const struct op *op)
+{
+	return (op->cmd == MSG_SLOT_CHANNEL ||
+		op->cmd == MSG_SLOT_CHANNEL_UL) && op->arg == ARG_CHANNEL;
+}
+
+static void gen_op(struct gen *g, struct op *op)
+{
+	uint64_t *rng = &g->rng;
+	unsigned int kind = rng_pick(rng, op_weights, NR_OP_KINDS);
+
+	if (!g->nr_open)
+		kind = OP_OPEN;
+	else if (kind == OP_OPEN && g->nr_open == FUZZ_FILES)
+		kind = OP_CLOSE;
+
+	memset(op, 0, sizeof(*op));
+	op->file = pick_file(g, kind != OP_OPEN);
+	/*
+	 * I/O without a channel only ever gets EINVAL: do not spend a
+	 * quarter of the run on it, as pure chance would.
+	 */
+	if (kind != OP_OPEN && kind != OP_CLOSE &&
+	    !g->selected[op->file] && rng_below(rng, 2))
+		kind = OP_IOCTL;
+	op->kind = kind;
+	switch (kind) {
+	case OP_OPEN:
+		op->minor = rng_below(rng, FUZZ_MINORS);
+		g->open[op->file] = true;
+		g->selected[op->file] = false;
+		g->nr_open++;
+		break;
+	case OP_CLOSE:
+		g->open[op->file] = false;
+		g->nr_open--;
+		break;
+	case OP_IOCTL:
+		gen_ioctl(rng, op);
+		g->selected[op->file] |= selects(op);
+		break;
+	case OP_WRITE:
+		gen_write(rng, op);
+		break;
+	case OP_READ:
+		gen_read(rng, op);
+		break;
+	case OP_FORK:
+		op->child = rng_below(rng, 2) ? OP_WRITE : OP_IOCTL;
+		if (op->child == OP_WRITE) {
+			gen_write(rng, op);
+		} else {
+			gen_ioctl(rng, op);
+			g->selected[op->file] |= selects(op);
+		}
+		break;
+	}
+}
+
+/* Sequence @index of @seed, cut to @max_ops: a prefix of the uncut one. */
+static void gen_seq(struct seq *sq, uint32_t seed, uint32_t index,
+		    unsigned long max_ops)
+{
+	struct gen g = { .rng = seq_rng(seed, index, STREAM_OPS) };
+	unsigned int i, c, d;
+
+	sq->nr_ops = rng_range(&g.rng, SEQ_MIN_OPS, SEQ_MAX_OPS);
+	if (sq->nr_ops > max_ops)
+		sq->nr_ops = max_ops;
+	for (c = 0; c < FUZZ_CHANNELS; c++) {
+		sq->edge_id[c] = 0;
+		if (rng_below(&g.rng, EDGE_ID_ODDS))
+			continue;
+		sq->edge_id[c] = edge_ids[rng_below(&g.rng,
+						    ARRAY_SIZE(edge_ids))];
+		/* Two channels of a sequence must never share an id. */
+		for (d = 0; d < c; d++)
+			if (sq->edge_id[d] == sq->edge_id[c])
+				sq->edge_id[c] = 0;
+	}
+	for (i = 0; i < sq->nr_ops; i++)
+		gen_op(&g, &sq->ops[i]);
+}
+
+/* ---- Execution against the driver and the model ---------------------- */
+
+/*
+ * Ids of a run: the sequence's boundary ids, and fresh random ones, drawn
+ * per attempt, so that replays while shrinking find them unused.
+ */
+static void pick_ids(struct model *m, const struct seq *sq, uint32_t seed,
+		     uint32_t index, unsigned int attempt)
+{
+	uint64_t rng = seq_rng(seed, index, STREAM_IDS + attempt);
+	unsigned int c, d;
+	uint32_t id;
+
+	for (c = 0; c < FUZZ_CHANNELS; c++) {
+		id = sq->edge_id[c];
+		while (!id) {
+			id = rng_next(&rng);
+			for (d = 0; d < FUZZ_CHANNELS; d++)
+				if ((d < c && m->ids[d] == id) ||
+				    sq->edge_id[d] == id)
+					id = 0;
+		}
+		m->ids[c] = id;
+	}
+}
+
+/* Learn what every channel of the run holds; false on a driver error. */
+static bool probe_channels(struct fuzz *fz, struct model *m)
+{
+	struct model_chan *ch;
+	unsigned int mi, c;
+	ssize_t n;
+
+	for (mi = 0; mi < FUZZ_MINORS; mi++) {
+		for (c = 0; c < FUZZ_CHANNELS; c++) {
+			ch = &m->chans[mi][c];
+			if (msg_slot_set_channel(fz->probe_fd[mi],
+						 m->ids[c])) {
+				snprintf(fz->prologue_why,
+					 sizeof(fz->prologue_why),
+					 "MSG_SLOT_CHANNEL %u on slot%u: %s",
+					 m->ids[c], FUZZ_MINOR_BASE + mi,
+					 strerror(errno));
+				return false;
+			}
+			n = read(fz->probe_fd[mi], fz->pbuf, sizeof(fz->pbuf));
+			if (fz->counting)
+				fz->probes++;
+			if (n < 0 && errno == EWOULDBLOCK) {
+				ch->len = 0;
+			} else if (n > 0 && n <= MSG_MAX) {
+				ch->len = n;
+				memcpy(ch->data, fz->pbuf, n);
+			} else {
+				snprintf(fz->prologue_why,
+					 sizeof(fz->prologue_why),
+					 "read of %zu bytes, id %u of slot%u: %zd (%s)",
+					 sizeof(fz->pbuf), m->ids[c],
+					 FUZZ_MINOR_BASE + mi, n,
+					 n < 0 ? strerror(errno) : "bad length");
+				return false;
+			}
+			m->initial_len[mi][c] = ch->len;
+		}
+	}
+	return true;
+}
+
+static unsigned long ioctl_arg(const struct model *m, const struct op *op)
+{
+	switch (op->arg) {
+	case ARG_CHANNEL:
+		return m->ids[op->chan];
+	case ARG_ZERO:
+		return 0;
+	case ARG_ABOVE:
+		return (unsigned long)(U32_LIMIT + m->ids[op->chan]);
+	default:
+		return (unsigned long)big_args[op->big];
+	}
+}
+
+/* A system call an op makes, and what the model says it must return. */
+struct call {
+	unsigned int kind;	/* OP_IOCTL, OP_WRITE or OP_READ */
+	int fd;
+	unsigned int cmd;
+	unsigned long arg;
+	void *buf;
+	size_t len;
+	struct outcome want;
+	/* Read: the canary-filled bytes around buf, if it is accessible. */
+	unsigned char *area;
+	size_t area_len;
+	unsigned char canary;
+};
+
+static void issue(const struct call *call, struct outcome *got)
+{
+	switch (call->kind) {
+	case OP_IOCTL:
+		got->ret = ioctl(call->fd, call->cmd, call->arg);
+		break;
+	case OP_WRITE:
+		got->ret = write(call->fd, call->buf, call->len);
+		break;
+	default:
+		got->ret = read(call->fd, call->buf, call->len);
+		break;
+	}
+	got->err = got->ret < 0 ? errno : 0;
+}
+
+static void plan_ioctl(const struct model *m, const struct op *op,
+		       struct call *call)
+{
+	call->cmd = op->cmd;
+	call->arg = ioctl_arg(m, op);
+	call->want.ret = 0;
+	call->want.err = 0;
+	if ((call->cmd != MSG_SLOT_CHANNEL &&
+	     call->cmd != MSG_SLOT_CHANNEL_UL) ||
+	    !call->arg || !fits_u32(call->arg)) {
+		call->want.ret = -1;
+		call->want.err = EINVAL;
+	}
+}
+
+/* Bytes a buffer of @kind lets the kernel access from its start. */
+static size_t accessible(const struct op *op, size_t room)
+{
+	switch (op->buf) {
+	case BUF_NORMAL:
+		return SIZE_MAX;
+	case BUF_EDGE:
+		return room;
+	default:
+		return 0;
+	}
+}
+
+static void *buf_ptr(struct fuzz *fz, const struct op *op, size_t room,
+		     unsigned char *normal)
+{
+	switch (op->buf) {
+	case BUF_NORMAL:
+		return normal + op->offset;
+	case BUF_NULL:
+		return hide_ptr(NULL);
+	case BUF_NONE:
+		return hide_ptr(fz->edge_end + op->offset);
+	default:
+		return fz->edge_end - room;
+	}
+}
+
+static void fill_bytes(unsigned char *p, size_t len, uint32_t val)
+{
+	uint64_t state = val, r = 0;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (!(i % sizeof(r)))
+			r = rng_next(&state);
+		p[i] = r;
+		r >>= CHAR_BIT;
+	}
+}
+
+static void plan_write(struct fuzz *fz, const struct model *m,
+		       const struct op *op, struct op_rec *rec,
+		       struct call *call)
+{
+	const struct model_file *file = &m->files[op->file];
+	size_t len = op->len, room = op->room;
+
+	rec->len = len;
+	rec->room = room;
+	call->buf = buf_ptr(fz, op, room, fz->wbuf);
+	call->len = len;
+	/* Whatever the kernel may read holds the message. */
+	if (op->buf == BUF_NORMAL)
+		fill_bytes(call->buf, len, op->val);
+	else if (op->buf == BUF_EDGE)
+		fill_bytes(call->buf, len < room ? len : room, op->val);
+
+	call->want.ret = -1;
+	if (file->chan < 0)
+		call->want.err = EINVAL;
+	else if (!len || len > MSG_MAX)
+		call->want.err = EMSGSIZE;
+	else if (accessible(op, room) < len)
+		call->want.err = EFAULT;
+	else
+		call->want = (struct outcome){ .ret = len, .err = 0 };
+}
+
+static void plan_read(struct fuzz *fz, const struct model *m,
+		      const struct op *op, struct op_rec *rec,
+		      struct call *call)
+{
+	const struct model_file *file = &m->files[op->file];
+	const struct model_chan *ch = NULL;
+	int base = MSG_MAX, len, room;
+
+	if (file->chan >= 0) {
+		ch = &m->chans[file->minor][file->chan];
+		if (ch->len)
+			base = ch->len;
+	}
+	len = op->rel & REL_LEN ? base + op->len : op->len;
+	room = op->rel & REL_ROOM ? base + op->room : op->room;
+	rec->len = len < 0 ? 0 : len;
+	rec->room = room < 0 ? 0 : room;
+
+	call->buf = buf_ptr(fz, op, rec->room, fz->rbuf);
+	call->len = rec->len;
+	call->canary = op->val;
+	call->area = NULL;
+	if (op->buf == BUF_NORMAL) {
+		call->area = fz->rbuf;
+		call->area_len = sizeof(fz->rbuf);
+	} else if (op->buf == BUF_EDGE) {
+		call->area = fz->edge_end - EDGE_AREA;
+		call->area_len = EDGE_AREA;
+	}
+	if (call->area)
+		memset(call->area, call->canary, call->area_len);
+
+	call->want.ret = -1;
+	if (!ch)
+		call->want.err = EINVAL;
+	else if (!ch->len)
+		call->want.err = EWOULDBLOCK;
+	else if (call->len < ch->len)
+		call->want.err = ENOSPC;
+	else if (accessible(op, rec->room) < ch->len)
+		call->want.err = EFAULT;
+	else
+		call->want = (struct outcome){ .ret = ch->len, .err = 0 };
+}
+
+/*
+ * After a read that went as predicted: the message must be in the buffer,
+ * and every other byte around it untouched, even after a failure (except
+ * a fault, which leaves the buffer undefined).
+ */
+static bool check_read_bytes(const struct model *m, const struct op *op,
+			     const struct call *call, struct op_rec *rec)
+{
+	const struct model_file *file = &m->files[op->file];
+	const unsigned char *buf = call->buf;
+	const struct model_chan *ch;
+	size_t start, end, i;
+
+	if (!call->area || call->want.err == EFAULT)
+		return true;
+	start = buf - call->area;
+	end = start;
+	if (!call->want.err) {
+		ch = &m->chans[file->minor][file->chan];
+		end = start + ch->len;
+		for (i = 0; i < ch->len; i++) {
+			if (buf[i] != ch->data[i]) {
+				snprintf(rec->why, sizeof(rec->why),
+					 "byte %zu is 0x%02x, want 0x%02x",
+					 i, buf[i], ch->data[i]);
+				return false;
+			}
+		}
+	}
+	for (i = 0; i < call->area_len; i++) {
+		if ((i < start || i >= end) &&
+		    call->area[i] != call->canary) {
+			snprintf(rec->why, sizeof(rec->why),
+				 "byte %ld of the buffer changed to 0x%02x",
+				 (long)i - (long)start, call->area[i]);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* The model's side of a call that went as predicted. */
+static void apply(struct fuzz *fz, struct model *m, const struct op *op,
+		  const struct call *call)
+{
+	struct model_file *file = &m->files[op->file];
+	struct model_chan *ch;
+
+	if (call->want.err)
+		return;
+	if (call->kind == OP_IOCTL) {
+		file->chan = op->chan;
+	} else if (call->kind == OP_WRITE) {
+		ch = &m->chans[file->minor][file->chan];
+		if (!ch->len && fz->counting)
+			fz->new_channels++;
+		ch->len = call->len;
+		memcpy(ch->data, call->buf, call->len);
+	}
+}
+
+static void plan(struct fuzz *fz, const struct model *m, const struct op *op,
+		 unsigned int kind, struct op_rec *rec, struct call *call)
+{
+	memset(call, 0, sizeof(*call));
+	call->kind = kind;
+	call->fd = m->files[op->file].fd;
+	if (kind == OP_IOCTL) {
+		plan_ioctl(m, op, call);
+		rec->arg = call->arg;
+	} else if (kind == OP_WRITE) {
+		plan_write(fz, m, op, rec, call);
+	} else {
+		plan_read(fz, m, op, rec, call);
+	}
+}
+
+/* The child does the call on the inherited file and judges it itself. */
+static bool run_fork(struct fuzz *fz, struct model *m, const struct op *op,
+		     struct op_rec *rec)
+{
+	struct call call;
+	int status;
+	pid_t pid;
+
+	plan(fz, m, op, op->child, rec, &call);
+	rec->want = call.want;
+	fz->child_got->ret = -1;
+	fz->child_got->err = 0;
+	pid = fork();
+	if (pid < 0) {
+		rec->got = (struct outcome){ .ret = -1, .err = errno };
+		snprintf(rec->why, sizeof(rec->why), "fork() failed");
+		return false;
+	}
+	if (!pid) {
+		issue(&call, fz->child_got);
+		_exit(same_outcome(call.kind, &call.want, fz->child_got) ?
+		      0 : 1);
+	}
+	if (waitpid(pid, &status, 0) != pid) {
+		snprintf(rec->why, sizeof(rec->why), "waitpid(): %s",
+			 strerror(errno));
+		return false;
+	}
+	rec->got = *fz->child_got;
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		snprintf(rec->why, sizeof(rec->why), "child status %#x",
+			 status);
+		return false;
+	}
+	if (!same_outcome(call.kind, &call.want, &rec->got))
+		return false;
+	apply(fz, m, op, &call);
+	return true;
+}
+
+/* Run one op on the driver and the model; false when they diverge. */
+static bool run_op(struct fuzz *fz, struct model *m, const struct op *op,
+		   struct op_rec *rec)
+{
+	struct model_file *file = &m->files[op->file];
+	struct call call;
+	bool ok;
+
+	memset(rec, 0, sizeof(*rec));
+	rec->minor = file->minor;
+	rec->chan = file->chan;
+	/* Shrinking may remove the open or close an op relied on. */
+	if (op->kind == OP_OPEN ? file->fd >= 0 : file->fd < 0)
+		return true;
+	rec->done = true;
+
+	switch (op->kind) {
+	case OP_OPEN:
+		rec->got.ret = msg_slot_open(fz->env,
+					     FUZZ_MINOR_BASE + op->minor,
+					     O_RDWR);
+		rec->got.err = rec->got.ret < 0 ? errno : 0;
+		ok = rec->got.ret >= 0;
+		if (ok) {
+			file->fd = rec->got.ret;
+			file->minor = op->minor;
+			file->chan = -1;
+		}
+		break;
+	case OP_CLOSE:
+		rec->got.ret = close(file->fd);
+		rec->got.err = rec->got.ret < 0 ? errno : 0;
+		ok = !rec->got.ret;
+		file->fd = -1;
+		break;
+	case OP_FORK:
+		ok = run_fork(fz, m, op, rec);
+		break;
+	default:
+		plan(fz, m, op, op->kind, rec, &call);
+		rec->want = call.want;
+		issue(&call, &rec->got);
+		ok = same_outcome(op->kind, &rec->want, &rec->got);
+		if (ok && op->kind == OP_READ)
+			ok = check_read_bytes(m, op, &call, rec);
+		if (ok)
+			apply(fz, m, op, &call);
+		break;
+	}
+	if (fz->counting)
+		fz->counts[op->kind][result_of(&rec->got)]++;
+	return ok;
+}
+
+static void close_files(struct model *m)
+{
+	unsigned int f;
+
+	for (f = 0; f < FUZZ_FILES; f++) {
+		if (m->files[f].fd >= 0)
+			close(m->files[f].fd);
+		m->files[f].fd = -1;
+		m->files[f].chan = -1;
+	}
+}
+
+/*
+ * Run @sq from a fresh model on the ids of @attempt. Returns the index of
+ * the op that diverged, or NO_DIVERGENCE; sets fz->prologue_failed if the
+ * channels could not even be probed.
+ */
+static int run_seq(struct fuzz *fz, const struct seq *sq, uint32_t index,
+		   unsigned int attempt, struct model *m,
+		   struct op_rec *recs)
+{
+	unsigned int i;
+	int div = NO_DIVERGENCE;
+
+	memset(m, 0, sizeof(*m));
+	for (i = 0; i < FUZZ_FILES; i++) {
+		m->files[i].fd = -1;
+		m->files[i].chan = -1;
+	}
+	pick_ids(m, sq, fz->seed, index, attempt);
+	if (!probe_channels(fz, m)) {
+		fz->prologue_failed = true;
+		return NO_DIVERGENCE;
+	}
+	for (i = 0; i < sq->nr_ops; i++) {
+		if (!run_op(fz, m, &sq->ops[i], &recs[i])) {
+			div = i;
+			break;
+		}
+	}
+	close_files(m);
+	return div;
+}
+
+/* ---- Reporting and shrinking ----------------------------------------- */
+
+static void fmt_buf(char *buf, size_t size, const struct op *op,
+		    const struct op_rec *rec)
+{
+	switch (op->buf) {
+	case BUF_NORMAL:
+		snprintf(buf, size, "buf+%u", op->offset);
+		break;
+	case BUF_NULL:
+		snprintf(buf, size, "NULL");
+		break;
+	case BUF_NONE:
+		snprintf(buf, size, "PROT_NONE+%u", op->offset);
+		break;
+	default:
+		snprintf(buf, size, "%d bytes before PROT_NONE", rec->room);
+		break;
+	}
+}
+
+static void fmt_cmd(char *buf, size_t size, unsigned int cmd)
+{
+	if (cmd == MSG_SLOT_CHANNEL)
+		snprintf(buf, size, "MSG_SLOT_CHANNEL");
+	else if (cmd == MSG_SLOT_CHANNEL_UL)
+		snprintf(buf, size, "MSG_SLOT_CHANNEL_UL");
+	else
+		snprintf(buf, size, "%#x", cmd);
+}
+
+static void fmt_call(char *buf, size_t size, const struct op *op,
+		     unsigned int kind, const struct op_rec *rec)
+{
+	char what[48], sel[24];
+
+	if (rec->chan >= 0)
+		snprintf(sel, sizeof(sel), "slot%u/c%d",
+			 FUZZ_MINOR_BASE + rec->minor, rec->chan);
+	else
+		snprintf(sel, sizeof(sel), "slot%u/-",
+			 FUZZ_MINOR_BASE + rec->minor);
+	switch (kind) {
+	case OP_OPEN:
+		snprintf(buf, size, "f%u = open(slot%u, O_RDWR)", op->file,
+			 FUZZ_MINOR_BASE + op->minor);
+		break;
+	case OP_CLOSE:
+		snprintf(buf, size, "close(f%u [%s])", op->file, sel);
+		break;
+	case OP_IOCTL:
+		fmt_cmd(what, sizeof(what), op->cmd);
+		if (op->arg == ARG_CHANNEL)
+			snprintf(buf, size, "ioctl(f%u [%s], %s, c%u)",
+				 op->file, sel, what, op->chan);
+		else
+			snprintf(buf, size, "ioctl(f%u [%s], %s, %#lx)",
+				 op->file, sel, what, rec->arg);
+		break;
+	default:
+		fmt_buf(what, sizeof(what), op, rec);
+		snprintf(buf, size, "%s(f%u [%s], %s, %d)",
+			 kind == OP_WRITE ? "write" : "read", op->file, sel,
+			 what, rec->len);
+		break;
+	}
+}
+
+static void fmt_op(char *buf, size_t size, const struct op *op,
+		   const struct op_rec *rec)
+{
+	char call[128];
+
+	if (op->kind != OP_FORK) {
+		fmt_call(buf, size, op, op->kind, rec);
+		return;
+	}
+	fmt_call(call, sizeof(call), op, op->child, rec);
+	snprintf(buf, size, "fork, in the child: %s", call);
+}
+
+static void log_divergence(struct __test_metadata *_metadata,
+			   const struct op *op, const struct op_rec *rec,
+			   const char *prefix)
+{
+	char desc[192], want[48], got[48];
+
+	fmt_op(desc, sizeof(desc), op, rec);
+	fmt_outcome(want, sizeof(want), &rec->want);
+	fmt_outcome(got, sizeof(got), &rec->got);
+	if (op->kind == OP_OPEN || op->kind == OP_CLOSE)
+		snprintf(want, sizeof(want), op->kind == OP_OPEN ? "fd" : "0");
+	TH_LOG("%s%s: expected %s, got %s%s%s", prefix, desc, want, got,
+	       rec->why[0] ? ": " : "", rec->why);
+}
+
+static void log_trace(struct __test_metadata *_metadata,
+		      const struct seq *sq, const struct model *m,
+		      const struct op_rec *recs, int div)
+{
+	bool minors[FUZZ_MINORS] = { false }, chans[FUZZ_CHANNELS] = { false };
+	char desc[192], res[48];
+	const struct op *op;
+	unsigned int mi, c;
+	size_t used = 0;
+	int i;
+
+	for (c = 0; c < FUZZ_CHANNELS; c++)
+		used += snprintf(desc + used, sizeof(desc) - used, " c%u=%u",
+				 c, m->ids[c]);
+	TH_LOG("  channel ids:%s", desc);
+	/* What the channels the trace can reach held before it started. */
+	for (i = 0; i <= div; i++) {
+		op = &sq->ops[i];
+		if (op->kind == OP_OPEN)
+			minors[op->minor] = true;
+		else if (op->kind == OP_IOCTL ||
+			 (op->kind == OP_FORK && op->child == OP_IOCTL))
+			chans[op->chan] |= op->arg == ARG_CHANNEL;
+	}
+	for (mi = 0; mi < FUZZ_MINORS; mi++)
+		for (c = 0; c < FUZZ_CHANNELS; c++)
+			if (minors[mi] && chans[c])
+				TH_LOG("  slot%u/c%u held %u bytes at the start",
+				       FUZZ_MINOR_BASE + mi, c,
+				       m->initial_len[mi][c]);
+	for (i = 0; i < div; i++) {
+		fmt_op(desc, sizeof(desc), &sq->ops[i], &recs[i]);
+		if (!recs[i].done) {
+			TH_LOG("  %3d: %s: skipped", i, desc);
+			continue;
+		}
+		fmt_outcome(res, sizeof(res), &recs[i].got);
+		TH_LOG("  %3d: %s = %s", i, desc, res);
+	}
+	snprintf(desc, sizeof(desc), "  %3d: ", div);
+	log_divergence(_metadata, &sq->ops[div], &recs[div], desc);
+}
+
+/* @sq without the @len ops at @start, into @out. */
+static void cut(struct seq *out, const struct seq *sq, unsigned int start,
+		unsigned int len)
+{
+	memcpy(out->edge_id, sq->edge_id, sizeof(out->edge_id));
+	memcpy(out->ops, sq->ops, start * sizeof(sq->ops[0]));
+	memcpy(out->ops + start, sq->ops + start + len,
+	       (sq->nr_ops - start - len) * sizeof(sq->ops[0]));
+	out->nr_ops = sq->nr_ops - len;
+}
+
+/* What shrinking one sequence works with. */
+struct shrinker {
+	struct fuzz *fz;
+	uint32_t index;		/* of the sequence */
+	unsigned int attempt;	/* replays so far, and the ids of the next */
+};
+
+/*
+ * Replay trial_seq on fresh ids. If it still diverges, it becomes the
+ * best so far: shrink_seq, cut after its divergence, since what follows
+ * cannot matter, with its run in best_model and best_recs.
+ */
+static bool still_diverges(struct shrinker *sh)
+{
+	int div;
+
+	if (sh->attempt > MAX_REPLAYS || sh->fz->prologue_failed)
+		return false;
+	div = run_seq(sh->fz, &trial_seq, sh->index, sh->attempt++,
+		      &cur_model, cur_recs);
+	if (div == NO_DIVERGENCE || sh->fz->prologue_failed)
+		return false;
+	shrink_seq = trial_seq;
+	shrink_seq.nr_ops = div + 1;
+	best_model = cur_model;
+	memcpy(best_recs, cur_recs, sizeof(best_recs));
+	return true;
+}
+
+/*
+ * Delete ever smaller blocks of ops while the rest still diverges, down to
+ * single ops, until a whole pass deletes none.
+ */
+static void delete_ops(struct shrinker *sh)
+{
+	unsigned int chunk, i;
+	bool changed = false;
+
+	for (chunk = shrink_seq.nr_ops / 2; chunk; chunk /= 2) {
+		/*
+		 * The divergent op, the last, stays. Past MAX_REPLAYS nothing
+		 * diverges any more, so the loops run out.
+		 */
+		for (i = 0; i + chunk < shrink_seq.nr_ops;) {
+			cut(&trial_seq, &shrink_seq, i, chunk);
+			if (still_diverges(sh))
+				changed = true;
+			else
+				i += chunk;
+		}
+		if (chunk == 1 && changed && sh->attempt <= MAX_REPLAYS)
+			chunk = 2;
+		changed = false;
+	}
+}
+
+/*
+ * Move one op to another file if that still diverges: a trace that needs
+ * one file less then loses its open and ioctl too. Returns true if one
+ * moved.
+ */
+static bool merge_files(struct shrinker *sh)
+{
+	unsigned int i, f;
+
+	for (i = 0; i < shrink_seq.nr_ops; i++) {
+		if (shrink_seq.ops[i].kind == OP_OPEN)
+			continue;
+		for (f = 0; f < FUZZ_FILES; f++) {
+			if (f == shrink_seq.ops[i].file)
+				continue;
+			trial_seq = shrink_seq;
+			trial_seq.ops[i].file = f;
+			if (still_diverges(sh))
+				return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Shrink @sq, which diverged, to a sequence from which no op can be
+ * deleted and no op moved to another file without losing the divergence.
+ * Every replay uses fresh channel ids, so that the state earlier attempts
+ * left in the driver cannot leak in. Leaves the result in shrink_seq and
+ * its run in best_recs and best_model. Returns its divergent op, or
+ * NO_DIVERGENCE if the divergence does not come back on fresh ids.
+ */
+static int shrink(struct fuzz *fz, const struct seq *sq, uint32_t index,
+		  unsigned int *replays)
+{
+	struct shrinker sh = { .fz = fz, .index = index, .attempt = 1 };
+
+	trial_seq = *sq;
+	if (!still_diverges(&sh)) {
+		*replays = sh.attempt - 1;
+		return NO_DIVERGENCE;
+	}
+	do
+		delete_ops(&sh);
+	while (merge_files(&sh));
+	*replays = sh.attempt - 1;
+	return shrink_seq.nr_ops - 1;
+}
+
+static void report(struct __test_metadata *_metadata, struct fuzz *fz,
+		   const struct seq *sq, uint32_t index, int div)
+{
+	unsigned int replays = 0;
+	char prefix[96];
+	int best;
+
+	snprintf(prefix, sizeof(prefix),
+		 "DIVERGENCE: seed %u, sequence %u, op %d: ", fz->seed, index,
+		 div);
+	log_divergence(_metadata, &sq->ops[div], &cur_recs[div], prefix);
+
+	fz->counting = false;
+	best = shrink(fz, sq, index, &replays);
+	if (fz->prologue_failed) {
+		TH_LOG("shrinking stopped, prologue: %s", fz->prologue_why);
+		return;
+	}
+	if (best == NO_DIVERGENCE) {
+		TH_LOG("gone on fresh channel ids; the trace as run:");
+		log_trace(_metadata, sq, &cur_model, cur_recs, div);
+	} else {
+		TH_LOG("minimal trace, %d ops, found in %u replays:",
+		       best + 1, replays);
+		log_trace(_metadata, &shrink_seq, &best_model, best_recs,
+			  best);
+	}
+	TH_LOG("replay with MSG_SLOT_SEED=%u MSG_SLOT_FUZZ_SEQ=%u", fz->seed,
+	       index);
+}
+
+static void log_stats(struct __test_metadata *_metadata,
+		      const struct fuzz *fz, double seconds)
+{
+	unsigned long totals[NR_RESULTS] = { 0 }, n;
+	char line[256];
+	unsigned int k, r;
+	size_t used;
+
+	TH_LOG("%lu ops in %lu sequences, %.1f s, %.2f us/op", fz->ops,
+	       fz->sequences, seconds,
+	       fz->ops ? seconds * 1e6 / fz->ops : 0.0);
+	TH_LOG("%lu prologue reads, %lu channels created", fz->probes,
+	       fz->new_channels);
+	for (k = 0; k < NR_OP_KINDS; k++) {
+		used = 0;
+		n = 0;
+		line[0] = '\0';
+		for (r = 0; r < NR_RESULTS; r++) {
+			n += fz->counts[k][r];
+			totals[r] += fz->counts[k][r];
+			if (fz->counts[k][r] && used < sizeof(line))
+				used += snprintf(line + used,
+						 sizeof(line) - used, " %s %lu",
+						 results[r].name,
+						 fz->counts[k][r]);
+		}
+		TH_LOG("%-5s %8lu:%s", op_names[k], n, line);
+	}
+	used = 0;
+	line[0] = '\0';
+	for (r = 0; r < NR_RESULTS; r++)
+		if (used < sizeof(line))
+			used += snprintf(line + used, sizeof(line) - used,
+					 " %s %lu", results[r].name, totals[r]);
+	TH_LOG("all   results:%s", line);
+}
+
+/* ---- The test -------------------------------------------------------- */
+
+FIXTURE(fuzz) {
+	struct msg_slot_env env;
+};
+
+FIXTURE_SETUP(fuzz)
+{
+	const char *why = "";
+	int ret;
+
+	ret = msg_slot_env_init(&self->env, &why);
+	if (ret > 0)
+		SKIP(return, "%s", why);
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(errno));
+}
+
+/* In the parent, so the nodes go away even if the test crashes. */
+FIXTURE_TEARDOWN_PARENT(fuzz)
+{
+	msg_slot_env_cleanup(&self->env);
+}
+
+/*
+ * Keep the test on one CPU: a forked child then runs here as soon as the
+ * parent waits for it, rather than on another CPU that must be woken up.
+ * That halves the cost of a fork in an emulated VM; nothing else depends
+ * on it, so a failure is no reason to stop.
+ */
+static void stay_on_this_cpu(void)
+{
+	int cpu = sched_getcpu();
+	cpu_set_t set;
+
+	if (cpu < 0)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+static void fuzz_start(struct __test_metadata *_metadata, struct fuzz *fz,
+		       const struct msg_slot_env *env, uint32_t seed)
+{
+	unsigned int mi;
+
+	memset(fz, 0, sizeof(*fz));
+	fz->env = env;
+	fz->seed = seed;
+	fz->counting = true;
+	stay_on_this_cpu();
+	for (mi = 0; mi < FUZZ_MINORS; mi++)
+		fz->probe_fd[mi] = -1;
+	for (mi = 0; mi < FUZZ_MINORS; mi++) {
+		fz->probe_fd[mi] = msg_slot_open(env, FUZZ_MINOR_BASE + mi,
+						 O_RDWR);
+		ASSERT_LE(0, fz->probe_fd[mi])
+			TH_LOG("open slot%u: %s", FUZZ_MINOR_BASE + mi,
+			       strerror(errno));
+	}
+
+	fz->page = sysconf(_SC_PAGESIZE);
+	ASSERT_LE(EDGE_AREA + MSG_MAX, fz->page);
+	/* The inaccessible page stays mapped, so nothing can move in. */
+	fz->edge_map = mmap(NULL, 2 * fz->page, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, fz->edge_map);
+	fz->edge_end = fz->edge_map + fz->page;
+	ASSERT_EQ(0, mprotect(fz->edge_end, fz->page, PROT_NONE));
+
+	fz->child_got = mmap(NULL, sizeof(*fz->child_got),
+			     PROT_READ | PROT_WRITE,
+			     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, fz->child_got);
+}
+
+static void fuzz_stop(struct fuzz *fz)
+{
+	unsigned int mi;
+
+	for (mi = 0; mi < FUZZ_MINORS; mi++)
+		if (fz->probe_fd[mi] >= 0)
+			close(fz->probe_fd[mi]);
+	munmap(fz->edge_map, 2 * fz->page);
+	munmap(fz->child_got, sizeof(*fz->child_got));
+}
+
+/* Outcomes a long run should reach often, but did not reach at all. */
+static unsigned int missed_outcomes(struct __test_metadata *_metadata,
+				    const struct fuzz *fz)
+{
+	unsigned int k, r, missed = 0;
+
+	for (k = 0; k < NR_OP_KINDS; k++) {
+		for (r = 0; r < NR_RESULTS; r++) {
+			if (!(must_reach[k] & RES_BIT(r)) || fz->counts[k][r])
+				continue;
+			TH_LOG("no %s ended in %s", op_names[k],
+			       results[r].name);
+			missed++;
+		}
+	}
+	return missed;
+}
+
+TEST_F_TIMEOUT(fuzz, differential, 600)
+{
+	struct fuzz *fz = &fuzz_ctx;
+	unsigned long ops, only;
+	struct timespec t0, t1;
+	unsigned int divergences = 0;
+	uint32_t seed, index;
+	int div;
+
+	ops = env_ulong(_metadata, "MSG_SLOT_FUZZ_OPS", DEFAULT_OPS);
+	seed = env_ulong(_metadata, "MSG_SLOT_SEED",
+			 (uint32_t)time(NULL) ^ (uint32_t)getpid() << 16);
+	only = env_ulong(_metadata, "MSG_SLOT_FUZZ_SEQ", ALL_SEQUENCES);
+	if (only != ALL_SEQUENCES)
+		TH_LOG("seed %u (replay with MSG_SLOT_SEED=%u), sequence %lu only",
+		       seed, seed, only);
+	else
+		TH_LOG("seed %u (replay with MSG_SLOT_SEED=%u), %lu ops",
+		       seed, seed, ops);
+
+	fuzz_start(_metadata, fz, &self->env, seed);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	index = only == ALL_SEQUENCES ? 0 : only;
+	for (;;) {
+		gen_seq(&cur_seq, seed, index, only == ALL_SEQUENCES ?
+			ops - fz->ops : SEQ_MAX_OPS);
+		div = run_seq(fz, &cur_seq, index, 0, &cur_model, cur_recs);
+		/* Count the ops that ran: a divergence ends the sequence. */
+		fz->ops += div == NO_DIVERGENCE ? cur_seq.nr_ops :
+			   (unsigned int)div + 1;
+		fz->sequences++;
+		if (div != NO_DIVERGENCE || fz->prologue_failed ||
+		    only != ALL_SEQUENCES || fz->ops >= ops)
+			break;
+		index++;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (fz->prologue_failed) {
+		TH_LOG("seed %u, sequence %u: prologue: %s", seed, index,
+		       fz->prologue_why);
+	} else if (div != NO_DIVERGENCE) {
+		divergences++;
+		report(_metadata, fz, &cur_seq, index, div);
+	}
+
+	log_stats(_metadata, fz, (t1.tv_sec - t0.tv_sec) +
+		  (t1.tv_nsec - t0.tv_nsec) / 1e9);
+	TH_LOG("divergences=%u", divergences);
+	fuzz_stop(fz);
+
+	EXPECT_FALSE(fz->prologue_failed);
+	EXPECT_EQ(0U, divergences);
+	if (only == ALL_SEQUENCES && ops >= COVERAGE_MIN_OPS && !divergences)
+		EXPECT_EQ(0U, missed_outcomes(_metadata, fz));
+}
+
+TEST_HARNESS_MAIN
