@@ -13,7 +13,10 @@
 #   make kernel [KCONFIG=FILE]   build a kernel with message_slot built in
 #   make kernel-test             boot that kernel and run the selftests
 #   make kunit                   the KUnit suite on UML (also in make check)
-#   make kunit-x86_64            the KUnit suite on x86_64 under QEMU
+#   make kunit-x86_64            the KUnit suite on x86_64 under QEMU (also
+#                                in make check)
+#   make kunit-coverage          line coverage of the KUnit suite and the
+#                                selftests, with gcov (also in make check)
 #   make check-clang             build with clang-16, W=1, no warnings
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
@@ -24,7 +27,7 @@ SAMPLES := message_sender message_reader
 KOUT ?= $(OUT)/kernel
 
 .PHONY: all module samples demo check clean patches apply kernel kernel-test \
-	kunit kunit-x86_64 check-clang
+	kunit kunit-x86_64 kunit-coverage check-clang
 
 all: module samples
 	@echo "built: $(CURDIR)/message_slot.ko $(addprefix $(CURDIR)/,$(SAMPLES))"
@@ -68,6 +71,9 @@ kunit:
 
 kunit-x86_64:
 	@scripts/kunit.sh x86_64
+
+kunit-coverage:
+	@scripts/kunit-coverage.sh
 
 check-clang:
 	@scripts/check-clang.sh

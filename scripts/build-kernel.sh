@@ -5,6 +5,10 @@
 #   debug    tinyconfig + scripts/config/{vm,debug}.config, message_slot=m
 #   builtin  the same with scripts/config/builtin.config: message_slot=y
 #            and the in-tree samples
+#   coverage tinyconfig + scripts/config/{vm,coverage}.config: gcov, and
+#            message_slot with its KUnit suite built in
+#   kcsan    tinyconfig + scripts/config/{vm,kcsan}.config: the data race
+#            detector, message_slot=m
 # The build is incremental; W=1 warnings in our files fail it.
 # Prints the build directory on stdout.
 set -eu
@@ -14,7 +18,9 @@ variant=${1:-}
 case $variant in
 debug) fragments="vm debug" ;;
 builtin) fragments="vm debug builtin" ;;
-*) die "usage: build-kernel.sh debug|builtin" ;;
+coverage) fragments="vm coverage" ;;
+kcsan) fragments="vm kcsan" ;;
+*) die "usage: build-kernel.sh debug|builtin|coverage|kcsan" ;;
 esac
 
 need_packages build-essential flex bison bc libelf-dev libssl-dev \
