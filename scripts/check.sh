@@ -57,9 +57,12 @@ stage "message_slot check (cache: $MS_CACHE)"
 # as a user of a distribution kernel would first build it.
 release=$(cloud_release)
 stage "out-of-tree module against linux-headers-$release (W=1)"
+# Every test program, at full strength: the stress tests read a million
+# times and the fuzzer runs a million operations.
+all_tests="message_slot_test message_slot_stress message_slot_fuzz message_slot_limits"
 check oot-build "$MS_TOP/scripts/build-oot.sh" \
 	"/usr/src/linux-headers-$release" "$MS_CACHE/oot-$release" >/dev/null &&
-vm_check cloud "/boot/vmlinuz-$release" \
+MS_TESTS=$all_tests vm_check cloud "/boot/vmlinuz-$release" \
 	"$MS_CACHE/oot-$release/message_slot.ko"
 
 # The user's `make` on their own machine, pointed at the same headers.
@@ -71,21 +74,48 @@ default_make() {
 }
 check default-make default_make || true
 
-# The debug kernel, with the driver as a module and built in.
+# The debug kernel (KASAN, lockdep, kmemleak, fault injection), with the
+# driver as a module and built in; KASAN makes every operation ten times
+# slower, so the stress tests and the fuzzer run shorter. The module run
+# also loads and unloads the driver 100 times, and kmemleak must stay
+# active throughout.
+debug_tests="$all_tests message_slot_fault"
 for variant in debug builtin; do
 	if check "kernel-$variant" "$MS_TOP/scripts/build-kernel.sh" "$variant" \
 		>/dev/null; then
 		build=$MS_CACHE/build-$variant
-		module=
-		[ "$variant" = builtin ] ||
+		module= lifecycle=
+		if [ "$variant" = debug ]; then
 			module=$build/drivers/char/message_slot/message_slot.ko
-		MS_STRESS_OPS=${MS_STRESS_OPS:-50000} vm_check "$variant" \
-			"$build/arch/x86/boot/bzImage" $module
+			lifecycle=100
+		fi
+		MS_TESTS=$debug_tests MS_STRESS_OPS=50000 MS_FUZZ_OPS=100000 \
+		MS_LIFECYCLE=$lifecycle MS_KMEMLEAK=1 \
+			vm_check "$variant" "$build/arch/x86/boot/bzImage" $module
 	fi
 done
 
-# The KUnit suite on UML, as kernel developers run it.
-counted kunit "$MS_CACHE/kunit-uml.counts" "$MS_TOP/scripts/kunit.sh" uml
+# The data race detector, which cannot share a kernel with KASAN, on the
+# concurrent tests.
+if check kernel-kcsan "$MS_TOP/scripts/build-kernel.sh" kcsan >/dev/null; then
+	build=$MS_CACHE/build-kcsan
+	MS_TESTS="message_slot_stress message_slot_fuzz" \
+	MS_STRESS_OPS=100000 MS_FUZZ_OPS=200000 \
+		vm_check kcsan "$build/arch/x86/boot/bzImage" \
+		"$build/drivers/char/message_slot/message_slot.ko"
+fi
+
+# The KUnit suite as kernel developers run it: on UML, and on x86_64
+# with two CPUs.
+for arch in uml x86_64; do
+	counted "kunit-$arch" "$MS_CACHE/kunit-$arch.counts" \
+		"$MS_TOP/scripts/kunit.sh" "$arch"
+done
+
+# What the KUnit suite and the selftests cover of the driver, with gcov;
+# KUnit must cover at least 95% of the lines of the channel store.
+stage "line coverage (gcov)"
+check coverage "$MS_TOP/scripts/kunit-coverage.sh" || true
 
 # The patch series, as users and maintainers receive it.
 stage "patch series (patches/)"
@@ -98,6 +128,9 @@ if [ -f "$MS_CACHE/verdicts/apply-$apply_key" ]; then
 elif check make-apply "$MS_TOP/scripts/test-apply.sh"; then
 	: >"$MS_CACHE/verdicts/apply-$apply_key"
 fi || true
+
+# The README's table of what the VM runs measured.
+"$MS_TOP/scripts/results.sh" || true
 
 stage "done in $(($(date +%s) - start))s"
 [ -z "$failed_stages" ] || printf 'failed stages:%s\n' "$failed_stages"
