@@ -135,7 +135,12 @@ static ssize_t msg_slot_read(struct file *file, char __user *buf,
 {
 	struct msg_slot_file *state = file->private_data;
 	u32 channel = READ_ONCE(state->channel);
-	u8 msg[MSG_SLOT_MAX_MSG_LEN];
+	/*
+	 * Only the bytes the store copies in are ever copied out, so the
+	 * buffer need not be cleared first (CONFIG_INIT_STACK_ALL_ZERO
+	 * would otherwise do it on every call).
+	 */
+	u8 msg[MSG_SLOT_MAX_MSG_LEN] __uninitialized;
 	unsigned int len;
 
 	if (!channel)
@@ -157,7 +162,8 @@ static ssize_t msg_slot_write(struct file *file, const char __user *buf,
 {
 	struct msg_slot_file *state = file->private_data;
 	u32 channel = READ_ONCE(state->channel);
-	u8 msg[MSG_SLOT_MAX_MSG_LEN];
+	/* Only the @count bytes copied in are used: no need to clear it. */
+	u8 msg[MSG_SLOT_MAX_MSG_LEN] __uninitialized;
 	int err;
 
 	if (!channel)
