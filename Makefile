@@ -6,6 +6,8 @@
 #                 and the two sample programs, into this directory
 #   make demo     boot Debian's 6.12 cloud kernel in QEMU and run the demo
 #   make check    every test the project has (VMs included)
+#   make bench    benchmark against pipes, /dev/zero and friends in a VM;
+#                 writes bench/results.md and bench/scaling.png
 #   make clean    remove what `make` built
 #
 #   make patches                 regenerate patches/ from the sources
@@ -27,7 +29,7 @@ SAMPLES := message_sender message_reader
 KOUT ?= $(OUT)/kernel
 
 .PHONY: all module samples demo check clean patches apply kernel kernel-test \
-	kunit kunit-x86_64 kunit-coverage check-clang
+	kunit kunit-x86_64 kunit-coverage check-clang bench
 
 all: module samples
 	@echo "built: $(CURDIR)/message_slot.ko $(addprefix $(CURDIR)/,$(SAMPLES))"
@@ -51,6 +53,9 @@ demo:
 
 check:
 	@scripts/check.sh
+
+bench:
+	@scripts/bench.sh
 
 patches:
 	@scripts/series.sh patches

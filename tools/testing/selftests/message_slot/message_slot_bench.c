@@ -1,0 +1,816 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Benchmark of the message_slot character device against the system calls
+ * it competes with, all measured in the same boot so that their ratios
+ * mean something.
+ *
+ *   - One channel, 128-byte messages: read, write, write+read and
+ *     ioctl+read of a slot; as references a null system call, a read of
+ *     /dev/zero, a write to /dev/null, and a write+read through a pipe, an
+ *     AF_UNIX datagram socketpair and a POSIX message queue.
+ *   - Scaling: 1, 2^10, 2^16 and 2^20 channels in one slot, with dense
+ *     (1..N) or random 32-bit ids and 128- or 8-byte messages: ioctl+read
+ *     of a random existing channel, and the kernel memory per channel, as
+ *     Slab alone and all-in: the drop of free memory, so that vmalloc'd
+ *     tables and everything else count.
+ *   - Reader scaling: 1, 2 and 4 threads reading one channel, alone and
+ *     with one more thread writing it all along.
+ *
+ * A figure in ns per operation is the best of several timed loops: the
+ * fastest loop is the one least disturbed by interrupts and by the rest
+ * of the machine, which is what comparing two operations needs.
+ *
+ * Output: one "BENCH key value [unit]" line per figure, which
+ * scripts/bench.sh turns into tables, and comments starting with '#'.
+ * Needs root (mknod, drop_caches) and the driver loaded.
+ *
+ * Options:
+ *   --smoke    few iterations and at most 2^10 channels: proves that the
+ *              benchmark runs, in seconds; its numbers mean nothing
+ *   --seed N   seed of the random ids and lookups (default: the clock)
+ */
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <float.h>
+#include <mqueue.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/membarrier.h>
+
+#include "../kselftest.h"
+#include "msg_slot_common.h"
+
+/* Minors of this program only; no test uses them. */
+#define MINOR_OPS		180U	/* single-channel operations */
+#define MINOR_READERS		181U	/* reader scaling */
+#define MINOR_SCALE		182U	/* first of the scaling slots */
+
+#define MSG_LEN			MSG_SLOT_MAX_MSG_LEN
+#define SMALL_MSG_LEN		8U
+#define CHANNEL			1UL	/* of the single-channel measurements */
+
+/* The scaling sweep: 2^shift channels, up to params.max_shift. */
+static const unsigned int scale_shifts[] = { 0, 10, 16, 20 };
+#define MAX_SHIFT		20U
+#define SMOKE_MAX_SHIFT		10U
+
+/* A warm-up loop, untimed, of this fraction of a timed one. */
+#define WARMUP_DIVISOR		4UL
+
+/* Reader scaling: up to this many readers, doubling from one. */
+#define MAX_READERS		4U
+
+/*
+ * Settling the memory figures: see settle(). A round that frees less than
+ * SETTLE_SLACK_KB is noise from the rest of the kernel; two such rounds
+ * in a row mean that nothing is left to free.
+ */
+#define SETTLE_MAX_ROUNDS	20U
+#define SETTLE_STABLE_ROUNDS	2U
+#define SETTLE_PAUSE_MS		50U
+#define SETTLE_SLACK_KB		256L
+
+#define NSEC_PER_SEC		1000000000ULL
+#define NSEC_PER_MSEC		1000000ULL
+
+#define MQ_NAME			"/message_slot_bench"
+
+struct bench_params {
+	const char *mode;
+	unsigned long iters;	/* operations per timed loop */
+	unsigned int reps;	/* timed loops; the fastest counts */
+	unsigned int max_shift;	/* at most 2^max_shift channels */
+	unsigned int reader_ms;	/* length of one reader scaling run */
+	unsigned int reader_reps;
+};
+
+/*
+ * Many short loops rather than a few long ones: on a busy host, the more
+ * loops, the likelier one of them runs undisturbed.
+ */
+static const struct bench_params full_params = {
+	.mode = "full",
+	.iters = 20000,
+	.reps = 21,
+	.max_shift = MAX_SHIFT,
+	.reader_ms = 500,
+	.reader_reps = 3,
+};
+
+static const struct bench_params smoke_params = {
+	.mode = "smoke",
+	.iters = 1000,
+	.reps = 2,
+	.max_shift = SMOKE_MAX_SHIFT,
+	.reader_ms = 20,
+	.reader_reps = 1,
+};
+
+static struct bench_params params;
+static struct msg_slot_env env;
+
+static unsigned char msg[MSG_LEN];
+static unsigned char buf[MSG_LEN];
+
+/* Descriptors of the single-operation loops. */
+static int slot_fd, zero_fd, null_fd, pipe_fds[2], unix_fds[2];
+static mqd_t mq;
+
+/*
+ * The slot and the random channel ids of the scaling lookup loop. Every
+ * loop takes fresh ids, so that no loop finds the channels of the one
+ * before in the caches: nr_lookups() of them cover the warm-up and all
+ * the timed loops.
+ */
+static int scale_fd;
+static unsigned int scale_len;
+static uint32_t *lookups;
+static unsigned long next_lookup;
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fputs("message_slot_bench: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	msg_slot_env_cleanup(&env);
+	exit(1);
+}
+
+/* Every transfer of the benchmark moves exactly @len bytes. */
+static void must_io(ssize_t ret, size_t len, const char *what)
+{
+	if (ret < 0)
+		die("%s: %s", what, strerror(errno));
+	if ((size_t)ret != len)
+		die("%s: %zd bytes instead of %zu", what, ret, len);
+}
+
+static void must_set_channel(int fd, unsigned long id)
+{
+	if (msg_slot_set_channel(fd, id))
+		die("ioctl(MSG_SLOT_CHANNEL, %lu): %s", id, strerror(errno));
+}
+
+static int must_open_slot(unsigned int minor)
+{
+	int fd = msg_slot_open(&env, minor, O_RDWR);
+
+	if (fd < 0)
+		die("open slot %u: %s", minor, strerror(errno));
+	return fd;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
+}
+
+static void sleep_ms(unsigned int ms)
+{
+	struct timespec ts = {
+		.tv_sec = ms / 1000,
+		.tv_nsec = (ms % 1000) * NSEC_PER_MSEC,
+	};
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/*
+ * splitmix64 (Steele, Lea and Flood, "Fast splittable pseudorandom number
+ * generators", 2014), as in the fuzzer: any 64-bit state is a good one.
+ */
+#define SPLITMIX_GAMMA		0x9e3779b97f4a7c15ULL
+#define SPLITMIX_MUL1		0xbf58476d1ce4e5b9ULL
+#define SPLITMIX_MUL2		0x94d049bb133111ebULL
+
+static uint64_t rng_next(uint64_t *state)
+{
+	uint64_t x = *state += SPLITMIX_GAMMA;
+
+	x = (x ^ (x >> 30)) * SPLITMIX_MUL1;
+	x = (x ^ (x >> 27)) * SPLITMIX_MUL2;
+	return x ^ (x >> 31);
+}
+
+/* Uniform in 0..n-1, by multiply and shift rather than a biased modulo. */
+static unsigned long rng_below(uint64_t *state, unsigned long n)
+{
+	return ((rng_next(state) >> 32) * n) >> 32;
+}
+
+/*
+ * A bijection of the 32-bit integers that looks random: xor-shifts and
+ * multiplications by odd constants are all invertible. Distinct inputs
+ * thus give distinct ids, with no set to check them against.
+ */
+static uint32_t permute32(uint32_t x)
+{
+	x ^= x >> 16;
+	x *= 0x7feb352dU;
+	x ^= x >> 15;
+	x *= 0x846ca68bU;
+	x ^= x >> 16;
+	return x;
+}
+
+static void report(const char *key, double value, const char *unit)
+{
+	printf("BENCH %s %.1f %s\n", key, value, unit);
+}
+
+/* ---- Single operations ---------------------------------------------- */
+
+static void loop_null_syscall(unsigned long n)
+{
+	/* getppid() has no side effect and glibc does not cache it. */
+	while (n--)
+		syscall(SYS_getppid);
+}
+
+static void loop_read_zero(unsigned long n)
+{
+	while (n--)
+		must_io(read(zero_fd, buf, MSG_LEN), MSG_LEN, "read /dev/zero");
+}
+
+static void loop_write_null(unsigned long n)
+{
+	while (n--)
+		must_io(write(null_fd, msg, MSG_LEN), MSG_LEN,
+			"write /dev/null");
+}
+
+static void loop_pipe(unsigned long n)
+{
+	while (n--) {
+		must_io(write(pipe_fds[1], msg, MSG_LEN), MSG_LEN,
+			"pipe write");
+		must_io(read(pipe_fds[0], buf, MSG_LEN), MSG_LEN, "pipe read");
+	}
+}
+
+static void loop_unix(unsigned long n)
+{
+	while (n--) {
+		must_io(write(unix_fds[0], msg, MSG_LEN), MSG_LEN,
+			"socket write");
+		must_io(read(unix_fds[1], buf, MSG_LEN), MSG_LEN,
+			"socket read");
+	}
+}
+
+static void loop_mq(unsigned long n)
+{
+	while (n--) {
+		if (mq_send(mq, (const char *)msg, MSG_LEN, 0))
+			die("mq_send: %s", strerror(errno));
+		must_io(mq_receive(mq, (char *)buf, MSG_LEN, NULL), MSG_LEN,
+			"mq_receive");
+	}
+}
+
+static void loop_read_slot(unsigned long n)
+{
+	while (n--)
+		must_io(read(slot_fd, buf, MSG_LEN), MSG_LEN, "slot read");
+}
+
+static void loop_write_slot(unsigned long n)
+{
+	while (n--)
+		must_io(write(slot_fd, msg, MSG_LEN), MSG_LEN, "slot write");
+}
+
+static void loop_write_read_slot(unsigned long n)
+{
+	while (n--) {
+		must_io(write(slot_fd, msg, MSG_LEN), MSG_LEN, "slot write");
+		must_io(read(slot_fd, buf, MSG_LEN), MSG_LEN, "slot read");
+	}
+}
+
+static void loop_ioctl_read_slot(unsigned long n)
+{
+	while (n--) {
+		must_set_channel(slot_fd, CHANNEL);
+		must_io(read(slot_fd, buf, MSG_LEN), MSG_LEN, "slot read");
+	}
+}
+
+/* ioctl+read of the next @n channels of lookups[]. */
+static void loop_lookup(unsigned long n)
+{
+	const uint32_t *id = &lookups[next_lookup];
+
+	next_lookup += n;
+	while (n--) {
+		must_set_channel(scale_fd, *id++);
+		must_io(read(scale_fd, buf, MSG_LEN), scale_len, "slot read");
+	}
+}
+
+static size_t nr_lookups(void)
+{
+	return params.iters / WARMUP_DIVISOR + params.iters * params.reps;
+}
+
+/* Time one loop of @loop, keeping the best ns per operation in @best. */
+static void time_loop(void (*loop)(unsigned long n), double *best)
+{
+	uint64_t start = now_ns();
+	double ns;
+
+	loop(params.iters);
+	ns = (double)(now_ns() - start) / params.iters;
+	if (ns < *best)
+		*best = ns;
+}
+
+/* The best ns per operation of params.reps timed loops of @loop. */
+static double best_ns_per_op(void (*loop)(unsigned long n))
+{
+	double best = DBL_MAX;
+	unsigned int rep;
+
+	loop(params.iters / WARMUP_DIVISOR);
+	for (rep = 0; rep < params.reps; rep++)
+		time_loop(loop, &best);
+	return best;
+}
+
+struct bench_op {
+	const char *key;
+	const char *what;
+	void (*loop)(unsigned long n);
+};
+
+static const struct bench_op ops[] = {
+	{ "null_syscall", "getppid()", loop_null_syscall },
+	{ "read_zero", "read 128 B of /dev/zero", loop_read_zero },
+	{ "write_null", "write 128 B to /dev/null", loop_write_null },
+	{ "pipe_wr", "pipe write+read", loop_pipe },
+	{ "unix_wr", "AF_UNIX datagram socketpair write+read", loop_unix },
+	{ "mq_wr", "POSIX mqueue send+receive", loop_mq },
+	{ "read_slot", "slot read", loop_read_slot },
+	{ "write_slot", "slot write", loop_write_slot },
+	{ "wr_slot", "slot write+read", loop_write_read_slot },
+	{ "ioctl_read_slot", "slot ioctl+read", loop_ioctl_read_slot },
+};
+
+static void open_references(void)
+{
+	struct mq_attr attr = { .mq_maxmsg = 1, .mq_msgsize = MSG_LEN };
+
+	zero_fd = open("/dev/zero", O_RDONLY | O_CLOEXEC);
+	null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (zero_fd < 0 || null_fd < 0)
+		die("open /dev/zero or /dev/null: %s", strerror(errno));
+	if (pipe2(pipe_fds, O_CLOEXEC))
+		die("pipe: %s", strerror(errno));
+	/* Datagrams: like a slot, the socket keeps message boundaries. */
+	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, unix_fds))
+		die("socketpair: %s", strerror(errno));
+	mq_unlink(MQ_NAME);
+	mq = mq_open(MQ_NAME, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600,
+		     &attr);
+	if (mq == (mqd_t)-1)
+		die("mq_open: %s", strerror(errno));
+	mq_unlink(MQ_NAME);
+}
+
+static void bench_ops(void)
+{
+	double best[ARRAY_SIZE(ops)];
+	unsigned int i, rep;
+
+	open_references();
+	slot_fd = must_open_slot(MINOR_OPS);
+	must_set_channel(slot_fd, CHANNEL);
+	must_io(write(slot_fd, msg, MSG_LEN), MSG_LEN, "slot write");
+
+	for (i = 0; i < ARRAY_SIZE(ops); i++) {
+		ops[i].loop(params.iters / WARMUP_DIVISOR);
+		best[i] = DBL_MAX;
+	}
+	/*
+	 * In turns, so that a busy spell of the machine slows down one loop
+	 * of every operation rather than all the loops of one: the ratios
+	 * between operations are what the benchmark is for.
+	 */
+	for (rep = 0; rep < params.reps; rep++)
+		for (i = 0; i < ARRAY_SIZE(ops); i++)
+			time_loop(ops[i].loop, &best[i]);
+
+	printf("# single operations, 128-byte messages, ns/op\n");
+	for (i = 0; i < ARRAY_SIZE(ops); i++) {
+		printf("# %s\n", ops[i].what);
+		report(ops[i].key, best[i], "ns/op");
+	}
+	close(slot_fd);
+}
+
+/* ---- Scaling -------------------------------------------------------- */
+
+struct meminfo {
+	long free_kb;		/* MemFree plus the per-CPU free lists */
+	long memfree_kb;	/* MemFree alone */
+	long slab_kb;
+};
+
+/*
+ * Free pages held in the per-CPU lists of the page allocator, in kB.
+ * MemFree leaves them out, and they come and go by megabytes as the lists
+ * fill and drain: several bytes per channel even at 2^20 channels.
+ */
+static long pcp_free_kb(void)
+{
+	long pages = 0, count;
+	char line[256];
+	FILE *f;
+
+	f = fopen("/proc/zoneinfo", "r");
+	if (!f)
+		die("/proc/zoneinfo: %s", strerror(errno));
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, " count: %ld", &count) == 1)
+			pages += count;
+	fclose(f);
+	return pages * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+static void read_meminfo(struct meminfo *m)
+{
+	char line[256];
+	long kb;
+	FILE *f;
+
+	m->memfree_kb = -1;
+	m->slab_kb = -1;
+	f = fopen("/proc/meminfo", "r");
+	if (!f)
+		die("/proc/meminfo: %s", strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "MemFree: %ld kB", &kb) == 1)
+			m->memfree_kb = kb;
+		else if (sscanf(line, "Slab: %ld kB", &kb) == 1)
+			m->slab_kb = kb;
+	}
+	fclose(f);
+	if (m->memfree_kb < 0 || m->slab_kb < 0)
+		die("no MemFree or Slab in /proc/meminfo");
+	m->free_kb = m->memfree_kb + pcp_free_kb();
+}
+
+static void shrink_caches(void)
+{
+	int fd = open("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		die("/proc/sys/vm/drop_caches: %s", strerror(errno));
+	must_io(write(fd, "3\n", 2), 2, "drop_caches");
+	close(fd);
+}
+
+/*
+ * Bring the kernel to rest before reading its memory. The store frees a
+ * table it replaced with kvfree_rcu(), which batches frees for seconds:
+ * right after a fill, the previous table may still be allocated and would
+ * count as memory of the channels. drop_caches runs the shrinkers, the
+ * kvfree_rcu() one among them, which hands the batch to RCU; the
+ * membarrier waits for a grace period (synchronize_rcu()); a workqueue
+ * then frees the batch. Repeat until free memory stops rising. Returns
+ * the rounds it took, with the final reading in @m.
+ */
+static unsigned int settle(struct meminfo *m)
+{
+	unsigned int round, stable = 0;
+	long prev;
+
+	read_meminfo(m);
+	for (round = 1; round <= SETTLE_MAX_ROUNDS; round++) {
+		prev = m->free_kb;
+		shrink_caches();
+		/* EINVAL under nohz_full: then the pause must do. */
+		syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0);
+		sleep_ms(SETTLE_PAUSE_MS);
+		read_meminfo(m);
+		stable = m->free_kb - prev < SETTLE_SLACK_KB ? stable + 1 : 0;
+		if (stable == SETTLE_STABLE_ROUNDS)
+			return round;
+	}
+	printf("# memory still moving after %u rounds\n", SETTLE_MAX_ROUNDS);
+	return SETTLE_MAX_ROUNDS;
+}
+
+/* Memory allocated and touched now, so that it is not counted later. */
+static void *alloc_populated(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+
+	if (p == MAP_FAILED)
+		die("mmap %zu bytes: %s", size, strerror(errno));
+	return p;
+}
+
+struct scale_cfg {
+	const char *ids;	/* "dense" or "random" */
+	unsigned int len;	/* message length */
+};
+
+static const struct scale_cfg scale_cfgs[] = {
+	{ "dense", MSG_LEN },
+	{ "random", MSG_LEN },
+	{ "dense", SMALL_MSG_LEN },
+	{ "random", SMALL_MSG_LEN },
+};
+
+/* Dense ids are 1..n; random ones distinct, non-zero and seeded. */
+static void make_ids(uint32_t *ids, unsigned long n, bool random,
+		     uint64_t seed)
+{
+	uint32_t salt = seed ^ (seed >> 32);
+	uint32_t k = 0;
+	unsigned long i;
+
+	for (i = 0; i < n; i++) {
+		if (!random) {
+			ids[i] = i + 1;
+			continue;
+		}
+		/* One input maps to 0, which is not a channel id. */
+		do
+			ids[i] = permute32(++k ^ salt);
+		while (!ids[i]);
+	}
+}
+
+/* Create channels ids[from..to-1], each with a message of @len bytes. */
+static void fill_channels(int fd, const uint32_t *ids, unsigned long from,
+			  unsigned long to, unsigned int len)
+{
+	unsigned long i;
+
+	for (i = from; i < to; i++) {
+		must_set_channel(fd, ids[i]);
+		must_io(write(fd, msg, len), len, "slot write");
+	}
+}
+
+static void bench_scale_cfg(unsigned int c, uint32_t *ids, uint64_t seed)
+{
+	const struct scale_cfg *cfg = &scale_cfgs[c];
+	unsigned long n, filled = 0, i;
+	struct meminfo base, now;
+	uint64_t rng = seed + c;
+	unsigned int s, rounds;
+	char key[64];
+
+	scale_fd = must_open_slot(MINOR_SCALE + c);
+	scale_len = cfg->len;
+	make_ids(ids, 1UL << params.max_shift, !strcmp(cfg->ids, "random"),
+		 seed);
+	rounds = settle(&base);
+	printf("# %s ids, %u-byte messages: baseline settled in %u rounds\n",
+	       cfg->ids, cfg->len, rounds);
+
+	for (s = 0; s < ARRAY_SIZE(scale_shifts); s++) {
+		if (scale_shifts[s] > params.max_shift)
+			break;
+		n = 1UL << scale_shifts[s];
+		fill_channels(scale_fd, ids, filled, n, cfg->len);
+		filled = n;
+
+		rounds = settle(&now);
+		printf("# %lu channels: settled in %u rounds\n", n, rounds);
+		snprintf(key, sizeof(key), "mem_%s_%u_%lu_slab", cfg->ids,
+			 cfg->len, n);
+		report(key, (now.slab_kb - base.slab_kb) * 1024.0 / n,
+		       "B/channel");
+		snprintf(key, sizeof(key), "mem_%s_%u_%lu_allin", cfg->ids,
+			 cfg->len, n);
+		report(key, (base.free_kb - now.free_kb) * 1024.0 / n,
+		       "B/channel");
+		printf("# MemFree alone: %.1f B/channel\n",
+		       (base.memfree_kb - now.memfree_kb) * 1024.0 / n);
+
+		/* Draw the channels outside the timed loops. */
+		for (i = 0; i < nr_lookups(); i++)
+			lookups[i] = ids[rng_below(&rng, n)];
+		next_lookup = 0;
+		snprintf(key, sizeof(key), "scale_%s_%u_%lu_ns", cfg->ids,
+			 cfg->len, n);
+		report(key, best_ns_per_op(loop_lookup), "ns/op");
+	}
+	/* The memory stays with the slot until rmmod; later slots add up. */
+	close(scale_fd);
+}
+
+static void bench_scaling(uint64_t seed)
+{
+	unsigned long max = 1UL << params.max_shift;
+	uint32_t *ids;
+	unsigned int c;
+
+	ids = alloc_populated(max * sizeof(*ids));
+	lookups = alloc_populated(nr_lookups() * sizeof(*lookups));
+	printf("# scaling: ioctl+read of a random existing channel, ns/op;\n"
+	       "# kernel memory per channel, Slab and all-in, B/channel\n");
+	for (c = 0; c < ARRAY_SIZE(scale_cfgs); c++)
+		bench_scale_cfg(c, ids, seed);
+	munmap(lookups, nr_lookups() * sizeof(*lookups));
+	munmap(ids, max * sizeof(*ids));
+}
+
+/* ---- Reader scaling ------------------------------------------------- */
+
+struct worker {
+	pthread_t tid;
+	pthread_barrier_t *start;
+	const int *stop;
+	bool writer;
+	int fd;
+	unsigned long done;
+};
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	unsigned char data[MSG_LEN];
+
+	memset(data, w->writer, sizeof(data));
+	pthread_barrier_wait(w->start);
+	while (!__atomic_load_n(w->stop, __ATOMIC_RELAXED)) {
+		if (w->writer)
+			must_io(write(w->fd, data, MSG_LEN), MSG_LEN,
+				"slot write");
+		else
+			must_io(read(w->fd, data, MSG_LEN), MSG_LEN,
+				"slot read");
+		w->done++;
+	}
+	return NULL;
+}
+
+/*
+ * Run @readers readers of one channel, and a writer of it if @writer, for
+ * params.reader_ms. Each thread has a file of its own. Returns the reads
+ * per second, and the writes per second in @writes.
+ */
+static double reader_run(unsigned int readers, bool writer, double *writes)
+{
+	unsigned int nr = readers + writer, i;
+	struct worker workers[MAX_READERS + 1];
+	pthread_barrier_t start;
+	unsigned long reads = 0;
+	uint64_t begin;
+	double seconds;
+	int stop = 0;
+
+	if (pthread_barrier_init(&start, NULL, nr + 1))
+		die("pthread_barrier_init failed");
+	for (i = 0; i < nr; i++) {
+		struct worker *w = &workers[i];
+
+		w->start = &start;
+		w->stop = &stop;
+		w->writer = i == readers;
+		w->done = 0;
+		w->fd = must_open_slot(MINOR_READERS);
+		must_set_channel(w->fd, CHANNEL);
+		if (pthread_create(&w->tid, NULL, worker_main, w))
+			die("pthread_create failed");
+	}
+	pthread_barrier_wait(&start);
+	begin = now_ns();
+	sleep_ms(params.reader_ms);
+	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
+	seconds = (double)(now_ns() - begin) / NSEC_PER_SEC;
+
+	*writes = 0;
+	for (i = 0; i < nr; i++) {
+		pthread_join(workers[i].tid, NULL);
+		close(workers[i].fd);
+		if (workers[i].writer)
+			*writes = workers[i].done / seconds;
+		else
+			reads += workers[i].done;
+	}
+	pthread_barrier_destroy(&start);
+	return reads / seconds;
+}
+
+static void bench_readers(void)
+{
+	unsigned int readers, writer, rep;
+	int fd = must_open_slot(MINOR_READERS);
+	char key[64];
+
+	must_set_channel(fd, CHANNEL);
+	must_io(write(fd, msg, MSG_LEN), MSG_LEN, "slot write");
+	close(fd);
+
+	printf("# reader scaling: threads reading one channel, each through\n"
+	       "# its own file, alone or with a thread writing it;\n"
+	       "# %ld CPUs, threads not pinned; best of %u runs of %u ms\n",
+	       sysconf(_SC_NPROCESSORS_ONLN), params.reader_reps,
+	       params.reader_ms);
+	for (writer = 0; writer <= 1; writer++) {
+		for (readers = 1; readers <= MAX_READERS; readers *= 2) {
+			double best = 0, best_writes = 0, rate, writes;
+
+			for (rep = 0; rep < params.reader_reps; rep++) {
+				rate = reader_run(readers, writer, &writes);
+				if (rate > best) {
+					best = rate;
+					best_writes = writes;
+				}
+			}
+			snprintf(key, sizeof(key), "readers_%u_%s", readers,
+				 writer ? "writer" : "alone");
+			report(key, best, "reads/s");
+			if (writer) {
+				snprintf(key, sizeof(key), "readers_%u_writes",
+					 readers);
+				report(key, best_writes, "writes/s");
+			}
+		}
+	}
+}
+
+/* ---- Main ----------------------------------------------------------- */
+
+static void bad_usage(void)
+{
+	fprintf(stderr, "usage: message_slot_bench [--smoke] [--seed N]\n");
+	exit(1);
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t seed = now_ns();
+	struct utsname uts;
+	const char *why;
+	char *end;
+	int i;
+
+	params = full_params;
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--smoke")) {
+			params = smoke_params;
+		} else if (!strcmp(argv[i], "--seed") && i + 1 < argc) {
+			errno = 0;
+			seed = strtoull(argv[++i], &end, 0);
+			if (errno || *end)
+				bad_usage();
+		} else {
+			bad_usage();
+		}
+	}
+
+	if (msg_slot_env_init(&env, &why))
+		die("%s", why);
+	memset(msg, 'm', sizeof(msg));
+	uname(&uts);
+
+	printf("# message_slot benchmark, %s mode, seed %llu (see --seed)\n",
+	       params.mode, (unsigned long long)seed);
+	printf("BENCH kernel %s\n", uts.release);
+	printf("BENCH mode %s\n", params.mode);
+	printf("BENCH seed %llu\n", (unsigned long long)seed);
+	printf("BENCH cpus %ld\n", sysconf(_SC_NPROCESSORS_ONLN));
+	printf("BENCH iters %lu\n", params.iters);
+	printf("BENCH reps %u\n", params.reps);
+
+	bench_ops();
+	bench_scaling(seed);
+	bench_readers();
+
+	msg_slot_env_cleanup(&env);
+	printf("# done\n");
+	return 0;
+}
