@@ -103,6 +103,9 @@ if check kernel-kcsan "$MS_TOP/scripts/build-kernel.sh" kcsan >/dev/null; then
 	MS_STRESS_OPS=100000 MS_FUZZ_OPS=200000 \
 		vm_check kcsan "$build/arch/x86/boot/bzImage" \
 		"$build/drivers/char/message_slot/message_slot.ko"
+	# A silent KCSAN must be a KCSAN that was watching.
+	check kcsan-active grep -q 'kcsan: selftest: [0-9/]* tests passed' \
+		"$MS_CACHE/runs/kcsan/console.log"
 fi
 
 # The KUnit suite as kernel developers run it: on UML, and on x86_64
@@ -128,6 +131,11 @@ if [ -f "$MS_CACHE/verdicts/apply-$apply_key" ]; then
 elif check make-apply "$MS_TOP/scripts/test-apply.sh"; then
 	: >"$MS_CACHE/verdicts/apply-$apply_key"
 fi || true
+
+# The benchmark in smoke mode, so that it cannot rot; its times mean
+# nothing and nothing is asserted about them.
+stage "benchmark (smoke mode)"
+check bench-smoke "$MS_TOP/scripts/bench.sh" --smoke || true
 
 # The README's table of what the VM runs measured.
 "$MS_TOP/scripts/results.sh" || true

@@ -18,7 +18,8 @@
 # and message_slot_stress). MS_LIFECYCLE=N adds N load/unload cycles of
 # MODULE (scripts/vm/lifecycle.sh); MS_KMEMLEAK=1 fails the run unless
 # kmemleak is active from start to end. MS_SMP sets the number of CPUs
-# (default 2) and MS_BENCH_ARGS the arguments of message_slot_bench.
+# (default 2), MS_CPU the QEMU CPU model (default max,la57=off) and
+# MS_BENCH_ARGS the arguments of message_slot_bench.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -80,7 +81,7 @@ set +e
 # wild access in an interrupt during early boot under TCG, before any
 # of our code runs.
 timeout -k 10 "$timeout" qemu-system-x86_64 -accel tcg,thread=multi \
-	-cpu max,la57=off -smp "${MS_SMP:-2}" -m 2G -nodefaults -display none -no-reboot \
+	-cpu "${MS_CPU:-max,la57=off}" -smp "${MS_SMP:-2}" -m 2G -nodefaults -display none -no-reboot \
 	-kernel "$kernel" -initrd "$run/initramfs.cpio" -append "$append" \
 	-serial "file:$run/console.log" -serial "file:$run/output.log" \
 	-serial "file:$run/gcov.log" \

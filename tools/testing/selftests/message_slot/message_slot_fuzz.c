@@ -45,7 +45,7 @@
 
 #define DEFAULT_OPS		1000000UL
 
-/* Minors of this test only: the other tests stay below 240 or use 255. */
+/* Minors of this test only: the other tests use 0 to 239 and 250 up. */
 #define FUZZ_MINOR_BASE		240U
 #define FUZZ_MINORS		4U
 #define FUZZ_CHANNELS		4U	/* channel ids of one sequence */
