@@ -45,6 +45,11 @@ fuzz() {
 		"$(line "$1" 'divergences=') (seed $(seeds "$1" message_slot_fuzz))"
 }
 
+# passed RUN: whether RUN ran and nothing in it failed.
+passed() {
+	[ -f "$runs/$1/counts" ] && [ "$(cut -d' ' -f2 "$runs/$1/counts")" = 0 ]
+}
+
 lane() {
 	echo "| $1 | $2 | ${3:-not run} |"
 }
@@ -70,7 +75,14 @@ table=$(mktemp)
 	for run in debug builtin; do
 		lane "fault injection" "$run" "$(line $run 'injection points in')"
 	done
-	lane "load/unload" "debug" "$(line debug 'Slab: ')"
+	lifecycle=
+	if passed debug && grep -q '^ok [0-9]* lifecycle: rmmod refused' \
+		"$runs/debug/output.log"; then
+		lifecycle="rmmod refused while open;$(line debug 'lifecycle: [0-9]* insmod' |
+			sed 's/^ok [0-9]* lifecycle://');$(line debug '^# Slab: ' |
+			sed 's/^# Slab:/ Slab/'); kmemleak clean"
+	fi
+	lane "load/unload" "debug" "$lifecycle"
 	for run in cloud debug; do
 		lane "channel limit" "$run" "$(line $run 'refused: ')"
 		lane "memory cgroup" "$run" "$(line $run 'channels of 128 bytes')$(
@@ -78,7 +90,7 @@ table=$(mktemp)
 			line $run 'memory.events: ' | sed 's/^/; /')"
 	done
 	kcsan=
-	if [ -f "$runs/kcsan/counts" ] && [ "$(cut -d' ' -f2 "$runs/kcsan/counts")" = 0 ]; then
+	if passed kcsan; then
 		kcsan="0 reports naming message_slot, $(cat "$runs/kcsan/kcsan-ignored")"
 		kcsan="$kcsan elsewhere in the kernel (ignored)"
 	fi
