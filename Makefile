@@ -20,6 +20,10 @@
 #   make kunit-coverage          line coverage of the KUnit suite and the
 #                                selftests, with gcov (also in make check)
 #   make check-clang             build with clang-16, W=1, no warnings
+#   make dkms-check              dkms.conf with Debian's dkms: add, build and
+#                                install for the 6.12 cloud kernel, boot it
+#                                and run the functional tests (also in make
+#                                check; needs root, leaves dkms as it was)
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 OUT ?= $(CURDIR)/build
@@ -29,7 +33,7 @@ SAMPLES := message_sender message_reader
 KOUT ?= $(OUT)/kernel
 
 .PHONY: all module samples demo check clean patches apply kernel kernel-test \
-	kunit kunit-x86_64 kunit-coverage check-clang bench
+	kunit kunit-x86_64 kunit-coverage check-clang bench dkms-check
 
 all: module samples
 	@echo "built: $(CURDIR)/message_slot.ko $(addprefix $(CURDIR)/,$(SAMPLES))"
@@ -82,6 +86,10 @@ kunit-coverage:
 
 check-clang:
 	@scripts/check-clang.sh
+
+dkms-check:
+	@scripts/build-userspace.sh >/dev/null
+	@scripts/dkms-check.sh
 
 clean:
 	rm -rf "$(OUT)" message_slot.ko $(SAMPLES)

@@ -65,6 +65,11 @@ check oot-build "$MS_TOP/scripts/build-oot.sh" \
 MS_TESTS=$all_tests vm_check cloud "/boot/vmlinuz-$release" \
 	"$MS_CACHE/oot-$release/message_slot.ko"
 
+# The same headers through Debian's dkms and the repo's dkms.conf, as a
+# user installs the driver on a distribution kernel: dkms add, build and
+# install, then a boot of the module dkms built (functional tests only).
+check dkms "$MS_TOP/scripts/dkms-check.sh" || true
+
 # The user's `make` on their own machine, pointed at the same headers.
 stage "default make target (KDIR=linux-headers-$release)"
 default_make() {
