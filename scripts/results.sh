@@ -33,7 +33,7 @@ line() {
 stress() {
 	[ -f "$runs/$1/output.log" ] || { echo "not run"; return; }
 	echo "$(sum "$1" reads) reads, $(sum "$1" writes) writes," \
-		"$(sum "$1" 'open/close') open/close rounds:" \
+		"$(sum "$1" opens) open/close rounds:" \
 		"$(sum "$1" torn) torn, $(sum "$1" errors) errors" \
 		"(seeds $(seeds "$1" message_slot_stress))"
 }

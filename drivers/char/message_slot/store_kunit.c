@@ -958,7 +958,7 @@ static int msg_slot_test_race_reader(void *data)
 	u32 id;
 
 	for (op = 0; op < MSG_SLOT_TEST_RACE_OPS ||
-		     atomic_read(racer->nr_writing); op++) {
+	     atomic_read(racer->nr_writing); op++) {
 		id = msg_slot_test_race_id(op + racer->index);
 		len = msg_slot_read_message(racer->slot, id, racer->msg);
 		msg_slot_test_race_check(racer, id, len);

@@ -502,7 +502,7 @@ TEST_F_TIMEOUT(stress, concurrent_io, 240)
 		if (t->fd >= 0 && t->fd != run->shared_fd)
 			close(t->fd);
 	}
-	TH_LOG("total: %lu reads, %lu writes, %lu switches, %lu open/close rounds, %lu torn, %lu errors",
+	TH_LOG("total: %lu reads, %lu writes, %lu switches, %lu opens, %lu torn, %lu errors",
 	       reads, writes, switches, opens, torn, errors);
 
 	EXPECT_EQ(ops, reads);
