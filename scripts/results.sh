@@ -11,10 +11,17 @@ set -eu
 runs=$MS_CACHE/runs
 readme=$MS_TOP/README.md
 
-# sum RUN FIELD: the sum of "N FIELD" over the stress tests' total lines.
+# passed RUN: whether RUN ran and nothing in it failed.
+passed() {
+	[ -f "$runs/$1/counts" ] && [ "$(cut -d' ' -f2 "$runs/$1/counts")" = 0 ]
+}
+
+# sum RUN FIELD: the sum of "N FIELD" over the stress tests' total
+# lines, or "?" when they have no such field.
 sum() {
 	grep -ho "total: .*" "$runs/$1/output.log" 2>/dev/null |
-		grep -o "[0-9]* $2" | awk '{ s += $1 } END { print s + 0 }'
+		grep -o "[0-9]* $2" |
+		awk '{ s += $1; n++ } END { if (n) print s; else print "?" }'
 }
 
 # seeds RUN PROGRAM: the seeds PROGRAM printed in RUN, comma separated.
@@ -26,12 +33,13 @@ seeds() {
 # line RUN PATTERN: the first line of RUN's output matching PATTERN, with
 # the harness's "# file:line:test:" prefix removed.
 line() {
+	passed "$1" || return 0
 	grep -h "$2" "$runs/$1/output.log" 2>/dev/null | head -n 1 |
 		sed 's/^# [^ ]*:[0-9]*:[^:]*://'
 }
 
 stress() {
-	[ -f "$runs/$1/output.log" ] || { echo "not run"; return; }
+	passed "$1" || { echo "not run, or failed"; return; }
 	echo "$(sum "$1" reads) reads, $(sum "$1" writes) writes," \
 		"$(sum "$1" opens) open/close rounds:" \
 		"$(sum "$1" torn) torn, $(sum "$1" errors) errors" \
@@ -39,19 +47,14 @@ stress() {
 }
 
 fuzz() {
-	grep -q ' ops in .* sequences' "$runs/$1/output.log" 2>/dev/null ||
-		{ echo "not run"; return; }
+	passed "$1" && grep -q ' ops in .* sequences' "$runs/$1/output.log" ||
+		{ echo "not run, or failed"; return; }
 	echo "$(line "$1" ' ops in .* sequences' | sed 's/, [0-9.]* s,.*//')," \
 		"$(line "$1" 'divergences=') (seed $(seeds "$1" message_slot_fuzz))"
 }
 
-# passed RUN: whether RUN ran and nothing in it failed.
-passed() {
-	[ -f "$runs/$1/counts" ] && [ "$(cut -d' ' -f2 "$runs/$1/counts")" = 0 ]
-}
-
 lane() {
-	echo "| $1 | $2 | ${3:-not run} |"
+	echo "| $1 | $2 | ${3:-not run, or failed} |"
 }
 
 kernel_of() {

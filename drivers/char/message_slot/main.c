@@ -162,7 +162,7 @@ static ssize_t msg_slot_write(struct file *file, const char __user *buf,
 {
 	struct msg_slot_file *state = file->private_data;
 	u32 channel = READ_ONCE(state->channel);
-	/* Only the @count bytes copied in are used: no need to clear it. */
+	/* Only the count bytes copied in are used: no need to clear it. */
 	u8 msg[MSG_SLOT_MAX_MSG_LEN] __uninitialized;
 	int err;
 

@@ -379,8 +379,9 @@ int msg_slot_write_message(struct msg_slot *slot, u32 id, const u8 *msg,
 	 * Another writer of the slot may hold the lock through a slow
 	 * allocation; a task that is being killed need not wait for it.
 	 */
-	if (mutex_lock_killable(&slot->lock))
-		return -EINTR;
+	err = mutex_lock_killable(&slot->lock);
+	if (err)
+		return err;
 	table = rcu_dereference_protected(slot->table,
 					  lockdep_is_held(&slot->lock));
 	if (table)

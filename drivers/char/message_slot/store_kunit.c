@@ -974,8 +974,8 @@ static int msg_slot_test_race_reader(void *data)
  * Readers racing with writers, which replace messages in place and in new
  * buffers and grow the table, read only whole messages of the channel they
  * read, never a mix, and never go back in time. On a kernel with several
- * CPUs (kunit.py --arch=x86_64 runs QEMU with -smp 2), the threads really
- * run at the same time.
+ * CPUs (for instance kunit.py --arch=x86_64 --qemu_args='-smp 2'), the
+ * threads really run at the same time.
  */
 static void msg_slot_read_message_concurrent_writes(struct kunit *test)
 {
@@ -1045,11 +1045,9 @@ static void msg_slot_read_message_concurrent_writes(struct kunit *test)
 		nr_torn += racers[i].nr_torn;
 		nr_stale += racers[i].nr_stale;
 	}
-	kunit_info(test, "%lu reads raced with %lu writes on %u CPUs\n",
+	kunit_info(test, "%lu reads raced with %lu overwrites on %u CPUs\n",
 		   nr_reads, MSG_SLOT_TEST_RACE_WRITERS * MSG_SLOT_TEST_RACE_OPS,
 		   num_online_cpus());
-	KUNIT_EXPECT_GE(test, nr_reads, (unsigned long)
-			MSG_SLOT_TEST_RACE_READERS * MSG_SLOT_TEST_RACE_OPS);
 	KUNIT_EXPECT_EQ(test, nr_failed, 0U);
 	KUNIT_EXPECT_EQ(test, nr_empty, 0U);
 	KUNIT_EXPECT_EQ(test, nr_torn, 0U);

@@ -5,10 +5,11 @@
  * Writers keep replacing the message of a channel while readers keep
  * reading it; every read must return one whole message that some writer
  * wrote, never a mix of two. Openers meanwhile keep opening and closing
- * files of the busy slot and of other slots. Messages check themselves: the first byte is
- * a tag, and the length and every other byte are derived from the tag and
- * the channel's salt, so a torn read (length of one message, bytes of
- * another, or bytes of two) almost surely fails to verify.
+ * files of the busy slot and of other slots. Messages check themselves:
+ * the first byte is a tag, and the length and every other byte are
+ * derived from the tag and the channel's salt, so a torn read (length of
+ * one message, bytes of another, or bytes of two) almost surely fails to
+ * verify.
  *
  * Environment:
  *   MSG_SLOT_STRESS_OPS  total reads per test (default 250000, so that
