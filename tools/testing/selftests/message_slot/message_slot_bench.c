@@ -222,21 +222,6 @@ static unsigned long rng_below(uint64_t *state, unsigned long n)
 	return ((rng_next(state) >> 32) * n) >> 32;
 }
 
-/*
- * A bijection of the 32-bit integers that looks random: xor-shifts and
- * multiplications by odd constants are all invertible. Distinct inputs
- * thus give distinct ids, with no set to check them against.
- */
-static uint32_t permute32(uint32_t x)
-{
-	x ^= x >> 16;
-	x *= 0x7feb352dU;
-	x ^= x >> 15;
-	x *= 0x846ca68bU;
-	x ^= x >> 16;
-	return x;
-}
-
 static void report(const char *key, double value, const char *unit)
 {
 	printf("BENCH %s %.1f %s\n", key, value, unit);
@@ -564,7 +549,7 @@ static void make_ids(uint32_t *ids, unsigned long n, bool random,
 		}
 		/* One input maps to 0, which is not a channel id. */
 		do
-			ids[i] = permute32(++k ^ salt);
+			ids[i] = msg_slot_mix32(++k ^ salt);
 		while (!ids[i]);
 	}
 }

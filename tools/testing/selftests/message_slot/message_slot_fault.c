@@ -352,40 +352,6 @@ FIXTURE(fault) {
 	int nth_fd;
 };
 
-static int write_file(const char *path, const char *val)
-{
-	ssize_t len = strlen(val), ret;
-	int fd;
-
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ret = write(fd, val, len);
-	if (ret != len) {
-		ret = ret < 0 ? -errno : -EIO;
-		close(fd);
-		return ret;
-	}
-	return close(fd) ? -errno : 0;
-}
-
-static long read_file(const char *path, char *buf, size_t size)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	if (n < 0)
-		n = -errno;
-	else
-		buf[n] = '\0';
-	close(fd);
-	return n;
-}
-
 static void restore_knobs(struct __test_metadata *_metadata,
 			  struct knob_state *ks)
 {
@@ -395,7 +361,7 @@ static void restore_knobs(struct __test_metadata *_metadata,
 	for (i = 0; i < NR_KNOBS; i++) {
 		if (!ks->changed[i])
 			continue;
-		ret = write_file(knobs[i].path, ks->saved[i]);
+		ret = msg_slot_write_file(knobs[i].path, ks->saved[i]);
 		if (ret)
 			TH_LOG("could not restore %s: %s", knobs[i].path,
 			       strerror(-ret));
@@ -406,7 +372,6 @@ static void restore_knobs(struct __test_metadata *_metadata,
 
 FIXTURE_SETUP(fault)
 {
-	const char *why = "";
 	struct stat st;
 	unsigned int i;
 	long n;
@@ -426,18 +391,16 @@ FIXTURE_SETUP(fault)
 	ASSERT_LE(0, self->nth_fd)
 		TH_LOG("opening %s: %s", FAIL_NTH, strerror(errno));
 
-	ret = msg_slot_env_init(&self->env, &why);
-	if (ret > 0)
-		SKIP(return, "%s", why);
-	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(errno));
+	if (!msg_slot_env_setup(_metadata, &self->env))
+		return;
 
 	/*
 	 * Last, and undone here on failure: the teardown runs only once the
 	 * setup has completed.
 	 */
 	for (i = 0; i < NR_KNOBS; i++) {
-		n = read_file(knobs[i].path, self->knobs.saved[i], KNOB_LEN);
-		ret = n > 0 ? write_file(knobs[i].path, knobs[i].value) :
+		n = msg_slot_read_file(knobs[i].path, self->knobs.saved[i], KNOB_LEN);
+		ret = n > 0 ? msg_slot_write_file(knobs[i].path, knobs[i].value) :
 			      n ? n : -EIO;
 		if (ret)
 			break;

@@ -399,19 +399,15 @@ static bool fits_u32(unsigned long v)
 	return v == (uint32_t)v;
 }
 
+/* The number in environment variable @name, or @def when it is unset. */
 static unsigned long env_ulong(struct __test_metadata *_metadata,
 			       const char *name, unsigned long def)
 {
-	const char *s = getenv(name);
-	unsigned long v;
-	char *end;
+	unsigned long val;
 
-	if (!s || !*s)
-		return def;
-	errno = 0;
-	v = strtoul(s, &end, 0);
-	ASSERT_TRUE(!errno && *end == '\0') TH_LOG("bad %s='%s'", name, s);
-	return v;
+	ASSERT_TRUE(msg_slot_env_ulong(name, def, &val))
+		TH_LOG("bad %s='%s'", name, getenv(name));
+	return val;
 }
 
 static enum result result_of(const struct outcome *o)
@@ -1413,13 +1409,7 @@ FIXTURE(fuzz) {
 
 FIXTURE_SETUP(fuzz)
 {
-	const char *why = "";
-	int ret;
-
-	ret = msg_slot_env_init(&self->env, &why);
-	if (ret > 0)
-		SKIP(return, "%s", why);
-	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(errno));
+	msg_slot_env_setup(_metadata, &self->env);
 }
 
 /* In the parent, so the nodes go away even if the test crashes. */

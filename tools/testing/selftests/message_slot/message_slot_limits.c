@@ -89,40 +89,6 @@ static size_t fill_msg(unsigned long id, unsigned char *buf, size_t len)
 	return len;
 }
 
-static int write_file(const char *path, const char *val)
-{
-	ssize_t len = strlen(val), ret;
-	int fd;
-
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ret = write(fd, val, len);
-	if (ret != len) {
-		ret = ret < 0 ? -errno : -EIO;
-		close(fd);
-		return ret;
-	}
-	return close(fd) ? -errno : 0;
-}
-
-static long read_file(const char *path, char *buf, size_t size)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	if (n < 0)
-		n = -errno;
-	else
-		buf[n] = '\0';
-	close(fd);
-	return n;
-}
-
 /* Is @word one of the blank-separated words of @list? */
 static bool has_word(const char *list, const char *word)
 {
@@ -214,19 +180,15 @@ FIXTURE(limits) {
 
 FIXTURE_SETUP(limits)
 {
-	const char *why = "";
 	long n;
-	int ret;
 
 	if (geteuid())
 		SKIP(return, "must be root to drop to another uid");
-	ret = msg_slot_env_init(&self->env, &why);
-	if (ret > 0)
-		SKIP(return, "%s", why);
-	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(errno));
+	if (!msg_slot_env_setup(_metadata, &self->env))
+		return;
 
-	n = read_file(MAX_CHANNELS_PARAM, self->saved_max,
-		      sizeof(self->saved_max));
+	n = msg_slot_read_file(MAX_CHANNELS_PARAM, self->saved_max,
+			       sizeof(self->saved_max));
 	if (n == -ENOENT) {
 		msg_slot_env_cleanup(&self->env);
 		SKIP(return, "%s does not exist", MAX_CHANNELS_PARAM);
@@ -254,7 +216,7 @@ static void memcg_cleanup(struct __test_metadata *_metadata,
 		snprintf(path, sizeof(path), "%s/cgroup.subtree_control",
 			 cg->root);
 		/* Fails if someone else uses it meanwhile: then leave it. */
-		write_file(path, "-memory");
+		msg_slot_write_file(path, "-memory");
 	}
 	if (cg->mounted) {
 		if (umount(cg->root))
@@ -271,7 +233,7 @@ FIXTURE_TEARDOWN_PARENT(limits)
 
 	memcg_cleanup(_metadata, &self->cg);
 	if (self->saved_ok) {
-		ret = write_file(MAX_CHANNELS_PARAM, self->saved_max);
+		ret = msg_slot_write_file(MAX_CHANNELS_PARAM, self->saved_max);
 		if (ret)
 			TH_LOG("could not restore max_channels to %s: %s",
 			       self->saved_max, strerror(-ret));
@@ -287,7 +249,7 @@ static void set_max_channels(struct __test_metadata *_metadata,
 	int ret;
 
 	snprintf(val, sizeof(val), "%lu\n", max);
-	ret = write_file(MAX_CHANNELS_PARAM, val);
+	ret = msg_slot_write_file(MAX_CHANNELS_PARAM, val);
 	ASSERT_EQ(0, ret)
 		TH_LOG("setting max_channels to %lu: %s", max, strerror(-ret));
 }
@@ -448,7 +410,7 @@ static int make_memcg(struct __test_metadata *_metadata,
 		return 1;
 
 	snprintf(path, sizeof(path), "%s/cgroup.controllers", cg->root);
-	n = read_file(path, buf, sizeof(buf));
+	n = msg_slot_read_file(path, buf, sizeof(buf));
 	ASSERT_LE(0, n) TH_LOG("reading %s: %s", path, strerror(-n));
 	if (!has_word(buf, "memory")) {
 		*why = "no memory controller in cgroup2";
@@ -456,10 +418,10 @@ static int make_memcg(struct __test_metadata *_metadata,
 	}
 
 	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", cg->root);
-	n = read_file(path, buf, sizeof(buf));
+	n = msg_slot_read_file(path, buf, sizeof(buf));
 	ASSERT_LE(0, n) TH_LOG("reading %s: %s", path, strerror(-n));
 	if (!has_word(buf, "memory")) {
-		ret = write_file(path, "+memory");
+		ret = msg_slot_write_file(path, "+memory");
 		ASSERT_EQ(0, ret)
 			TH_LOG("enabling memory in %s: %s", path,
 			       strerror(-ret));
@@ -473,12 +435,12 @@ static int make_memcg(struct __test_metadata *_metadata,
 
 	snprintf(path, sizeof(path), "%s/memory.max", cg->dir);
 	snprintf(buf, sizeof(buf), "%lu\n", CGROUP_MEMORY_MAX);
-	ret = write_file(path, buf);
+	ret = msg_slot_write_file(path, buf);
 	ASSERT_EQ(0, ret) TH_LOG("writing %s: %s", path, strerror(-ret));
 
 	/* Without swap, nothing but the slot's memory can be reclaimed. */
 	snprintf(path, sizeof(path), "%s/memory.swap.max", cg->dir);
-	ret = write_file(path, "0\n");
+	ret = msg_slot_write_file(path, "0\n");
 	ASSERT_TRUE(!ret || ret == -ENOENT)
 		TH_LOG("writing %s: %s", path, strerror(-ret));
 	return 0;
@@ -513,7 +475,7 @@ static void memcg_child(const char *procs, const char *node,
 	int fd, ret;
 
 	snprintf(pid, sizeof(pid), "%d\n", getpid());
-	ret = write_file(procs, pid);
+	ret = msg_slot_write_file(procs, pid);
 	if (ret)
 		child_fail(rep, "joining %s: %s", procs, strerror(-ret));
 	/*

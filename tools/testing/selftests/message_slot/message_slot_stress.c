@@ -45,17 +45,6 @@
 static unsigned char msgs[MAX_CHANNELS][NR_TAGS][MSG_SLOT_MAX_MSG_LEN];
 static size_t msg_lens[MAX_CHANNELS][NR_TAGS];
 
-/* A small avalanche so neighbouring tags give unrelated bytes. */
-static uint32_t mix32(uint32_t x)
-{
-	x ^= x >> 16;
-	x *= 0x7feb352dU;
-	x ^= x >> 15;
-	x *= 0x846ca68bU;
-	x ^= x >> 16;
-	return x;
-}
-
 static void build_messages(void)
 {
 	unsigned int s, t, i;
@@ -65,10 +54,10 @@ static void build_messages(void)
 			uint32_t base = (s + 1) << 24 | t << 16;
 
 			/* Lengths cover 1..MSG_SLOT_MAX_MSG_LEN. */
-			msg_lens[s][t] = 1 + mix32(base) % MSG_SLOT_MAX_MSG_LEN;
+			msg_lens[s][t] = 1 + msg_slot_mix32(base) % MSG_SLOT_MAX_MSG_LEN;
 			msgs[s][t][0] = t;
 			for (i = 1; i < MSG_SLOT_MAX_MSG_LEN; i++)
-				msgs[s][t][i] = mix32(base | i) >> 24;
+				msgs[s][t][i] = msg_slot_mix32(base | i) >> 24;
 		}
 	}
 }
@@ -264,19 +253,15 @@ static void *stress_thread_fn(void *arg)
 	return NULL;
 }
 
+/* The number in environment variable @name, or @def when it is unset. */
 static unsigned long env_ulong(struct __test_metadata *_metadata,
 			       const char *name, unsigned long def)
 {
-	const char *s = getenv(name);
-	unsigned long v;
-	char *end;
+	unsigned long val;
 
-	if (!s || !*s)
-		return def;
-	errno = 0;
-	v = strtoul(s, &end, 0);
-	ASSERT_TRUE(!errno && *end == '\0') TH_LOG("bad %s='%s'", name, s);
-	return v;
+	ASSERT_TRUE(msg_slot_env_ulong(name, def, &val))
+		TH_LOG("bad %s='%s'", name, getenv(name));
+	return val;
 }
 
 FIXTURE(stress) {
@@ -338,13 +323,8 @@ FIXTURE_VARIANT_ADD(stress, open_close_storm) {
 
 FIXTURE_SETUP(stress)
 {
-	const char *why = "";
-	int ret;
-
-	ret = msg_slot_env_init(&self->env, &why);
-	if (ret > 0)
-		SKIP(return, "%s", why);
-	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(errno));
+	if (!msg_slot_env_setup(_metadata, &self->env))
+		return;
 	self->run.shared_fd = -1;
 }
 

@@ -88,13 +88,7 @@ FIXTURE(slot) {
 
 FIXTURE_SETUP(slot)
 {
-	const char *why = "";
-	int ret;
-
-	ret = msg_slot_env_init(&self->env, &why);
-	if (ret > 0)
-		SKIP(return, "%s", why);
-	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(errno));
+	msg_slot_env_setup(_metadata, &self->env);
 }
 
 /* In the parent, so the nodes go away even if the test crashes. */
@@ -699,52 +693,14 @@ FIXTURE(limit) {
 	int saved_ok;
 };
 
-static int write_param(const char *val)
-{
-	ssize_t len = strlen(val), ret;
-	int fd;
-
-	fd = open(MAX_CHANNELS_PARAM, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ret = write(fd, val, len);
-	if (ret != len) {
-		ret = ret < 0 ? -errno : -EIO;
-		close(fd);
-		return ret;
-	}
-	return close(fd) ? -errno : 0;
-}
-
-static long read_param(char *buf, size_t size)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(MAX_CHANNELS_PARAM, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	if (n < 0)
-		n = -errno;
-	else
-		buf[n] = '\0';
-	close(fd);
-	return n;
-}
-
 FIXTURE_SETUP(limit)
 {
-	const char *why = "";
 	long n;
-	int ret;
 
-	ret = msg_slot_env_init(&self->env, &why);
-	if (ret > 0)
-		SKIP(return, "%s", why);
-	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(errno));
+	if (!msg_slot_env_setup(_metadata, &self->env))
+		return;
 
-	n = read_param(self->saved, sizeof(self->saved));
+	n = msg_slot_read_file(MAX_CHANNELS_PARAM, self->saved, sizeof(self->saved));
 	if (n == -ENOENT) {
 		msg_slot_env_cleanup(&self->env);
 		SKIP(return, "%s does not exist", MAX_CHANNELS_PARAM);
@@ -759,7 +715,7 @@ FIXTURE_TEARDOWN_PARENT(limit)
 	int ret;
 
 	if (self->saved_ok) {
-		ret = write_param(self->saved);
+		ret = msg_slot_write_file(MAX_CHANNELS_PARAM, self->saved);
 		/* No TH_LOG() on the EXPECT: it would also fire after an ASSERT. */
 		if (ret)
 			TH_LOG("could not restore max_channels to %s: %s",
@@ -775,8 +731,8 @@ TEST_F(limit, max_channels)
 	unsigned long id;
 	int fd, other;
 
-	ASSERT_EQ(0, write_param("4\n"));
-	ASSERT_LT(0, read_param(buf, sizeof(buf)));
+	ASSERT_EQ(0, msg_slot_write_file(MAX_CHANNELS_PARAM, "4\n"));
+	ASSERT_LT(0, msg_slot_read_file(MAX_CHANNELS_PARAM, buf, sizeof(buf)));
 	ASSERT_EQ(4UL, strtoul(buf, NULL, 10));
 
 	fd = open_minor(_metadata, &self->env, MINOR_LIMIT);
@@ -863,13 +819,8 @@ static int find_samples(char *sender, char *reader, size_t size)
 
 FIXTURE_SETUP(samples)
 {
-	const char *why = "";
-	int ret;
-
-	ret = msg_slot_env_init(&self->env, &why);
-	if (ret > 0)
-		SKIP(return, "%s", why);
-	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(errno));
+	if (!msg_slot_env_setup(_metadata, &self->env))
+		return;
 
 	if (find_samples(self->sender, self->reader, sizeof(self->sender))) {
 		msg_slot_env_cleanup(&self->env);

@@ -9,6 +9,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,5 +154,97 @@ static inline int msg_slot_env_init(struct msg_slot_env *env,
 	}
 	return 0;
 }
+
+/* Write @val to the file @path, e.g. a sysfs knob. Returns 0 or -errno. */
+static inline int msg_slot_write_file(const char *path, const char *val)
+{
+	ssize_t len = strlen(val), ret;
+	int fd;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = write(fd, val, len);
+	if (ret != len) {
+		ret = ret < 0 ? -errno : -EIO;
+		close(fd);
+		return ret;
+	}
+	return close(fd) ? -errno : 0;
+}
+
+/*
+ * Read the file @path into @buf, NUL-terminated. Returns the length read
+ * or -errno.
+ */
+static inline long msg_slot_read_file(const char *path, char *buf,
+				      size_t size)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	if (n < 0)
+		n = -errno;
+	else
+		buf[n] = '\0';
+	close(fd);
+	return n;
+}
+
+/*
+ * Parse the environment variable @name as an unsigned number into *@val,
+ * or leave @def there when it is unset or empty. Returns false when it
+ * is not a number.
+ */
+static inline bool msg_slot_env_ulong(const char *name, unsigned long def,
+				      unsigned long *val)
+{
+	const char *s = getenv(name);
+	char *end;
+
+	*val = def;
+	if (!s || !*s)
+		return true;
+	errno = 0;
+	*val = strtoul(s, &end, 0);
+	return !errno && *end == '\0';
+}
+
+/*
+ * A bijection of the 32-bit integers that mixes well: neighbouring inputs
+ * give unrelated outputs, and distinct inputs distinct outputs.
+ */
+static inline uint32_t msg_slot_mix32(uint32_t x)
+{
+	x ^= x >> 16;
+	x *= 0x7feb352dU;
+	x ^= x >> 15;
+	x *= 0x846ca68bU;
+	x ^= x >> 16;
+	return x;
+}
+
+#ifdef __KSELFTEST_HARNESS_H
+/*
+ * The setup of a fixture holding a struct msg_slot_env @env: skip the
+ * test when the driver is not there, fail it on any other problem.
+ * Returns false when the test has thereby ended, as a skip.
+ */
+static inline bool msg_slot_env_setup(struct __test_metadata *_metadata,
+				      struct msg_slot_env *env)
+{
+	const char *why = "";
+	int ret = msg_slot_env_init(env, &why);
+
+	if (ret > 0)
+		SKIP(return false, "%s", why);
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(errno));
+	return true;
+}
+#endif
 
 #endif /* MSG_SLOT_COMMON_H */
