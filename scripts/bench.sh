@@ -271,3 +271,22 @@ EOF
 stage "bench: $results and $out/scaling.png"
 [ "$mode" = smoke ] ||
 	grep -F '**miss**' "$results" | sed 's/^/missed target: /' >&2 || true
+
+# The README quotes the targets table of a full run, between its
+# "bench:begin" and "bench:end" markers.
+if [ "$mode" = full ]; then
+	table=$(mktemp)
+	{
+		echo "The last full run ($today, ${fig[kernel]}, from" \
+			"bench/results.md):"
+		echo
+		awk '/^## Targets/ { on = 1; next } on && /^## / { exit }
+			on && /^\|/' "$results"
+	} >"$table"
+	awk -v table="$table" '
+		/<!-- bench:begin -->/ { print; while ((getline l < table) > 0) print l; skip = 1; next }
+		/<!-- bench:end -->/ { skip = 0 }
+		!skip' "$MS_TOP/README.md" >"$MS_TOP/README.md.new"
+	mv "$MS_TOP/README.md.new" "$MS_TOP/README.md"
+	rm -f "$table"
+fi
