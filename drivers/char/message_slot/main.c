@@ -5,16 +5,22 @@
  * Every minor is a slot of up to MSG_SLOT_MAX_CHANNELS channels. An open
  * file selects a channel with the MSG_SLOT_CHANNEL ioctl; write() then
  * replaces the channel's message and read() returns it without consuming
- * it. This file is the character device; store.c keeps the messages.
+ * it; poll() waits for a message the file has not read yet. This file is
+ * the character device, its device nodes and their statistics; store.c
+ * keeps the messages.
  *
  * See Documentation/userspace-api/message_slot.rst.
  */
 
 #include <linux/cdev.h>
+#include <linux/compat.h>
+#include <linux/device.h>
 #include <linux/fs.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/poll.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
 #include <linux/uaccess.h>
 #include <uapi/linux/message_slot.h>
 
@@ -22,6 +28,8 @@
 
 #define MSG_SLOT_NAME		"message_slot"
 #define MSG_SLOT_MINORS		256
+/* Any process may use a slot, as with the seed's "chmod 666". */
+#define MSG_SLOT_NODE_MODE	0666
 
 /*
  * Programs built against early copies of the header declared the command
@@ -61,10 +69,39 @@ module_param_cb(max_channels, &max_channels_ops, &max_channels, 0644);
 MODULE_PARM_DESC(max_channels, "Most channels one slot may hold, 1 to "
 		 __stringify(MSG_SLOT_MAX_CHANNELS) " (default: the maximum)");
 
-/* The state of an open file. */
+static unsigned int nodes = 1;
+
+static int nodes_set(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 0, MSG_SLOT_MINORS);
+}
+
+static const struct kernel_param_ops nodes_ops = {
+	.set = nodes_set,
+	.get = param_get_uint,
+};
+
+module_param_cb(nodes, &nodes_ops, &nodes, 0444);
+MODULE_PARM_DESC(nodes, "Minors, from 0, that get a device node "
+		 "/dev/" MSG_SLOT_NAME "N, 0 to " __stringify(MSG_SLOT_MINORS)
+		 " (default: 1)");
+
+/**
+ * struct msg_slot_file - the state of an open file
+ * @slot: the slot of the file's minor
+ * @lock: makes a change of @channel and @seen one step
+ * @channel: selected channel id, 0 until MSG_SLOT_CHANNEL
+ * @seen: write count of the last message of @channel that the file read,
+ *        0 if none; poll() reports the channel readable when its write
+ *        count differs
+ * @watcher: the channel that wakes this file's poll() waiters
+ */
 struct msg_slot_file {
 	struct msg_slot *slot;
-	u32 channel;	/* selected channel id, 0 until MSG_SLOT_CHANNEL */
+	spinlock_t lock;
+	u32 channel;
+	u64 seen;
+	struct msg_slot_watcher watcher;
 };
 
 static struct cdev msg_slot_cdev;
@@ -95,6 +132,8 @@ static int msg_slot_open(struct inode *inode, struct file *file)
 	state = kzalloc(sizeof(*state), GFP_KERNEL_ACCOUNT);
 	if (!state)
 		return -ENOMEM;
+	spin_lock_init(&state->lock);
+	msg_slot_watcher_init(&state->watcher);
 
 	state->slot = msg_slot_get(iminor(inode));
 	if (!state->slot) {
@@ -107,27 +146,109 @@ static int msg_slot_open(struct inode *inode, struct file *file)
 
 static int msg_slot_release(struct inode *inode, struct file *file)
 {
-	kfree(file->private_data);
+	struct msg_slot_file *state = file->private_data;
+
+	/* epoll has already let go of the watcher's queue (__fput()). */
+	msg_slot_unwatch(state->slot, &state->watcher);
+	kfree(state);
 	return 0;
 }
 
-/*
- * The id is the argument itself, not a pointer to it, so the same handler
- * serves 32-bit callers: their argument arrives zero-extended.
- */
+static long msg_slot_select(struct msg_slot_file *state, unsigned long id)
+{
+	if (!id || id > U32_MAX)
+		return -EINVAL;
+
+	spin_lock(&state->lock);
+	/* Pairs with the READ_ONCE() of concurrent reads and writes. */
+	WRITE_ONCE(state->channel, id);
+	/* The file has read nothing of its new channel yet. */
+	state->seen = 0;
+	spin_unlock(&state->lock);
+
+	/*
+	 * A poll() of this file waits on the old channel: wake it to look
+	 * at the new one. Pairs with the smp_mb() in msg_slot_poll().
+	 */
+	if (wq_has_sleeper(&state->watcher.wait))
+		wake_up_interruptible_poll(&state->watcher.wait,
+					   EPOLLIN | EPOLLRDNORM);
+	return 0;
+}
+
+static long msg_slot_get_info(struct msg_slot_file *state,
+			      struct msg_slot_channel_info __user *uinfo)
+{
+	struct msg_slot_channel_info info = {
+		.channel = READ_ONCE(state->channel),
+	};
+	u64 seq;
+
+	if (!info.channel)
+		return -EINVAL;
+	info.len = msg_slot_channel_info(state->slot, info.channel, &seq);
+	info.seq = seq;
+	if (copy_to_user(uinfo, &info, sizeof(info)))
+		return -EFAULT;
+	return 0;
+}
+
+static long msg_slot_clear_channel(struct msg_slot_file *state)
+{
+	u32 channel = READ_ONCE(state->channel);
+
+	if (!channel)
+		return -EINVAL;
+	return msg_slot_clear(state->slot, channel);
+}
+
 static long msg_slot_ioctl(struct file *file, unsigned int cmd,
 			   unsigned long arg)
 {
 	struct msg_slot_file *state = file->private_data;
 
-	if (cmd != MSG_SLOT_CHANNEL && cmd != MSG_SLOT_CHANNEL_LONG)
-		return -EINVAL;
-	if (!arg || arg > U32_MAX)
-		return -EINVAL;
+	/* Not in the switch: on 32-bit the two are the same number. */
+	if (cmd == MSG_SLOT_CHANNEL || cmd == MSG_SLOT_CHANNEL_LONG)
+		return msg_slot_select(state, arg);
 
-	/* Pairs with the READ_ONCE() of concurrent reads and writes. */
-	WRITE_ONCE(state->channel, arg);
-	return 0;
+	switch (cmd) {
+	case MSG_SLOT_CHANNEL_INFO:
+		return msg_slot_get_info(state, (void __user *)arg);
+	case MSG_SLOT_CLEAR:
+		return msg_slot_clear_channel(state);
+	default:
+		return -EINVAL;
+	}
+}
+
+#ifdef CONFIG_COMPAT
+/*
+ * Not compat_ptr_ioctl(): the argument of MSG_SLOT_CHANNEL is the channel
+ * id itself, which compat_ptr() may change (on s390 it clears bit 31).
+ * A 32-bit id arrives zero-extended, as the native handler expects. Only
+ * MSG_SLOT_CHANNEL_INFO takes a pointer, to a struct of the same layout
+ * on both ABIs.
+ */
+static long msg_slot_compat_ioctl(struct file *file, unsigned int cmd,
+				  unsigned long arg)
+{
+	if (cmd == MSG_SLOT_CHANNEL_INFO)
+		arg = (unsigned long)compat_ptr(arg);
+	return msg_slot_ioctl(file, cmd, arg);
+}
+#else
+#define msg_slot_compat_ioctl NULL
+#endif
+
+/* Record, for poll(), that the file read message @seq of @channel. */
+static void msg_slot_file_seen(struct msg_slot_file *state, u32 channel,
+			       u64 seq)
+{
+	spin_lock(&state->lock);
+	/* The file may have moved on, or a racing read got further. */
+	if (state->channel == channel && state->seen < seq)
+		state->seen = seq;
+	spin_unlock(&state->lock);
 }
 
 static ssize_t msg_slot_read(struct file *file, char __user *buf,
@@ -142,18 +263,20 @@ static ssize_t msg_slot_read(struct file *file, char __user *buf,
 	 */
 	u8 msg[MSG_SLOT_MAX_MSG_LEN] __uninitialized;
 	unsigned int len;
+	u64 seq;
 
 	if (!channel)
 		return -EINVAL;
 
 	/* Copy out of the store first: it cannot fault on user memory. */
-	len = msg_slot_read_message(state->slot, channel, msg);
+	len = msg_slot_read_message(state->slot, channel, msg, &seq);
 	if (!len)
 		return -EWOULDBLOCK;
 	if (count < len)
 		return -ENOSPC;
 	if (copy_to_user(buf, msg, len))
 		return -EFAULT;
+	msg_slot_file_seen(state, channel, seq);
 	return len;
 }
 
@@ -179,15 +302,145 @@ static ssize_t msg_slot_write(struct file *file, const char __user *buf,
 	return err ? err : count;
 }
 
+/*
+ * Readable when the selected channel holds a message that this file has
+ * not read; always writable.
+ */
+static __poll_t msg_slot_poll(struct file *file, poll_table *wait)
+{
+	struct msg_slot_file *state = file->private_data;
+	__poll_t mask = EPOLLOUT | EPOLLWRNORM;
+	u64 seen, seq;
+	u32 channel;
+
+	poll_wait(file, &state->watcher.wait, wait);
+	/*
+	 * Pairs with wq_has_sleeper() in msg_slot_select(): either this
+	 * sees the new channel, or the selection wakes the waiter.
+	 */
+	smp_mb();
+	spin_lock(&state->lock);
+	channel = state->channel;
+	seen = state->seen;
+	spin_unlock(&state->lock);
+	if (!channel)
+		return mask;
+
+	/*
+	 * Watch the channel before looking at it, so that a message written
+	 * after the look wakes the waiter. Only a fatal signal makes this
+	 * fail, and then nobody is left to wait.
+	 */
+	if (READ_ONCE(state->watcher.channel) != channel &&
+	    msg_slot_watch(state->slot, &state->watcher, channel))
+		return mask;
+	if (msg_slot_channel_info(state->slot, channel, &seq) && seq != seen)
+		mask |= EPOLLIN | EPOLLRDNORM;
+	return mask;
+}
+
 static const struct file_operations msg_slot_fops = {
 	.owner		= THIS_MODULE,
 	.open		= msg_slot_open,
 	.release	= msg_slot_release,
 	.read		= msg_slot_read,
 	.write		= msg_slot_write,
+	.poll		= msg_slot_poll,
 	.unlocked_ioctl	= msg_slot_ioctl,
-	.compat_ioctl	= msg_slot_ioctl,
+	.compat_ioctl	= msg_slot_compat_ioctl,
 };
+
+/*
+ * Read the counters of the slot behind a device node; all zero until the
+ * slot is first opened.
+ */
+static int msg_slot_dev_stats(struct device *dev, struct msg_slot_stats *stats)
+{
+	struct msg_slot *slot;
+
+	mutex_lock(&msg_slot_minors_lock);
+	slot = msg_slot_minors[MINOR(dev->devt)];
+	mutex_unlock(&msg_slot_minors_lock);
+
+	memset(stats, 0, sizeof(*stats));
+	/* A slot lives until the module goes, after its device. */
+	return slot ? msg_slot_get_stats(slot, stats) : 0;
+}
+
+static ssize_t channels_show(struct device *dev, struct device_attribute *attr,
+			     char *buf)
+{
+	struct msg_slot_stats stats;
+	int err = msg_slot_dev_stats(dev, &stats);
+
+	return err ? err : sysfs_emit(buf, "%u\n", stats.channels);
+}
+static DEVICE_ATTR_RO(channels);
+
+static ssize_t bytes_show(struct device *dev, struct device_attribute *attr,
+			  char *buf)
+{
+	struct msg_slot_stats stats;
+	int err = msg_slot_dev_stats(dev, &stats);
+
+	return err ? err : sysfs_emit(buf, "%llu\n", stats.bytes);
+}
+static DEVICE_ATTR_RO(bytes);
+
+static ssize_t writes_show(struct device *dev, struct device_attribute *attr,
+			   char *buf)
+{
+	struct msg_slot_stats stats;
+	int err = msg_slot_dev_stats(dev, &stats);
+
+	return err ? err : sysfs_emit(buf, "%llu\n", stats.writes);
+}
+static DEVICE_ATTR_RO(writes);
+
+static struct attribute *msg_slot_attrs[] = {
+	&dev_attr_channels.attr,
+	&dev_attr_bytes.attr,
+	&dev_attr_writes.attr,
+	NULL
+};
+ATTRIBUTE_GROUPS(msg_slot);
+
+static char *msg_slot_devnode(const struct device *dev, umode_t *mode)
+{
+	if (mode)
+		*mode = MSG_SLOT_NODE_MODE;
+	return NULL;
+}
+
+static const struct class msg_slot_class = {
+	.name		= MSG_SLOT_NAME,
+	.devnode	= msg_slot_devnode,
+	.dev_groups	= msg_slot_groups,
+};
+
+/* Remove the devices of the first @count minors. */
+static void msg_slot_destroy_devices(unsigned int count)
+{
+	while (count--)
+		device_destroy(&msg_slot_class, msg_slot_devt + count);
+}
+
+static int msg_slot_create_devices(void)
+{
+	struct device *dev;
+	unsigned int minor;
+
+	for (minor = 0; minor < nodes; minor++) {
+		dev = device_create(&msg_slot_class, NULL,
+				    msg_slot_devt + minor, NULL,
+				    MSG_SLOT_NAME "%u", minor);
+		if (IS_ERR(dev)) {
+			msg_slot_destroy_devices(minor);
+			return PTR_ERR(dev);
+		}
+	}
+	return 0;
+}
 
 static void msg_slot_free_all(void)
 {
@@ -219,10 +472,22 @@ static int __init msg_slot_init(void)
 	if (err)
 		goto err_unregister_region;
 
+	/* The nodes appear only once the device can be opened. */
+	err = class_register(&msg_slot_class);
+	if (err)
+		goto err_del_cdev;
+	err = msg_slot_create_devices();
+	if (err)
+		goto err_unregister_class;
+
 	if (!major)
 		pr_info("using dynamic major %u\n", MAJOR(msg_slot_devt));
 	return 0;
 
+err_unregister_class:
+	class_unregister(&msg_slot_class);
+err_del_cdev:
+	cdev_del(&msg_slot_cdev);
 err_unregister_region:
 	unregister_chrdev_region(msg_slot_devt, MSG_SLOT_MINORS);
 	return err;
@@ -230,6 +495,8 @@ err_unregister_region:
 
 static void __exit msg_slot_exit(void)
 {
+	msg_slot_destroy_devices(nodes);
+	class_unregister(&msg_slot_class);
 	cdev_del(&msg_slot_cdev);
 	unregister_chrdev_region(msg_slot_devt, MSG_SLOT_MINORS);
 	msg_slot_free_all();

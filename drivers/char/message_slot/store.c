@@ -3,17 +3,22 @@
  * Channel store of the message_slot driver.
  *
  * A slot maps 32-bit channel ids to messages in an open-addressing hash
- * table with linear probing. Each entry is 16 bytes: the id, the message
- * length and a tagged pointer to the message buffer. The table grows by
+ * table with linear probing. Each entry is 24 bytes: the id, the message
+ * length, a tagged pointer to the message buffer and the channel's count
+ * of writes, which poll() compares with what a file last read. A channel,
+ * once written, keeps its entry (and its count) until the slot is freed;
+ * clearing it frees only the message. The table grows by
  * half when it is 7/8 full, and never beyond what the channel limit needs,
  * so memory follows the number of channels, whether their ids are dense or
  * scattered over the whole 32-bit space.
  *
  * Locking:
  *
- *   msg_slot.lock (mutex): serialises all writers of a slot
+ *   msg_slot.lock (mutex): serialises all writers of a slot, and guards
+ *                          its watchers and counters
  *     msg_slot.stripes[] (seqcount): write side taken under the mutex,
  *                                    with preemption disabled
+ *     msg_slot_watcher.wait (wait queue lock): taken to wake a watcher
  *
  * Readers take no lock. They run under rcu_read_lock(), which keeps the
  * table and every message buffer they may see alive, and validate their
@@ -23,6 +28,12 @@
  * an allocation. Channels are spread over several stripes so that writes
  * to one channel rarely make readers of another retry, without paying a
  * sequence counter in every entry.
+ *
+ * A writer wakes only the watchers of the channel it wrote, found in a
+ * small hash of lists, and looks there only when the slot has watchers:
+ * a write nobody waits for pays one load and a branch. Watchers register
+ * under the same mutex, before they look at the channel, so a message is
+ * either seen by the watcher or followed by its wake-up.
  */
 
 #include <kunit/static_stub.h>
@@ -32,6 +43,7 @@
 #include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
+#include <linux/poll.h>
 #include <linux/random.h>
 #include <linux/rcupdate.h>
 #include <linux/seqlock.h>
@@ -42,6 +54,7 @@
 #include "store.h"
 
 #define MSG_SLOT_STRIPES	64
+#define MSG_SLOT_WATCH_BUCKETS	64
 #define MSG_SLOT_MIN_CAPACITY	8
 
 /*
@@ -65,8 +78,9 @@
 
 struct msg_slot_entry {
 	u32 id;			/* channel id; 0 marks a free entry */
-	u32 len;		/* length of the current message */
-	unsigned long msg;	/* message buffer | size class */
+	u32 len;		/* length of the message, 0 if cleared */
+	unsigned long msg;	/* message buffer | size class, 0 if cleared */
+	u64 seq;		/* successful writes to the channel */
 };
 
 struct msg_slot_table {
@@ -80,6 +94,12 @@ struct msg_slot {
 	struct msg_slot_table __rcu *table;	/* NULL until the first write */
 	u32 nr_channels;	/* entries in use; written under lock */
 	u32 hash_seed;		/* keeps crafted ids from colliding */
+	/* The counters of msg_slot_get_stats(), all under lock. */
+	u32 nr_messages;	/* entries that hold a message */
+	u64 nr_bytes;		/* their total length */
+	u64 nr_writes;		/* successful writes */
+	unsigned int nr_watchers;	/* watchers in the lists; lock */
+	struct hlist_head watchers[MSG_SLOT_WATCH_BUCKETS];	/* lock */
 	/*
 	 * Plain seqcounts, not seqcount_mutex_t: on PREEMPT_RT a reader of
 	 * the latter takes the mutex to wait for a preempted writer, and
@@ -113,6 +133,11 @@ static u32 msg_slot_hash(const struct msg_slot *slot, u32 id)
 static seqcount_t *msg_slot_stripe(struct msg_slot *slot, u32 hash)
 {
 	return &slot->stripes[hash % MSG_SLOT_STRIPES];
+}
+
+static struct hlist_head *msg_slot_watchers(struct msg_slot *slot, u32 hash)
+{
+	return &slot->watchers[hash % MSG_SLOT_WATCH_BUCKETS];
 }
 
 /* Bracket a change that readers of the stripe must not see half done. */
@@ -175,6 +200,8 @@ struct msg_slot *msg_slot_alloc(void)
 	mutex_init(&slot->lock);
 	for (i = 0; i < MSG_SLOT_STRIPES; i++)
 		seqcount_init(&slot->stripes[i]);
+	for (i = 0; i < MSG_SLOT_WATCH_BUCKETS; i++)
+		INIT_HLIST_HEAD(&slot->watchers[i]);
 	slot->hash_seed = get_random_u32();
 	return slot;
 }
@@ -182,7 +209,7 @@ EXPORT_SYMBOL_IF_KUNIT(msg_slot_alloc);
 
 /**
  * msg_slot_free() - free a slot and every message in it
- * @slot: the slot; no reader or writer may use it any more
+ * @slot: the slot; no reader, writer or watcher may use it any more
  */
 void msg_slot_free(struct msg_slot *slot)
 {
@@ -203,11 +230,53 @@ void msg_slot_free(struct msg_slot *slot)
 }
 EXPORT_SYMBOL_IF_KUNIT(msg_slot_free);
 
+/*
+ * Load the length and write count of channel @id, and copy its message to
+ * @buf unless @buf is NULL, all from one moment of the channel.
+ */
+static unsigned int msg_slot_load(struct msg_slot *slot, u32 id, u8 *buf,
+				  u64 *seq)
+{
+	u32 hash = msg_slot_hash(slot, id);
+	seqcount_t *stripe = msg_slot_stripe(slot, hash);
+	struct msg_slot_table *table;
+	struct msg_slot_entry *entry;
+	unsigned int len, start;
+	unsigned long msg;
+	bool found;
+
+	rcu_read_lock();
+	do {
+		start = read_seqcount_begin(stripe);
+		len = 0;
+		*seq = 0;
+		/* Id 0 would match free entries; no channel ever has it. */
+		table = id ? rcu_dereference(slot->table) : NULL;
+		if (!table)
+			continue;
+		entry = msg_slot_probe(table, hash, id, &found);
+		if (!found)
+			continue;
+		*seq = READ_ONCE(entry->seq);
+		msg = READ_ONCE(entry->msg);
+		/* A cleared channel has no buffer, whatever len says. */
+		if (!msg)
+			continue;
+		len = min(READ_ONCE(entry->len), msg_slot_class_size(msg));
+		if (buf)
+			memcpy(buf, msg_slot_buffer(msg), len);
+	} while (read_seqcount_retry(stripe, start));
+	rcu_read_unlock();
+
+	return len;
+}
+
 /**
  * msg_slot_read_message() - copy the current message of a channel
  * @slot: the slot
  * @id: the channel id
  * @buf: destination of at least %MSG_SLOT_MAX_MSG_LEN bytes
+ * @seq: set to the channel's write count, which numbers the message
  *
  * Never sleeps. It may spin while a writer of the same stripe copies a
  * message, which the writer does with preemption disabled.
@@ -215,39 +284,28 @@ EXPORT_SYMBOL_IF_KUNIT(msg_slot_free);
  * Return: the length of the message copied to @buf, or 0 when the channel
  * holds no message.
  */
-unsigned int msg_slot_read_message(struct msg_slot *slot, u32 id, u8 *buf)
+unsigned int msg_slot_read_message(struct msg_slot *slot, u32 id, u8 *buf,
+				   u64 *seq)
 {
-	u32 hash = msg_slot_hash(slot, id);
-	seqcount_t *stripe = msg_slot_stripe(slot, hash);
-	struct msg_slot_table *table;
-	struct msg_slot_entry *entry;
-	unsigned int len, seq;
-	unsigned long msg;
-	bool found;
-
-	/* Id 0 would match free entries; no channel ever has it. */
-	if (!id)
-		return 0;
-
-	rcu_read_lock();
-	do {
-		seq = read_seqcount_begin(stripe);
-		len = 0;
-		table = rcu_dereference(slot->table);
-		if (!table)
-			continue;
-		entry = msg_slot_probe(table, hash, id, &found);
-		if (!found)
-			continue;
-		msg = READ_ONCE(entry->msg);
-		len = min(READ_ONCE(entry->len), msg_slot_class_size(msg));
-		memcpy(buf, msg_slot_buffer(msg), len);
-	} while (read_seqcount_retry(stripe, seq));
-	rcu_read_unlock();
-
-	return len;
+	return msg_slot_load(slot, id, buf, seq);
 }
 EXPORT_SYMBOL_IF_KUNIT(msg_slot_read_message);
+
+/**
+ * msg_slot_channel_info() - length and write count of a channel
+ * @slot: the slot
+ * @id: the channel id
+ * @seq: set to the number of successful writes to the channel so far
+ *
+ * Never sleeps.
+ *
+ * Return: the length of the channel's message, 0 when it holds none.
+ */
+unsigned int msg_slot_channel_info(struct msg_slot *slot, u32 id, u64 *seq)
+{
+	return msg_slot_load(slot, id, NULL, seq);
+}
+EXPORT_SYMBOL_IF_KUNIT(msg_slot_channel_info);
 
 /*
  * The two allocations of a write, kept apart so that KUnit can make them
@@ -328,6 +386,7 @@ static int msg_slot_insert(struct msg_slot *slot, u32 hash, u32 id,
 	entry = msg_slot_probe(table, hash, id, &found);
 	entry->len = len;
 	entry->msg = msg;
+	entry->seq = 1;
 	/*
 	 * Publish the id last: a reader that finds it also sees the message,
 	 * and a reader that misses it read the channel before it existed.
@@ -337,6 +396,29 @@ static int msg_slot_insert(struct msg_slot *slot, u32 hash, u32 id,
 	smp_store_release(&entry->id, id);
 	WRITE_ONCE(slot->nr_channels, slot->nr_channels + 1);
 	return 0;
+}
+
+/*
+ * Account a successful write of @len bytes over a message of @old_len (0
+ * if the channel held none), and wake whoever watches the channel.
+ */
+static void msg_slot_written(struct msg_slot *slot, u32 hash, u32 id,
+			     unsigned int old_len, unsigned int len)
+{
+	struct msg_slot_watcher *watcher;
+
+	lockdep_assert_held(&slot->lock);
+	if (!old_len)
+		slot->nr_messages++;
+	slot->nr_bytes = slot->nr_bytes - old_len + len;
+	slot->nr_writes++;
+
+	if (!slot->nr_watchers)
+		return;
+	hlist_for_each_entry(watcher, msg_slot_watchers(slot, hash), node)
+		if (watcher->channel == id)
+			wake_up_interruptible_poll(&watcher->wait,
+						   EPOLLIN | EPOLLRDNORM);
 }
 
 /**
@@ -349,6 +431,8 @@ static int msg_slot_insert(struct msg_slot *slot, u32 hash, u32 id,
  *                %MSG_SLOT_MAX_CHANNELS
  *
  * The first write to a channel creates it. A failed write changes nothing.
+ * A successful one adds one to the channel's write count and wakes the
+ * watchers of the channel.
  *
  * Context: process context; may sleep.
  * Return: 0 on success, -EINVAL for channel id 0, -EMSGSIZE for a bad
@@ -363,6 +447,7 @@ int msg_slot_write_message(struct msg_slot *slot, u32 id, const u8 *msg,
 	unsigned int class = msg_slot_class(len);
 	struct msg_slot_table *table;
 	struct msg_slot_entry *entry = NULL;
+	unsigned int old_len;
 	unsigned long old_msg;
 	bool found = false;
 	void *buffer;
@@ -388,11 +473,15 @@ int msg_slot_write_message(struct msg_slot *slot, u32 id, const u8 *msg,
 		entry = msg_slot_probe(table, hash, id, &found);
 
 	/* The common case: a message of the same size class, in place. */
-	if (found && (entry->msg & MSG_SLOT_CLASS_MASK) == class) {
+	if (found && entry->msg &&
+	    (entry->msg & MSG_SLOT_CLASS_MASK) == class) {
+		old_len = entry->len;
 		msg_slot_write_begin(slot, stripe);
 		memcpy(msg_slot_buffer(entry->msg), msg, len);
 		WRITE_ONCE(entry->len, len);
+		WRITE_ONCE(entry->seq, entry->seq + 1);
 		msg_slot_write_end(stripe);
+		msg_slot_written(slot, hash, id, old_len, len);
 		mutex_unlock(&slot->lock);
 		return 0;
 	}
@@ -413,18 +502,24 @@ int msg_slot_write_message(struct msg_slot *slot, u32 id, const u8 *msg,
 				      max_channels);
 		if (err)
 			goto err_free_buffer;
+		msg_slot_written(slot, hash, id, 0, len);
 		mutex_unlock(&slot->lock);
 		return 0;
 	}
 
+	/* Another size class, or a cleared channel: a new buffer. */
 	old_msg = entry->msg;
+	old_len = entry->len;
 	msg_slot_write_begin(slot, stripe);
 	WRITE_ONCE(entry->msg, (unsigned long)buffer | class);
 	WRITE_ONCE(entry->len, len);
+	WRITE_ONCE(entry->seq, entry->seq + 1);
 	msg_slot_write_end(stripe);
+	msg_slot_written(slot, hash, id, old_len, len);
 	mutex_unlock(&slot->lock);
 	/* Lockless readers may still be copying from the old buffer. */
-	kfree_rcu_mightsleep(msg_slot_buffer(old_msg));
+	if (old_msg)
+		kfree_rcu_mightsleep(msg_slot_buffer(old_msg));
 	return 0;
 
 err_free_buffer:
@@ -436,8 +531,129 @@ err_unlock:
 EXPORT_SYMBOL_IF_KUNIT(msg_slot_write_message);
 
 /**
- * msg_slot_nr_channels() - number of channels that hold a message
+ * msg_slot_clear() - remove the message of a channel
  * @slot: the slot
+ * @id: the channel id
+ *
+ * Frees the message, if the channel holds one. The channel keeps its
+ * write count and its entry, so it still counts against the channel limit.
+ *
+ * Context: process context; may sleep.
+ * Return: 0, also when the channel holds no message, or -EINTR when the
+ * task was killed while waiting for a writer.
+ */
+int msg_slot_clear(struct msg_slot *slot, u32 id)
+{
+	u32 hash = msg_slot_hash(slot, id);
+	struct msg_slot_table *table;
+	struct msg_slot_entry *entry;
+	unsigned long old_msg;
+	bool found;
+	int err;
+
+	if (!id)
+		return 0;
+	err = mutex_lock_killable(&slot->lock);
+	if (err)
+		return err;
+	table = rcu_dereference_protected(slot->table,
+					  lockdep_is_held(&slot->lock));
+	if (!table)
+		goto out_unlock;
+	entry = msg_slot_probe(table, hash, id, &found);
+	if (!found || !entry->msg)
+		goto out_unlock;
+
+	old_msg = entry->msg;
+	slot->nr_messages--;
+	slot->nr_bytes -= entry->len;
+	msg_slot_write_begin(slot, msg_slot_stripe(slot, hash));
+	WRITE_ONCE(entry->msg, 0);
+	WRITE_ONCE(entry->len, 0);
+	msg_slot_write_end(msg_slot_stripe(slot, hash));
+	mutex_unlock(&slot->lock);
+	kfree_rcu_mightsleep(msg_slot_buffer(old_msg));
+	return 0;
+
+out_unlock:
+	mutex_unlock(&slot->lock);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(msg_slot_clear);
+
+/**
+ * msg_slot_watcher_init() - prepare a watcher that watches nothing yet
+ * @watcher: the watcher
+ */
+void msg_slot_watcher_init(struct msg_slot_watcher *watcher)
+{
+	INIT_HLIST_NODE(&watcher->node);
+	watcher->channel = 0;
+	init_waitqueue_head(&watcher->wait);
+}
+EXPORT_SYMBOL_IF_KUNIT(msg_slot_watcher_init);
+
+/**
+ * msg_slot_watch() - make a watcher watch a channel
+ * @slot: the slot
+ * @watcher: the watcher, watching nothing or another channel of @slot
+ * @id: the channel id, non-zero
+ *
+ * From then on every successful write to channel @id wakes @watcher->wait.
+ * A watcher follows one channel at a time; it leaves the one before.
+ *
+ * Context: process context; may sleep.
+ * Return: 0, -EINVAL for channel id 0, or -EINTR when the task was killed
+ * while waiting for a writer.
+ */
+int msg_slot_watch(struct msg_slot *slot, struct msg_slot_watcher *watcher,
+		   u32 id)
+{
+	int err;
+
+	if (!id)
+		return -EINVAL;
+	err = mutex_lock_killable(&slot->lock);
+	if (err)
+		return err;
+	if (watcher->channel)
+		hlist_del(&watcher->node);
+	else
+		slot->nr_watchers++;
+	hlist_add_head(&watcher->node,
+		       msg_slot_watchers(slot, msg_slot_hash(slot, id)));
+	/* Pairs with the lockless check of the caller's poll(). */
+	WRITE_ONCE(watcher->channel, id);
+	mutex_unlock(&slot->lock);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(msg_slot_watch);
+
+/**
+ * msg_slot_unwatch() - stop a watcher, if it watches a channel
+ * @slot: the slot
+ * @watcher: the watcher; nobody may call msg_slot_watch() on it meanwhile
+ *
+ * Context: process context; may sleep.
+ */
+void msg_slot_unwatch(struct msg_slot *slot, struct msg_slot_watcher *watcher)
+{
+	if (!watcher->channel)
+		return;
+	mutex_lock(&slot->lock);
+	hlist_del_init(&watcher->node);
+	slot->nr_watchers--;
+	WRITE_ONCE(watcher->channel, 0);
+	mutex_unlock(&slot->lock);
+}
+EXPORT_SYMBOL_IF_KUNIT(msg_slot_unwatch);
+
+/**
+ * msg_slot_nr_channels() - number of channels in a slot
+ * @slot: the slot
+ *
+ * Every channel written since the slot was created counts, cleared or not:
+ * this is the number that the channel limit bounds.
  *
  * Return: the count at some moment during the call.
  */
@@ -446,3 +662,26 @@ u32 msg_slot_nr_channels(struct msg_slot *slot)
 	return READ_ONCE(slot->nr_channels);
 }
 EXPORT_SYMBOL_IF_KUNIT(msg_slot_nr_channels);
+
+/**
+ * msg_slot_get_stats() - read the counters of a slot
+ * @slot: the slot
+ * @stats: filled with the counters, all from the same moment
+ *
+ * Context: process context; may sleep.
+ * Return: 0, or -EINTR when the task was killed while waiting for a writer.
+ */
+int msg_slot_get_stats(struct msg_slot *slot, struct msg_slot_stats *stats)
+{
+	int err;
+
+	err = mutex_lock_killable(&slot->lock);
+	if (err)
+		return err;
+	stats->channels = slot->nr_messages;
+	stats->bytes = slot->nr_bytes;
+	stats->writes = slot->nr_writes;
+	mutex_unlock(&slot->lock);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(msg_slot_get_stats);

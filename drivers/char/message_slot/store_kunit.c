@@ -100,6 +100,7 @@ struct msg_slot_test {
 	u8 msg[MSG_SLOT_TEST_TOO_LONG];
 	u8 expected[MSG_SLOT_MAX_MSG_LEN];
 	u8 buf[MSG_SLOT_MAX_MSG_LEN];
+	u64 seq;
 };
 
 KUNIT_DEFINE_ACTION_WRAPPER(msg_slot_test_free, msg_slot_free,
@@ -169,7 +170,8 @@ static bool msg_slot_test_holds(struct kunit *test, u32 id, u32 seed,
 	struct msg_slot_test *ctx = test->priv;
 
 	msg_slot_test_fill(ctx->expected, seed, len);
-	return msg_slot_read_message(ctx->slot, id, ctx->buf) == len &&
+	return msg_slot_read_message(ctx->slot, id, ctx->buf,
+				     &ctx->seq) == len &&
 	       !memcmp(ctx->buf, ctx->expected, len);
 }
 
@@ -181,7 +183,7 @@ static void msg_slot_test_expect_holds(struct kunit *test, u32 id, u32 seed,
 	unsigned int got;
 
 	msg_slot_test_fill(ctx->expected, seed, len);
-	got = msg_slot_read_message(ctx->slot, id, ctx->buf);
+	got = msg_slot_read_message(ctx->slot, id, ctx->buf, &ctx->seq);
 	KUNIT_EXPECT_EQ_MSG(test, got, len, "length read from channel %u", id);
 	if (got == len)
 		KUNIT_EXPECT_MEMEQ_MSG(test, ctx->buf, ctx->expected, len,
@@ -194,7 +196,7 @@ static void msg_slot_test_expect_empty(struct kunit *test, u32 id)
 	struct msg_slot_test *ctx = test->priv;
 	unsigned int got;
 
-	got = msg_slot_read_message(ctx->slot, id, ctx->buf);
+	got = msg_slot_read_message(ctx->slot, id, ctx->buf, &ctx->seq);
 	KUNIT_EXPECT_EQ_MSG(test, got, 0U, "length read from channel %u", id);
 }
 
@@ -823,6 +825,7 @@ struct msg_slot_test_racer {
 	unsigned int nr_torn;
 	unsigned int nr_stale;
 	u32 newest[MSG_SLOT_TEST_RACE_CHANNELS][MSG_SLOT_TEST_RACE_SOURCES];
+	u64 newest_seq[MSG_SLOT_TEST_RACE_CHANNELS];
 	u8 msg[MSG_SLOT_MAX_MSG_LEN];
 	u8 expected[MSG_SLOT_MAX_MSG_LEN];
 };
@@ -910,13 +913,15 @@ static int msg_slot_test_race_writer(void *data)
 /*
  * Check one message a reader read from race channel @id: it must be whole,
  * written to that channel, and not older than what the reader saw before
- * from the same writer. Once any writer's message has been seen, the
- * initial message is gone for good.
+ * from the same writer, and its write count @seq must not go back either.
+ * Once any writer's message has been seen, the initial message is gone for
+ * good.
  */
 static void msg_slot_test_race_check(struct msg_slot_test_racer *racer,
-				     u32 id, unsigned int len)
+				     u32 id, unsigned int len, u64 seq)
 {
 	u32 *newest = racer->newest[id - MSG_SLOT_TEST_ID_MIN];
+	u64 *newest_seq = &racer->newest_seq[id - MSG_SLOT_TEST_ID_MIN];
 	unsigned int source, other;
 	u32 seed;
 
@@ -932,7 +937,7 @@ static void msg_slot_test_race_check(struct msg_slot_test_racer *racer,
 		return;
 	}
 	source = seed / MSG_SLOT_TEST_RACE_OPS;
-	if (seed + 1 < newest[source]) {
+	if (seed + 1 < newest[source] || seq < *newest_seq) {
 		racer->nr_stale++;
 		return;
 	}
@@ -945,6 +950,7 @@ static void msg_slot_test_race_check(struct msg_slot_test_racer *racer,
 		}
 	}
 	newest[source] = seed + 1;
+	*newest_seq = seq;
 }
 
 /*
@@ -955,13 +961,14 @@ static int msg_slot_test_race_reader(void *data)
 {
 	struct msg_slot_test_racer *racer = data;
 	unsigned int op, len;
+	u64 seq;
 	u32 id;
 
 	for (op = 0; op < MSG_SLOT_TEST_RACE_OPS ||
 	     atomic_read(racer->nr_writing); op++) {
 		id = msg_slot_test_race_id(op + racer->index);
-		len = msg_slot_read_message(racer->slot, id, racer->msg);
-		msg_slot_test_race_check(racer, id, len);
+		len = msg_slot_read_message(racer->slot, id, racer->msg, &seq);
+		msg_slot_test_race_check(racer, id, len, seq);
 		racer->nr_reads++;
 		cond_resched();
 	}
@@ -1062,7 +1069,7 @@ static void msg_slot_read_message_concurrent_writes(struct kunit *test)
 	 */
 	for (i = 0; i < MSG_SLOT_TEST_RACE_CHANNELS; i++) {
 		id = msg_slot_test_race_id(i);
-		len = msg_slot_read_message(ctx->slot, id, ctx->buf);
+		len = msg_slot_read_message(ctx->slot, id, ctx->buf, &ctx->seq);
 		KUNIT_EXPECT_TRUE_MSG(test,
 				      msg_slot_test_race_whole(ctx->buf, len,
 							       ctx->expected,

@@ -6,7 +6,8 @@
  * selects the channel of an open file with MSG_SLOT_CHANNEL, then write(2)
  * stores one message of 1..MSG_SLOT_MAX_MSG_LEN bytes in that channel,
  * replacing the previous one, and read(2) returns the whole current message
- * without consuming it.
+ * without consuming it. poll(2), select(2) and epoll(7) report a file
+ * readable when its channel holds a message that the file has not read yet.
  *
  * See Documentation/userspace-api/message_slot.rst.
  */
@@ -14,6 +15,7 @@
 #define _UAPI_LINUX_MESSAGE_SLOT_H
 
 #include <linux/ioctl.h>
+#include <linux/types.h>
 
 /**
  * MSG_SLOT_MAJOR - default major number of the message_slot device
@@ -46,5 +48,44 @@
  * unsigned long size is accepted too.
  */
 #define MSG_SLOT_CHANNEL	_IOW(MSG_SLOT_IOC_MAGIC, 0, unsigned int)
+
+/**
+ * struct msg_slot_channel_info - state of the selected channel
+ * @channel: the channel id the file has selected
+ * @len: length of the message the channel holds, 0 if it holds none
+ * @seq: number of successful writes to the channel since the slot was
+ *       created, 0 if it has never been written. It only ever grows: a
+ *       clear does not reset it. When @len is not 0, the message held is
+ *       the one written by write number @seq.
+ *
+ * The layout is the same for 32-bit and 64-bit programs.
+ */
+struct msg_slot_channel_info {
+	__u32 channel;
+	__u32 len;
+	__aligned_u64 seq;
+};
+
+/**
+ * MSG_SLOT_CHANNEL_INFO - get the state of the selected channel
+ *
+ * ``ioctl(fd, MSG_SLOT_CHANNEL_INFO, &info)`` fills a struct
+ * msg_slot_channel_info. It fails with EINVAL when no channel is selected
+ * and EFAULT when @info is not writable. A channel that holds no message
+ * is not an error: @len is 0. It does not count as reading the message.
+ */
+#define MSG_SLOT_CHANNEL_INFO	_IOR(MSG_SLOT_IOC_MAGIC, 1, \
+				     struct msg_slot_channel_info)
+
+/**
+ * MSG_SLOT_CLEAR - remove the message of the selected channel
+ *
+ * ``ioctl(fd, MSG_SLOT_CLEAR)`` frees the channel's message; a read then
+ * fails with EWOULDBLOCK until the next write. Clearing a channel that
+ * holds no message succeeds. The argument is ignored. It fails with EINVAL
+ * when no channel is selected. The channel keeps its write count (see
+ * struct msg_slot_channel_info) and its place among the slot's channels.
+ */
+#define MSG_SLOT_CLEAR		_IO(MSG_SLOT_IOC_MAGIC, 2)
 
 #endif /* _UAPI_LINUX_MESSAGE_SLOT_H */
