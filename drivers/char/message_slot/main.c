@@ -82,9 +82,8 @@ static const struct kernel_param_ops nodes_ops = {
 };
 
 module_param_cb(nodes, &nodes_ops, &nodes, 0444);
-MODULE_PARM_DESC(nodes, "Minors, from 0, that get a device node "
-		 "/dev/" MSG_SLOT_NAME "N, 0 to " __stringify(MSG_SLOT_MINORS)
-		 " (default: 1)");
+MODULE_PARM_DESC(nodes, "Minors that get a device node, from minor 0 up, 0 to "
+		 __stringify(MSG_SLOT_MINORS) " (default: 1)");
 
 /**
  * struct msg_slot_file - the state of an open file
@@ -98,7 +97,7 @@ MODULE_PARM_DESC(nodes, "Minors, from 0, that get a device node "
  */
 struct msg_slot_file {
 	struct msg_slot *slot;
-	spinlock_t lock;
+	spinlock_t lock;	/* guards channel and seen */
 	u32 channel;
 	u64 seen;
 	struct msg_slot_watcher watcher;

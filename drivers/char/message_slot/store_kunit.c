@@ -22,9 +22,11 @@
 #include <linux/kthread.h>
 #include <linux/limits.h>
 #include <linux/module.h>
+#include <linux/poll.h>
 #include <linux/sched.h>
 #include <linux/string.h>
 #include <linux/types.h>
+#include <linux/wait.h>
 #include <uapi/linux/message_slot.h>
 
 #include "store.h"
@@ -65,6 +67,12 @@
 /* Channels created before a table growth is made to fail. */
 #define MSG_SLOT_TEST_PREFILL_CHANNELS	16U
 
+/*
+ * Channels of the watcher case: one more than the store has lists of
+ * watchers, so that at least two of them share a list.
+ */
+#define MSG_SLOT_TEST_WATCH_CHANNELS	65U
+
 /* Threads of the race case, and the operations each one performs. */
 #define MSG_SLOT_TEST_RACE_WRITERS	2U
 #define MSG_SLOT_TEST_RACE_READERS	2U
@@ -93,6 +101,7 @@
  * @msg: message to write, one byte longer than a channel holds
  * @expected: message the case expects to read
  * @buf: message read back
+ * @seq: write count of the message read back
  */
 struct msg_slot_test {
 	struct msg_slot *slot;
@@ -811,6 +820,7 @@ static void msg_slot_free_any_slot(struct kunit *test)
  *	read of the same channel did
  * @newest: per race channel and source (the initial messages, then each
  *	writer), one more than the newest seed a reader has seen, 0 for none
+ * @newest_seq: per race channel, the newest write count a reader has seen
  * @msg: message written or read
  * @expected: message a read should have found
  */
@@ -1082,6 +1092,239 @@ static void msg_slot_read_message_concurrent_writes(struct kunit *test)
 	}
 }
 
+/* Expect channel @id to hold @len bytes and to have been written @seq times. */
+static void msg_slot_test_expect_info(struct kunit *test, u32 id,
+				      unsigned int len, u64 seq)
+{
+	struct msg_slot_test *ctx = test->priv;
+	unsigned int got;
+	u64 got_seq;
+
+	got = msg_slot_channel_info(ctx->slot, id, &got_seq);
+	KUNIT_EXPECT_EQ_MSG(test, got, len, "length of channel %u", id);
+	KUNIT_EXPECT_EQ_MSG(test, got_seq, seq, "write count of channel %u",
+			    id);
+}
+
+/* Expect the counters of the slot to be these. */
+static void msg_slot_test_expect_stats(struct kunit *test, u32 channels,
+				       u64 bytes, u64 writes)
+{
+	struct msg_slot_test *ctx = test->priv;
+	struct msg_slot_stats stats;
+
+	KUNIT_ASSERT_EQ(test, msg_slot_get_stats(ctx->slot, &stats), 0);
+	KUNIT_EXPECT_EQ(test, stats.channels, channels);
+	KUNIT_EXPECT_EQ(test, stats.bytes, bytes);
+	KUNIT_EXPECT_EQ(test, stats.writes, writes);
+}
+
+/*
+ * Lengths of the counted writes: a new channel, a move to a larger and to a
+ * smaller size class, and an overwrite in place.
+ */
+static const unsigned int msg_slot_test_count_lens[] = {
+	MSG_SLOT_TEST_SHORT_LEN, MSG_SLOT_TEST_LONG_LEN, MSG_SLOT_TEST_LEN,
+	MSG_SLOT_TEST_LEN + 1,
+};
+
+/*
+ * Every successful write adds one to the write count of its channel, which
+ * numbers the message that a read returns; failed writes, and writes to
+ * other channels, change neither the count nor the slot's counters.
+ */
+static void msg_slot_write_message_counts_writes(struct kunit *test)
+{
+	struct msg_slot_test *ctx = test->priv;
+	u32 id = MSG_SLOT_TEST_ID_MID, other = MSG_SLOT_TEST_ID_MIN;
+	unsigned int i, len = 0;
+	int err;
+
+	msg_slot_test_expect_info(test, id, 0, 0);
+	msg_slot_test_expect_stats(test, 0, 0, 0);
+	for (i = 0; i < ARRAY_SIZE(msg_slot_test_count_lens); i++) {
+		len = msg_slot_test_count_lens[i];
+		err = msg_slot_test_write(test, id, i, len);
+		KUNIT_ASSERT_EQ(test, err, 0);
+		msg_slot_test_expect_info(test, id, len, i + 1);
+		msg_slot_test_expect_holds(test, id, i, len);
+		KUNIT_EXPECT_EQ(test, ctx->seq, i + 1);
+		msg_slot_test_expect_stats(test, 1, len, i + 1);
+	}
+
+	err = msg_slot_test_write(test, id, i, MSG_SLOT_TEST_TOO_LONG);
+	KUNIT_EXPECT_EQ(test, err, -EMSGSIZE);
+	/* The last message is in the middle class; a long one needs a buffer. */
+	kunit_activate_static_stub(test, msg_slot_alloc_buffer,
+				   msg_slot_test_fail_buffer);
+	err = msg_slot_test_write(test, id, i, MSG_SLOT_TEST_LONG_LEN);
+	KUNIT_EXPECT_EQ(test, err, -ENOMEM);
+	kunit_deactivate_static_stub(test, msg_slot_alloc_buffer);
+	/* A new channel past the limit is refused. */
+	err = msg_slot_test_write_limit(test, other, i, len, 1);
+	KUNIT_EXPECT_EQ(test, err, -ENOSPC);
+	msg_slot_test_expect_info(test, id, len, i);
+	msg_slot_test_expect_info(test, other, 0, 0);
+	msg_slot_test_expect_stats(test, 1, len, i);
+
+	err = msg_slot_test_write(test, other, i, MSG_SLOT_TEST_SHORT_LEN);
+	KUNIT_EXPECT_EQ(test, err, 0);
+	msg_slot_test_expect_info(test, other, MSG_SLOT_TEST_SHORT_LEN, 1);
+	msg_slot_test_expect_info(test, id, len, i);
+	msg_slot_test_expect_stats(test, 2, len + MSG_SLOT_TEST_SHORT_LEN,
+				   i + 1);
+}
+
+/*
+ * A clear frees the message of a channel and nothing else: the channel
+ * keeps its write count and its entry, other channels keep theirs, and
+ * clearing a channel without a message is no error. A write after a clear
+ * needs a new buffer; when it cannot have one, the channel stays cleared.
+ */
+static void msg_slot_clear_keeps_count(struct kunit *test)
+{
+	u32 id = MSG_SLOT_TEST_ID_MAX, other = MSG_SLOT_TEST_ID_MIN;
+	struct msg_slot_test *ctx = test->priv;
+	int err;
+
+	KUNIT_EXPECT_EQ(test, msg_slot_clear(ctx->slot, id), 0);
+	KUNIT_EXPECT_EQ(test, msg_slot_clear(ctx->slot,
+					     MSG_SLOT_TEST_ID_INVALID), 0);
+	KUNIT_EXPECT_EQ(test, msg_slot_test_nr_channels(test), 0U);
+
+	err = msg_slot_test_write(test, id, MSG_SLOT_TEST_SEED_OLD,
+				  MSG_SLOT_TEST_LONG_LEN);
+	KUNIT_ASSERT_EQ(test, err, 0);
+	err = msg_slot_test_write(test, other, MSG_SLOT_TEST_SEED_OLD,
+				  MSG_SLOT_TEST_SHORT_LEN);
+	KUNIT_ASSERT_EQ(test, err, 0);
+	msg_slot_test_expect_stats(test, 2, MSG_SLOT_TEST_LONG_LEN +
+				   MSG_SLOT_TEST_SHORT_LEN, 2);
+
+	KUNIT_EXPECT_EQ(test, msg_slot_clear(ctx->slot, id), 0);
+	msg_slot_test_expect_empty(test, id);
+	msg_slot_test_expect_info(test, id, 0, 1);
+	msg_slot_test_expect_holds(test, other, MSG_SLOT_TEST_SEED_OLD,
+				   MSG_SLOT_TEST_SHORT_LEN);
+	KUNIT_EXPECT_EQ(test, msg_slot_test_nr_channels(test), 2U);
+	msg_slot_test_expect_stats(test, 1, MSG_SLOT_TEST_SHORT_LEN, 2);
+
+	KUNIT_EXPECT_EQ(test, msg_slot_clear(ctx->slot, id), 0);
+	msg_slot_test_expect_info(test, id, 0, 1);
+	msg_slot_test_expect_stats(test, 1, MSG_SLOT_TEST_SHORT_LEN, 2);
+
+	kunit_activate_static_stub(test, msg_slot_alloc_buffer,
+				   msg_slot_test_fail_buffer);
+	err = msg_slot_test_write(test, id, MSG_SLOT_TEST_SEED_NEW,
+				  MSG_SLOT_TEST_LONG_LEN);
+	KUNIT_EXPECT_EQ(test, err, -ENOMEM);
+	kunit_deactivate_static_stub(test, msg_slot_alloc_buffer);
+	msg_slot_test_expect_empty(test, id);
+	msg_slot_test_expect_info(test, id, 0, 1);
+
+	err = msg_slot_test_write(test, id, MSG_SLOT_TEST_SEED_NEW,
+				  MSG_SLOT_TEST_LONG_LEN);
+	KUNIT_EXPECT_EQ(test, err, 0);
+	msg_slot_test_expect_holds(test, id, MSG_SLOT_TEST_SEED_NEW,
+				   MSG_SLOT_TEST_LONG_LEN);
+	KUNIT_EXPECT_EQ(test, ctx->seq, 2U);
+	msg_slot_test_expect_stats(test, 2, MSG_SLOT_TEST_LONG_LEN +
+				   MSG_SLOT_TEST_SHORT_LEN, 3);
+}
+
+/**
+ * struct msg_slot_test_watch - a watcher and a waiter on its queue
+ * @watcher: the watcher under test
+ * @wait: a waiter that counts its wake-ups instead of sleeping
+ * @nr_wakeups: wake-ups so far
+ * @key: poll mask of the last wake-up
+ */
+struct msg_slot_test_watch {
+	struct msg_slot_watcher watcher;
+	struct wait_queue_entry wait;
+	unsigned int nr_wakeups;
+	__poll_t key;
+};
+
+static int msg_slot_test_wake(struct wait_queue_entry *wait, unsigned int mode,
+			      int sync, void *key)
+{
+	struct msg_slot_test_watch *watch =
+		container_of(wait, struct msg_slot_test_watch, wait);
+
+	watch->nr_wakeups++;
+	watch->key = key_to_poll(key);
+	return 0;
+}
+
+/*
+ * A write wakes each watcher of its channel once, with EPOLLIN, and no
+ * other watcher: not one of another channel, even when both channels share
+ * a list, and not one that moved to another channel or stopped watching.
+ * Failed writes and clears wake nobody.
+ */
+static void msg_slot_watch_wakes_its_channel(struct kunit *test)
+{
+	const unsigned int nr = MSG_SLOT_TEST_WATCH_CHANNELS;
+	struct msg_slot_test *ctx = test->priv;
+	struct msg_slot_test_watch *watches;
+	unsigned int i;
+	int err;
+
+	watches = kunit_kcalloc(test, nr + 1, sizeof(*watches), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, watches);
+	/* Watch i watches channel i + 1; the extra one channel 1 too. */
+	for (i = 0; i <= nr; i++) {
+		msg_slot_watcher_init(&watches[i].watcher);
+		init_waitqueue_func_entry(&watches[i].wait, msg_slot_test_wake);
+		add_wait_queue(&watches[i].watcher.wait, &watches[i].wait);
+		err = msg_slot_watch(ctx->slot, &watches[i].watcher,
+				     i < nr ? i + 1 : 1);
+		KUNIT_ASSERT_EQ(test, err, 0);
+	}
+	KUNIT_EXPECT_EQ(test, msg_slot_watch(ctx->slot, &watches[0].watcher,
+					     MSG_SLOT_TEST_ID_INVALID),
+			-EINVAL);
+
+	/* Each channel in turn: only its watches wake, once. */
+	for (i = 0; i < nr; i++) {
+		err = msg_slot_test_write(test, i + 1, i, MSG_SLOT_TEST_LEN);
+		KUNIT_ASSERT_EQ(test, err, 0);
+	}
+	for (i = 0; i <= nr; i++) {
+		KUNIT_EXPECT_EQ_MSG(test, watches[i].nr_wakeups, 1U,
+				    "watch %u", i);
+		KUNIT_EXPECT_EQ(test, watches[i].key, EPOLLIN | EPOLLRDNORM);
+	}
+
+	err = msg_slot_test_write(test, 1, 0, MSG_SLOT_TEST_TOO_LONG);
+	KUNIT_EXPECT_EQ(test, err, -EMSGSIZE);
+	KUNIT_EXPECT_EQ(test, msg_slot_clear(ctx->slot, 1), 0);
+	KUNIT_EXPECT_EQ(test, watches[0].nr_wakeups, 1U);
+	KUNIT_EXPECT_EQ(test, watches[nr].nr_wakeups, 1U);
+
+	/* The extra watch moves to channel 2, then watch 0 stops. */
+	err = msg_slot_watch(ctx->slot, &watches[nr].watcher, 2);
+	KUNIT_EXPECT_EQ(test, err, 0);
+	KUNIT_EXPECT_EQ(test, msg_slot_test_write(test, 1, 0, 1), 0);
+	KUNIT_EXPECT_EQ(test, watches[0].nr_wakeups, 2U);
+	KUNIT_EXPECT_EQ(test, watches[nr].nr_wakeups, 1U);
+	KUNIT_EXPECT_EQ(test, msg_slot_test_write(test, 2, 0, 1), 0);
+	KUNIT_EXPECT_EQ(test, watches[1].nr_wakeups, 2U);
+	KUNIT_EXPECT_EQ(test, watches[nr].nr_wakeups, 2U);
+	msg_slot_unwatch(ctx->slot, &watches[0].watcher);
+	KUNIT_EXPECT_EQ(test, msg_slot_test_write(test, 1, 0, 1), 0);
+	KUNIT_EXPECT_EQ(test, watches[0].nr_wakeups, 2U);
+	for (i = 2; i < nr; i++)
+		KUNIT_EXPECT_EQ_MSG(test, watches[i].nr_wakeups, 1U,
+				    "watch %u", i);
+
+	for (i = 0; i <= nr; i++) {
+		msg_slot_unwatch(ctx->slot, &watches[i].watcher);
+		remove_wait_queue(&watches[i].watcher.wait, &watches[i].wait);
+	}
+}
+
 static struct kunit_case msg_slot_store_cases[] = {
 	KUNIT_CASE_PARAM(msg_slot_read_message_empty_channel,
 			 msg_slot_test_ids_gen_params),
@@ -1105,6 +1348,9 @@ static struct kunit_case msg_slot_store_cases[] = {
 	KUNIT_CASE_PARAM(msg_slot_free_any_slot,
 			 msg_slot_test_frees_gen_params),
 	KUNIT_CASE(msg_slot_read_message_concurrent_writes),
+	KUNIT_CASE(msg_slot_write_message_counts_writes),
+	KUNIT_CASE(msg_slot_clear_keeps_count),
+	KUNIT_CASE(msg_slot_watch_wakes_its_channel),
 	{}
 };
 
