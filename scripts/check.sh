@@ -62,8 +62,10 @@ done
 release=$(cloud_release)
 stage "out-of-tree module against linux-headers-$release (W=1)"
 # Every test program, at full strength: the stress tests read a million
-# times and the fuzzer runs a million operations.
-all_tests="message_slot_test message_slot_stress message_slot_fuzz message_slot_limits"
+# times and the fuzzer runs a million operations. message_slot_test_32 is
+# the functional suite built with gcc -m32: 32-bit programs go through
+# compat_ioctl.
+all_tests="message_slot_test message_slot_test_32 message_slot_stress message_slot_fuzz message_slot_limits"
 check oot-build "$MS_TOP/scripts/build-oot.sh" \
 	"/usr/src/linux-headers-$release" "$MS_CACHE/oot-$release" >/dev/null &&
 MS_TESTS=$all_tests vm_check cloud "/boot/vmlinuz-$release" \
@@ -87,28 +89,31 @@ check default-make default_make || true
 # driver as a module and built in; KASAN makes every operation ten times
 # slower, so the stress tests and the fuzzer run shorter. The module run
 # also loads and unloads the driver 100 times, and kmemleak must stay
-# active throughout.
+# active throughout. It loads the module with a dynamic major and four
+# device nodes: the tests find the major in /proc/devices and check the
+# nodes devtmpfs made.
 debug_tests="$all_tests message_slot_fault"
 for variant in debug builtin; do
 	if check "kernel-$variant" "$MS_TOP/scripts/build-kernel.sh" "$variant" \
 		>/dev/null; then
 		build=$MS_CACHE/build-$variant
-		module= lifecycle=
+		module= lifecycle= module_args=
 		if [ "$variant" = debug ]; then
 			module=$build/drivers/char/message_slot/message_slot.ko
 			lifecycle=100
+			module_args="major=0 nodes=4"
 		fi
 		MS_TESTS=$debug_tests MS_STRESS_OPS=50000 MS_FUZZ_OPS=100000 \
-		MS_LIFECYCLE=$lifecycle MS_KMEMLEAK=1 \
+		MS_LIFECYCLE=$lifecycle MS_KMEMLEAK=1 MS_MODULE_ARGS=$module_args \
 			vm_check "$variant" "$build/arch/x86/boot/bzImage" $module
 	fi
 done
 
 # The data race detector, which cannot share a kernel with KASAN, on the
-# concurrent tests.
+# concurrent tests, and on the functional suite for its poll() waiters.
 if check kernel-kcsan "$MS_TOP/scripts/build-kernel.sh" kcsan >/dev/null; then
 	build=$MS_CACHE/build-kcsan
-	MS_TESTS="message_slot_stress message_slot_fuzz" \
+	MS_TESTS="message_slot_test message_slot_stress message_slot_fuzz" \
 	MS_STRESS_OPS=100000 MS_FUZZ_OPS=200000 \
 		vm_check kcsan "$build/arch/x86/boot/bzImage" \
 		"$build/drivers/char/message_slot/message_slot.ko"

@@ -19,7 +19,9 @@
 # MODULE (scripts/vm/lifecycle.sh); MS_KMEMLEAK=1 fails the run unless
 # kmemleak is active from start to end. MS_SMP sets the number of CPUs
 # (default 2), MS_CPU the QEMU CPU model (default max,la57=off) and
-# MS_BENCH_ARGS the arguments of message_slot_bench.
+# MS_BENCH_ARGS the arguments of message_slot_bench. MS_MODULE_ARGS are
+# the module parameters MODULE is loaded with, every time (e.g.
+# "major=0 nodes=4").
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -60,6 +62,8 @@ append="console=ttyS0 rdinit=/init panic=-1 oops=panic loglevel=7 ms_mode=$mode"
 [ -z "${MS_TESTS:-}" ] || append="$append ms_tests=$(echo $MS_TESTS | tr ' ' ,)"
 [ -z "${MS_LIFECYCLE:-}" ] || append="$append ms_lifecycle=$MS_LIFECYCLE"
 [ -z "${MS_KMEMLEAK:-}" ] || append="$append ms_kmemleak=$MS_KMEMLEAK"
+[ -z "${MS_MODULE_ARGS:-}" ] ||
+	append="$append ms_module_args=$(echo $MS_MODULE_ARGS | tr ' ' ,)"
 [ -z "${MS_BENCH_ARGS:-}" ] ||
 	append="$append ms_bench_args=$(echo $MS_BENCH_ARGS | tr ' ' ,)"
 if [ -n "$module" ]; then

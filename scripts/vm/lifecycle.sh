@@ -1,19 +1,22 @@
 #!/bin/busybox sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# lifecycle.sh MODULE CYCLES: run inside the test VM with MODULE loaded.
-# Checks that rmmod is refused while a file is open, then unloads the
-# module and runs CYCLES rounds of insmod, traffic through two slots and
+# lifecycle.sh MODULE CYCLES [ARGS]: run inside the test VM with MODULE
+# loaded with the module parameters ARGS. Checks that rmmod is refused
+# while a file is open, then unloads the module and runs CYCLES rounds of
+# insmod, device node and statistics checks, traffic through two slots and
 # rmmod, and compares the Slab line of /proc/meminfo before and after the
 # rounds. Leaves MODULE loaded again. Prints kselftest TAP lines; leaks of
 # single objects are kmemleak's job (the caller scans after the last rmmod).
 
 module=$1
 cycles=$2
+args=$3
 # Slab may move by this much from unrelated kernel activity (kB).
 slab_noise_kb=512
 node=/tmp/lifecycle-slot
 other=/tmp/lifecycle-slot-other
+class=/sys/class/message_slot
 nr=0
 
 tap() {
@@ -29,27 +32,62 @@ loaded() {
 	grep -q '^message_slot ' /proc/modules
 }
 
+load() {
+	# shellcheck disable=SC2086
+	insmod "$module" $args
+}
+
 slab_kb() {
 	echo 3 >/proc/sys/vm/drop_caches
 	awk '$1 == "Slab:" { print $2 }' /proc/meminfo
 }
 
-# One message per slot and channel, read back byte for byte.
+# Private nodes of minors 0 and 1, for the major the module has now: with
+# major=0 it may change from one load to the next.
+make_nodes() {
+	major=$(awk '$2 == "message_slot" { print $1; exit }' /proc/devices)
+	rm -f $node $other
+	mknod $node c "$major" 0 && mknod $other c "$major" 1
+}
+
+# The class made /dev/message_slotN for each of the first "nodes" minors,
+# mode 0666, with the module's major, and no more.
+nodes_present() {
+	count=$(cat /sys/module/message_slot/parameters/nodes) || return 1
+	minor=0
+	while [ $minor -lt "$count" ]; do
+		[ "$(stat -c '%F %t:%T %a' /dev/message_slot$minor)" = \
+		  "$(printf 'character special file %x:%x 666' "$major" $minor)" ] ||
+			return 1
+		minor=$((minor + 1))
+	done
+	[ ! -e /dev/message_slot$count ]
+}
+
+nodes_gone() {
+	[ ! -e $class ] && [ -z "$(ls /dev | grep '^message_slot')" ]
+}
+
+# One message per slot and channel, read back byte for byte; through
+# /dev/message_slot0 too, whose statistics must then count it exactly.
 traffic() {
 	message_sender $node 1 "cycle $1" &&
 	message_sender $node 1048576 "second channel $1" &&
 	message_sender $other 7 "other slot $1" &&
 	[ "$(message_reader $node 1)" = "cycle $1" ] &&
 	[ "$(message_reader $node 1048576)" = "second channel $1" ] &&
-	[ "$(message_reader $other 7)" = "other slot $1" ]
+	[ "$(message_reader $other 7)" = "other slot $1" ] || return 1
+	[ -e /dev/message_slot0 ] || return 0
+	message_sender /dev/message_slot0 5 "node $1" &&
+	[ "$(message_reader /dev/message_slot0 5)" = "node $1" ] &&
+	[ "$(cat $class/message_slot0/channels $class/message_slot0/bytes \
+		$class/message_slot0/writes | tr '\n' ' ')" = \
+	  "3 $((3 * ${#1} + 26)) 3 " ]
 }
 
 echo "TAP version 13"
-echo "1..3"
-major=$(awk '$2 == "message_slot" { print $1; exit }' /proc/devices)
-mknod $node c "$major" 0
-mknod $other c "$major" 1
-
+echo "1..4"
+make_nodes
 exec 3<$node
 rmmod message_slot 2>/dev/null && status=1 || status=0
 exec 3<&-
@@ -59,21 +97,31 @@ tap $status "lifecycle: rmmod refused while a file is open"
 rmmod message_slot
 start_kb=$(slab_kb)
 failures=0
+node_failures=0
 cycle=1
 while [ $cycle -le "$cycles" ]; do
-	if ! insmod "$module" || ! traffic $cycle || ! rmmod message_slot ||
-	   loaded; then
-		echo "# cycle $cycle failed"
+	if ! load || ! make_nodes; then
+		echo "# cycle $cycle: insmod $args failed"
 		failures=$((failures + 1))
-		loaded && rmmod message_slot
+	else
+		nodes_present || node_failures=$((node_failures + 1))
+		traffic $cycle || failures=$((failures + 1))
+		rmmod message_slot || failures=$((failures + 1))
+		nodes_gone || node_failures=$((node_failures + 1))
+	fi
+	if loaded; then
+		echo "# cycle $cycle left the module loaded"
+		failures=$((failures + 1))
+		rmmod message_slot
 	fi
 	cycle=$((cycle + 1))
 done
 end_kb=$(slab_kb)
-tap $failures "lifecycle: $cycles insmod/traffic/rmmod cycles, $failures failed"
+tap $failures "lifecycle: $cycles insmod/traffic/rmmod cycles ($args), $failures failed"
+tap $node_failures "lifecycle: device nodes appear at insmod and go at rmmod, $node_failures failures"
 
 delta_kb=$((end_kb - start_kb))
 echo "# Slab: ${start_kb} kB before, ${end_kb} kB after $cycles cycles (${delta_kb} kB)"
 tap $((delta_kb > slab_noise_kb)) "lifecycle: Slab within ${slab_noise_kb} kB after $cycles cycles (${delta_kb} kB)"
 rm -f $node $other
-insmod "$module"
+load
