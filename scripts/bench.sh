@@ -13,6 +13,10 @@
 # --smoke: few iterations and at most 2^10 channels, in seconds, so that
 # the benchmark cannot rot; it writes to $MS_CACHE/bench-smoke instead of
 # bench/, and its numbers mean nothing.
+#
+# The same boot first times the single operations with the driver as it
+# was at MS_BENCH_BASELINE (a git revision; default: the last one before
+# poll() support), so that the cost of a change is measured, not guessed.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -23,14 +27,33 @@ case ${1:-} in
 esac
 top=${counts##* }
 configs="dense_128 random_128 dense_8 random_8"
-ops="null_syscall read_zero write_null pipe_wr unix_wr mq_wr read_slot
+base_ops="null_syscall read_zero write_null pipe_wr unix_wr mq_wr read_slot
 write_slot wr_slot ioctl_read_slot"
+ops="$base_ops write_watched pingpong_slot pingpong_pipe"
+baseline_rev=${MS_BENCH_BASELINE:-29d4864}
 
 need_packages build-essential gnuplot-nox
 "$MS_TOP/scripts/build-userspace.sh" >/dev/null
 release=$(cloud_release)
 ko=$("$MS_TOP/scripts/build-oot.sh" "/usr/src/linux-headers-$release" \
 	"$MS_CACHE/oot-$release")
+
+# The baseline driver, from git, built the same way.
+baseline_src=$MS_CACHE/bench-baseline/src
+baseline_sha=$(git -C "$MS_TOP" rev-parse --verify -q "$baseline_rev^{commit}") ||
+	die "no git revision $baseline_rev for the baseline (MS_BENCH_BASELINE)"
+if [ "$(cat "$baseline_src/.rev" 2>/dev/null)" != "$baseline_sha" ]; then
+	stage "baseline driver: $baseline_rev"
+	rm -rf "$baseline_src"
+	mkdir -p "$baseline_src"
+	git -C "$MS_TOP" archive "$baseline_sha" drivers/char/message_slot \
+		include/uapi/linux/message_slot.h | tar -x -C "$baseline_src"
+	echo "$baseline_sha" >"$baseline_src/.rev"
+fi
+run_logged bench-baseline-build make -C "/usr/src/linux-headers-$release" \
+	M="$baseline_src/drivers/char/message_slot" CONFIG_MESSAGE_SLOT=m \
+	KCPPFLAGS="-I$baseline_src/include" modules
+baseline_ko=$baseline_src/drivers/char/message_slot/message_slot.ko
 # TCG times depend on what else the host runs: say how busy it was.
 load=$(cut -d ' ' -f 1 /proc/loadavg)
 # TCG runs "rep movsb" one byte per step, which makes a 128-byte user
@@ -39,7 +62,7 @@ load=$(cut -d ' ' -f 1 /proc/loadavg)
 # with "rep movsq", whose cost under TCG is closer to the hardware's.
 # MS_CPU overrides the CPU model.
 cpu=${MS_CPU:-max,la57=off,-erms}
-MS_CPU=$cpu MS_SMP=4 MS_BENCH_ARGS=$args \
+MS_CPU=$cpu MS_SMP=4 MS_BENCH_ARGS=$args MS_BASELINE_MODULE=$baseline_ko \
 	"$MS_TOP/scripts/vm-run.sh" "bench-$mode" \
 	"/boot/vmlinuz-$release" bench "$ko"
 log=$MS_CACHE/runs/bench-$mode/output.log
@@ -51,6 +74,9 @@ while read -r tag key value _; do
 done <"$log"
 
 expected="kernel cpus seed iters reps $ops"
+for op in $base_ops; do
+	expected="$expected base_$op"
+done
 for n in $counts; do
 	for cfg in $configs; do
 		expected="$expected scale_${cfg}_${n}_ns mem_${cfg}_${n}_slab"
@@ -176,6 +202,14 @@ host_cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 		"$(ratio wr_slot zero_null)" 1.35
 	target "slot write+read / pipe write+read" \
 		"$(ratio wr_slot pipe_wr)" 0.75
+	target "slot write, nobody waiting: now / before poll()" \
+		"$(ratio write_slot base_write_slot)" 1.05
+	target "slot read: now / before poll()" \
+		"$(ratio read_slot base_read_slot)" 1.1
+	target "slot write, 8 watchers of other channels / none" \
+		"$(ratio write_watched write_slot)" 1.05
+	target "poll() ping-pong, slot / pipe" \
+		"$(ratio pingpong_slot pingpong_pipe)" 1.0
 	for cfg in $configs; do
 		what="ioctl+read, $(pow2 "$top") / 1 channel"
 		many=scale_${cfg}_${top}_ns one=scale_${cfg}_1_ns
@@ -188,6 +222,30 @@ host_cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 		target "$what, $(describe "$cfg")" \
 			"${fig[mem_${cfg}_${top}_allin]}" $limit
 	done
+	echo
+	echo "## Before and after poll()"
+	echo
+	echo "The same boot timed the single operations first with the" \
+		"driver of revision $baseline_rev, without poll(), write" \
+		"counts or device nodes, then with this one."
+	echo
+	echo "| operation | before, ns/op | now, ns/op | now / before |"
+	echo "|---|---:|---:|---:|"
+	for op in read_slot write_slot wr_slot ioctl_read_slot; do
+		echo "| $op | ${fig[base_$op]} | ${fig[$op]} |" \
+			"$(ratio "$op" "base_$op") |"
+	done
+	echo
+	echo "The references moved by: null_syscall" \
+		"$(ratio null_syscall base_null_syscall), read_zero" \
+		"$(ratio read_zero base_read_zero), write_null" \
+		"$(ratio write_null base_write_null) (now / before): what" \
+		"the run itself varies."
+	echo "write_watched writes a slot in which 8 other files watch" \
+		"8 other channels (each polled once); pingpong_slot and" \
+		"pingpong_pipe bounce a 128-byte message between two threads" \
+		"that each wait in poll() for the other's message, through" \
+		"two channels of a slot and through two pipes."
 	echo
 	echo "## Scaling: ioctl+read of a random existing channel, ns/op"
 	echo

@@ -21,7 +21,8 @@
 # (default 2), MS_CPU the QEMU CPU model (default max,la57=off) and
 # MS_BENCH_ARGS the arguments of message_slot_bench. MS_MODULE_ARGS are
 # the module parameters MODULE is loaded with, every time (e.g.
-# "major=0 nodes=4").
+# "major=0 nodes=4"). In bench mode, MS_BASELINE_MODULE is an earlier
+# build of the module to time first (see scripts/vm/init).
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -72,6 +73,10 @@ if [ -n "$module" ]; then
 	else
 		cp "$module" "$root/lib/message_slot.ko"
 		append="$append ms_module=/lib/message_slot.ko"
+		if [ -n "${MS_BASELINE_MODULE:-}" ]; then
+			cp "$MS_BASELINE_MODULE" "$root/lib/baseline.ko"
+			append="$append ms_baseline=/lib/baseline.ko"
+		fi
 	fi
 fi
 mknod "$root/dev/console" c 5 1

@@ -15,6 +15,9 @@
  *     tables and everything else count.
  *   - Reader scaling: 1, 2 and 4 threads reading one channel, alone and
  *     with one more thread writing it all along.
+ *   - Wake-ups: a write to a slot whose other channels have poll()
+ *     watchers, and a ping-pong between two threads that wait for each
+ *     other's messages in poll(), through a slot and through two pipes.
  *
  * A figure in ns per operation is the best of several timed loops: the
  * fastest loop is the one least disturbed by interrupts and by the rest
@@ -28,6 +31,9 @@
  *   --smoke    few iterations and at most 2^10 channels: proves that the
  *              benchmark runs, in seconds; its numbers mean nothing
  *   --seed N   seed of the random ids and lookups (default: the clock)
+ *   --baseline only the single operations that a driver without poll()
+ *              supports, with keys prefixed "base_": scripts/bench.sh runs
+ *              them with an earlier driver, in the same boot as the rest
  */
 
 #define _GNU_SOURCE
@@ -35,6 +41,7 @@
 #include <fcntl.h>
 #include <float.h>
 #include <mqueue.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -59,10 +66,15 @@
 #define MINOR_OPS		180U	/* single-channel operations */
 #define MINOR_READERS		181U	/* reader scaling */
 #define MINOR_SCALE		182U	/* first of the scaling slots */
+#define MINOR_WATCHED		186U	/* a slot with idle watchers */
+#define MINOR_PINGPONG		187U	/* the ping-pong through a slot */
 
 #define MSG_LEN			MSG_SLOT_MAX_MSG_LEN
 #define SMALL_MSG_LEN		8U
 #define CHANNEL			1UL	/* of the single-channel measurements */
+#define PONG_CHANNEL		2UL	/* the ping-pong's way back */
+/* Files of the watched slot, each watching a channel not written. */
+#define NR_IDLE_WATCHERS	8U
 
 /* The scaling sweep: 2^shift channels, up to params.max_shift. */
 static const unsigned int scale_shifts[] = { 0, 10, 16, 20 };
@@ -130,6 +142,22 @@ static unsigned char buf[MSG_LEN];
 /* Descriptors of the single-operation loops. */
 static int slot_fd, zero_fd, null_fd, pipe_fds[2], unix_fds[2];
 static mqd_t mq;
+static int watched_fd, idle_watcher_fds[NR_IDLE_WATCHERS];
+
+/*
+ * The ping-pongs: ping[1] carries the main thread's message to the echo
+ * thread, which waits in poll() for it on ping[0]; pong[] the echo back.
+ * For a slot, [0] and [1] are two files of the same channel.
+ */
+struct pingpong {
+	int ping[2];
+	int pong[2];
+	size_t len;
+};
+
+static struct pingpong slot_pingpong, pipe_pingpong;
+/* The prefix of every key, "base_" with --baseline. */
+static const char *key_prefix = "";
 
 /*
  * The slot and the random channel ids of the scaling lookup loop. Every
@@ -224,7 +252,7 @@ static unsigned long rng_below(uint64_t *state, unsigned long n)
 
 static void report(const char *key, double value, const char *unit)
 {
-	printf("BENCH %s %.1f %s\n", key, value, unit);
+	printf("BENCH %s%s %.1f %s\n", key_prefix, key, value, unit);
 }
 
 /* ---- Single operations ---------------------------------------------- */
@@ -306,6 +334,59 @@ static void loop_ioctl_read_slot(unsigned long n)
 	}
 }
 
+static void loop_write_watched(unsigned long n)
+{
+	while (n--)
+		must_io(write(watched_fd, msg, MSG_LEN), MSG_LEN,
+			"watched slot write");
+}
+
+/* Wait until @fd is readable, then read @len bytes from it. */
+static void wait_and_read(int fd, size_t len, const char *what)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	while (poll(&pfd, 1, -1) != 1) {
+		if (errno != EINTR)
+			die("poll %s: %s", what, strerror(errno));
+	}
+	must_io(read(fd, buf, len), len, what);
+}
+
+/* Send a message back for every one that arrives, forever. */
+static void *echo_main(void *arg)
+{
+	const struct pingpong *pp = arg;
+	unsigned char echo[MSG_LEN];
+
+	memset(echo, 'e', sizeof(echo));
+	for (;;) {
+		wait_and_read(pp->ping[0], pp->len, "echo read");
+		must_io(write(pp->pong[1], echo, pp->len), pp->len,
+			"echo write");
+	}
+	return NULL;
+}
+
+static void loop_pingpong(const struct pingpong *pp, unsigned long n)
+{
+	while (n--) {
+		must_io(write(pp->ping[1], msg, pp->len), pp->len,
+			"ping write");
+		wait_and_read(pp->pong[0], pp->len, "pong read");
+	}
+}
+
+static void loop_pingpong_slot(unsigned long n)
+{
+	loop_pingpong(&slot_pingpong, n);
+}
+
+static void loop_pingpong_pipe(unsigned long n)
+{
+	loop_pingpong(&pipe_pingpong, n);
+}
+
 /* ioctl+read of the next @n channels of lookups[]. */
 static void loop_lookup(unsigned long n)
 {
@@ -351,6 +432,7 @@ struct bench_op {
 	const char *key;
 	const char *what;
 	void (*loop)(unsigned long n);
+	bool needs_poll;	/* not run with --baseline */
 };
 
 static const struct bench_op ops[] = {
@@ -364,7 +446,75 @@ static const struct bench_op ops[] = {
 	{ "write_slot", "slot write", loop_write_slot },
 	{ "wr_slot", "slot write+read", loop_write_read_slot },
 	{ "ioctl_read_slot", "slot ioctl+read", loop_ioctl_read_slot },
+	{ "write_watched", "slot write, other channels watched",
+	  loop_write_watched, true },
+	{ "pingpong_slot", "slot write, poll()+read of the reply",
+	  loop_pingpong_slot, true },
+	{ "pingpong_pipe", "pipe write, poll()+read of the reply",
+	  loop_pingpong_pipe, true },
 };
+
+static bool run_op(const struct bench_op *op)
+{
+	return !op->needs_poll || !*key_prefix;
+}
+
+/* A slot file on @channel of @minor. */
+static int must_open_channel(unsigned int minor, unsigned long channel)
+{
+	int fd = must_open_slot(minor);
+
+	must_set_channel(fd, channel);
+	return fd;
+}
+
+/*
+ * A slot whose files watch channels nobody writes: a poll() registers a
+ * file as the watcher of its channel, and it stays one until it closes.
+ */
+static void open_watched_slot(void)
+{
+	struct pollfd pfd = { .events = POLLIN };
+	unsigned int i;
+
+	watched_fd = must_open_channel(MINOR_WATCHED, CHANNEL);
+	for (i = 0; i < NR_IDLE_WATCHERS; i++) {
+		pfd.fd = must_open_channel(MINOR_WATCHED, CHANNEL + 1 + i);
+		if (poll(&pfd, 1, 0))
+			die("idle watcher %u is readable", i);
+		idle_watcher_fds[i] = pfd.fd;
+	}
+}
+
+static void start_echo(struct pingpong *pp)
+{
+	pthread_t thread;
+	int err;
+
+	err = pthread_create(&thread, NULL, echo_main, pp);
+	if (err)
+		die("pthread_create: %s", strerror(err));
+	pthread_detach(thread);
+}
+
+/* The two ping-pongs, each with its echo thread. */
+static void open_pingpongs(void)
+{
+	struct pingpong *pp = &slot_pingpong;
+
+	pp->len = MSG_LEN;
+	pp->ping[0] = must_open_channel(MINOR_PINGPONG, CHANNEL);
+	pp->ping[1] = must_open_channel(MINOR_PINGPONG, CHANNEL);
+	pp->pong[0] = must_open_channel(MINOR_PINGPONG, PONG_CHANNEL);
+	pp->pong[1] = must_open_channel(MINOR_PINGPONG, PONG_CHANNEL);
+	start_echo(pp);
+
+	pp = &pipe_pingpong;
+	pp->len = MSG_LEN;
+	if (pipe2(pp->ping, O_CLOEXEC) || pipe2(pp->pong, O_CLOEXEC))
+		die("pipe: %s", strerror(errno));
+	start_echo(pp);
+}
 
 static void open_references(void)
 {
@@ -393,12 +543,16 @@ static void bench_ops(void)
 	unsigned int i, rep;
 
 	open_references();
-	slot_fd = must_open_slot(MINOR_OPS);
-	must_set_channel(slot_fd, CHANNEL);
+	slot_fd = must_open_channel(MINOR_OPS, CHANNEL);
 	must_io(write(slot_fd, msg, MSG_LEN), MSG_LEN, "slot write");
+	if (!*key_prefix) {
+		open_watched_slot();
+		open_pingpongs();
+	}
 
 	for (i = 0; i < ARRAY_SIZE(ops); i++) {
-		ops[i].loop(params.iters / WARMUP_DIVISOR);
+		if (run_op(&ops[i]))
+			ops[i].loop(params.iters / WARMUP_DIVISOR);
 		best[i] = DBL_MAX;
 	}
 	/*
@@ -408,10 +562,13 @@ static void bench_ops(void)
 	 */
 	for (rep = 0; rep < params.reps; rep++)
 		for (i = 0; i < ARRAY_SIZE(ops); i++)
-			time_loop(ops[i].loop, &best[i]);
+			if (run_op(&ops[i]))
+				time_loop(ops[i].loop, &best[i]);
 
 	printf("# single operations, 128-byte messages, ns/op\n");
 	for (i = 0; i < ARRAY_SIZE(ops); i++) {
+		if (!run_op(&ops[i]))
+			continue;
 		printf("# %s\n", ops[i].what);
 		report(ops[i].key, best[i], "ns/op");
 	}
@@ -751,7 +908,8 @@ static void bench_readers(void)
 
 static void bad_usage(void)
 {
-	fprintf(stderr, "usage: message_slot_bench [--smoke] [--seed N]\n");
+	fprintf(stderr,
+		"usage: message_slot_bench [--smoke] [--seed N] [--baseline]\n");
 	exit(1);
 }
 
@@ -767,6 +925,8 @@ int main(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--smoke")) {
 			params = smoke_params;
+		} else if (!strcmp(argv[i], "--baseline")) {
+			key_prefix = "base_";
 		} else if (!strcmp(argv[i], "--seed") && i + 1 < argc) {
 			errno = 0;
 			seed = strtoull(argv[++i], &end, 0);
@@ -792,8 +952,10 @@ int main(int argc, char **argv)
 	printf("BENCH reps %u\n", params.reps);
 
 	bench_ops();
-	bench_scaling(seed);
-	bench_readers();
+	if (!*key_prefix) {
+		bench_scaling(seed);
+		bench_readers();
+	}
 
 	msg_slot_env_cleanup(&env);
 	printf("# done\n");
