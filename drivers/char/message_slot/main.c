@@ -162,7 +162,7 @@ static long msg_slot_select(struct msg_slot_file *state, unsigned long id)
 	/* Pairs with the READ_ONCE() of concurrent reads and writes. */
 	WRITE_ONCE(state->channel, id);
 	/* The file has read nothing of its new channel yet. */
-	state->seen = 0;
+	WRITE_ONCE(state->seen, 0);
 	spin_unlock(&state->lock);
 
 	/*
@@ -243,10 +243,19 @@ static long msg_slot_compat_ioctl(struct file *file, unsigned int cmd,
 static void msg_slot_file_seen(struct msg_slot_file *state, u32 channel,
 			       u64 seq)
 {
+	/*
+	 * Reading the same message again is common and changes nothing.
+	 * Skipping the record is always safe, as if this read came before
+	 * whatever made @seen equal; a 32-bit kernel cannot load @seen in
+	 * one go, so it always takes the lock.
+	 */
+	if (IS_ENABLED(CONFIG_64BIT) && READ_ONCE(state->seen) == seq)
+		return;
+
 	spin_lock(&state->lock);
 	/* The file may have moved on, or a racing read got further. */
 	if (state->channel == channel && state->seen < seq)
-		state->seen = seq;
+		WRITE_ONCE(state->seen, seq);
 	spin_unlock(&state->lock);
 }
 
