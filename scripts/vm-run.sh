@@ -51,8 +51,10 @@ for prog in "$userspace"/*; do
 	case $prog in *.standalone) continue ;; esac
 	[ ! -f "$prog" ] || [ ! -x "$prog" ] || cp "$prog" "$root/bin/"
 done
-for prog in message_sender message_reader; do
-	[ ! -f "$userspace/$prog" ] || cp "$userspace/$prog" "$root/root/"
+for prog in message_sender message_reader message_channel; do
+	for name in $prog ${prog}_32; do
+		[ ! -f "$userspace/$name" ] || cp "$userspace/$name" "$root/root/"
+	done
 done
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n' \
 	>"$root/etc/passwd"

@@ -24,4 +24,41 @@ run './message_reader /dev/slot0 3'
 echo
 echo "# A second reader, another user in another process, sees it too:"
 run 'su -s /bin/sh nobody -c "./message_reader /dev/slot0 3"'
+echo
+echo "# The module also made a node for minor 0 itself (devtmpfs), mode 0666:"
+run 'ls -l /dev/message_slot0'
+echo
+echo "# A follower waits in poll() and prints each new message on a line:"
+./message_reader --follow /dev/message_slot0 5 >/tmp/follow.out &
+follower=$!
+echo "\$ ./message_reader --follow /dev/message_slot0 5 >/tmp/follow.out &"
+# Write only once it sleeps in poll(), so that the writes must wake it.
+wait_for() {
+	tries=0
+	until eval "$1"; do
+		tries=$((tries + 1))
+		[ $tries -lt 1000000 ] || { echo "(gave up: $1)"; exit 1; }
+	done
+}
+wait_for '[ "$(cut -d " " -f 3 /proc/$follower/stat)" = S ]'
+run 'cat /proc/$follower/wchan; echo'
+run './message_sender /dev/message_slot0 5 "first news"'
+run './message_sender /dev/message_slot0 5 "second news"'
+wait_for '[ "$(wc -l </tmp/follow.out)" -ge 2 ]'
+run 'kill $follower'
+run 'cat /tmp/follow.out'
+echo
+echo "# The channel's length and write count, then a clear:"
+run './message_channel /dev/message_slot0 5 info'
+run './message_channel /dev/message_slot0 5 clear'
+run './message_channel /dev/message_slot0 5 info'
+echo
+echo "# The slot's statistics (channels holding a message, bytes, writes):"
+stats=/sys/class/message_slot/message_slot0
+run "grep . $stats/channels $stats/bytes $stats/writes"
+echo
+echo "# 32-bit builds of the samples (gcc -m32 -static), through compat_ioctl:"
+run './message_sender_32 /dev/message_slot0 6 "from a 32-bit program"'
+run './message_reader_32 /dev/message_slot0 6'
+run './message_channel_32 /dev/message_slot0 6 info'
 run 'rmmod message_slot'
