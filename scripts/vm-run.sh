@@ -52,8 +52,8 @@ for prog in "$userspace"/*; do
 	[ ! -f "$prog" ] || [ ! -x "$prog" ] || cp "$prog" "$root/bin/"
 done
 for prog in message_sender message_reader message_channel; do
-	for name in $prog ${prog}_32; do
-		[ ! -f "$userspace/$name" ] || cp "$userspace/$name" "$root/root/"
+	for file in "$userspace/$prog" "$userspace/${prog}_32"; do
+		[ ! -f "$file" ] || cp "$file" "$root/root/"
 	done
 done
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n' \
