@@ -28,7 +28,7 @@
 KDIR ?= /lib/modules/$(shell uname -r)/build
 OUT ?= $(CURDIR)/build
 CC ?= gcc
-SAMPLES := message_sender message_reader
+SAMPLES := message_sender message_reader message_channel
 
 KOUT ?= $(OUT)/kernel
 
