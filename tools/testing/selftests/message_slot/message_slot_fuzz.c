@@ -2,20 +2,24 @@
 /*
  * Differential fuzzer of the message_slot character device.
  *
- * Seeded random sequences of open, close, ioctl, write, read and fork run
- * against the driver and, call by call, against a reference model of the
- * contract of Documentation/userspace-api/message_slot.rst kept in this
- * process. Every return value, errno and byte must match the model. The
- * first divergence ends the run: the sequence that diverged is shrunk to a
- * minimal one that still diverges, which is printed one call per line with
- * the seed to replay it.
+ * Seeded random sequences of open, close, ioctl (MSG_SLOT_CHANNEL,
+ * MSG_SLOT_CHANNEL_INFO, MSG_SLOT_CLEAR and wrong commands), write, read
+ * and fork run against the driver and, call by call, against a reference
+ * model of the contract of Documentation/userspace-api/message_slot.rst
+ * kept in this process. Every return value, errno and byte must match the
+ * model. After every op, poll() with no timeout must report each open
+ * file exactly as readable as the model says, and after every write or
+ * clear the channel's length and write count (MSG_SLOT_CHANNEL_INFO) must
+ * be the model's. The first divergence ends the run: the sequence that
+ * diverged is shrunk to a minimal one that still diverges, which is
+ * printed one call per line with the seed to replay it.
  *
  * A sequence depends on the seed and its own index only, and uses minors
  * reserved for this test with channel ids drawn for it, so it can be
- * replayed alone. Messages outlive files, test runs and earlier sequences,
- * so the model never assumes an empty channel: before a sequence starts,
- * it learns what each of its channels holds with one read through a file
- * of its own.
+ * replayed alone. Messages and write counts outlive files, test runs and
+ * earlier sequences, so the model never assumes an empty channel: before a
+ * sequence starts, it learns what each of its channels holds, and how many
+ * writes it has had, through a file of its own.
  *
  * Environment:
  *   MSG_SLOT_FUZZ_OPS  operations in total (default 1000000)
@@ -27,6 +31,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -86,31 +91,47 @@
 enum op_kind {
 	OP_OPEN,
 	OP_CLOSE,
-	OP_IOCTL,
+	OP_IOCTL,	/* MSG_SLOT_CHANNEL, or a wrong command */
+	OP_INFO,	/* MSG_SLOT_CHANNEL_INFO */
+	OP_CLEAR,	/* MSG_SLOT_CLEAR */
 	OP_WRITE,
 	OP_READ,
-	OP_FORK,	/* a write or ioctl by a child, on an inherited file */
+	OP_FORK,	/* one of the five before, by a child */
 	NR_OP_KINDS
 };
 
 /*
  * Weights of the op kinds in generated sequences. A fork costs as much as
  * a hundred other ops or more, so it comes rarely, if still thousands of
- * times in a run of the default length.
+ * times in a run of the default length. Clears come seldom enough that
+ * most reads still find a message.
  */
 static const unsigned int op_weights[NR_OP_KINDS] = {
 	[OP_OPEN] = 30,
 	[OP_CLOSE] = 25,
 	[OP_IOCTL] = 200,
+	[OP_INFO] = 60,
+	[OP_CLEAR] = 20,
 	[OP_WRITE] = 300,
 	[OP_READ] = 400,
 	[OP_FORK] = 2,
+};
+
+/* What a forked child does; a read shows that the file's record is shared. */
+static const unsigned int child_weights[NR_OP_KINDS] = {
+	[OP_IOCTL] = 3,
+	[OP_INFO] = 1,
+	[OP_CLEAR] = 1,
+	[OP_WRITE] = 3,
+	[OP_READ] = 2,
 };
 
 static const char *const op_names[NR_OP_KINDS] = {
 	[OP_OPEN] = "open",
 	[OP_CLOSE] = "close",
 	[OP_IOCTL] = "ioctl",
+	[OP_INFO] = "info",
+	[OP_CLEAR] = "clear",
 	[OP_WRITE] = "write",
 	[OP_READ] = "read",
 	[OP_FORK] = "fork",
@@ -126,9 +147,22 @@ static const unsigned int cmd_weights[NR_CMD_KINDS] = {
 	[CMD_RANDOM] = 5,	/* any other command of the device's type */
 };
 
-/* Near misses of the two valid encodings. */
+#define INFO_SIZE	sizeof(struct msg_slot_channel_info)
+
+/* Near misses of the valid encodings. */
 static const unsigned int wrong_cmds[] = {
 	_IOW(MSG_SLOT_IOC_MAGIC, 1, unsigned int),
+	_IOR(MSG_SLOT_IOC_MAGIC, 1, unsigned int),
+	_IOW(MSG_SLOT_IOC_MAGIC, 1, struct msg_slot_channel_info),
+	_IOWR(MSG_SLOT_IOC_MAGIC, 1, struct msg_slot_channel_info),
+	_IOR(MSG_SLOT_IOC_MAGIC, 1, char[INFO_SIZE + 8]),
+	_IO(MSG_SLOT_IOC_MAGIC, 1),
+	_IOW(MSG_SLOT_IOC_MAGIC, 2, unsigned int),
+	_IOR(MSG_SLOT_IOC_MAGIC, 2, unsigned int),
+	_IO(MSG_SLOT_IOC_MAGIC, 3),
+	_IO(MSG_SLOT_IOC_MAGIC - 1, 2),
+	_IO(MSG_SLOT_IOC_MAGIC + 1, 2),
+	_IOR(MSG_SLOT_IOC_MAGIC + 1, 1, struct msg_slot_channel_info),
 	_IOW(MSG_SLOT_IOC_MAGIC, _IOC_NRMASK, unsigned int),
 	_IOR(MSG_SLOT_IOC_MAGIC, 0, unsigned int),
 	_IOR(MSG_SLOT_IOC_MAGIC, 0, unsigned long),
@@ -221,7 +255,7 @@ static const unsigned int len_edges[] = {
 
 struct op {
 	uint8_t kind;		/* enum op_kind */
-	uint8_t child;		/* OP_FORK: OP_WRITE or OP_IOCTL */
+	uint8_t child;		/* OP_FORK: what the child does */
 	uint8_t file;		/* index into model.files */
 	uint8_t minor;		/* OP_OPEN: index of the minor */
 	uint8_t arg;		/* enum arg_kind */
@@ -244,6 +278,7 @@ struct seq {
 
 struct model_chan {
 	unsigned int len;	/* 0: no message */
+	uint64_t seq;		/* successful writes, ever */
 	unsigned char data[MSG_MAX];
 };
 
@@ -251,14 +286,20 @@ struct model_file {
 	int fd;			/* -1: closed */
 	unsigned int minor;
 	int chan;		/* -1: no channel selected */
+	uint64_t seen;		/* seq of the message last read, or 0 */
 };
 
 struct model {
 	uint32_t ids[FUZZ_CHANNELS];
 	unsigned int initial_len[FUZZ_MINORS][FUZZ_CHANNELS];
+	uint64_t initial_seq[FUZZ_MINORS][FUZZ_CHANNELS];
 	struct model_chan chans[FUZZ_MINORS][FUZZ_CHANNELS];
 	struct model_file files[FUZZ_FILES];
 };
+
+/* Room for what differed, and for a struct msg_slot_channel_info. */
+#define WHY_LEN		160
+#define INFO_STR_LEN	64
 
 /* A call's result: ret, and the errno when it is negative. */
 struct outcome {
@@ -274,7 +315,7 @@ struct op_rec {
 	int len, room;		/* sizes after resolving relative ones */
 	unsigned long arg;
 	struct outcome want, got;
-	char why[96];		/* what differed besides the outcome */
+	char why[WHY_LEN];	/* what differed besides the outcome */
 };
 
 enum result { RES_OK, RES_EINVAL, RES_EMSGSIZE, RES_EFAULT, RES_EAGAIN,
@@ -300,12 +341,43 @@ static const unsigned int must_reach[NR_OP_KINDS] = {
 	[OP_OPEN] = RES_BIT(RES_OK),
 	[OP_CLOSE] = RES_BIT(RES_OK),
 	[OP_IOCTL] = RES_BIT(RES_OK) | RES_BIT(RES_EINVAL),
+	[OP_INFO] = RES_BIT(RES_OK) | RES_BIT(RES_EINVAL) | RES_BIT(RES_EFAULT),
+	[OP_CLEAR] = RES_BIT(RES_OK) | RES_BIT(RES_EINVAL),
 	[OP_WRITE] = RES_BIT(RES_OK) | RES_BIT(RES_EINVAL) |
 		     RES_BIT(RES_EMSGSIZE) | RES_BIT(RES_EFAULT),
 	[OP_READ] = RES_BIT(RES_OK) | RES_BIT(RES_EINVAL) |
 		    RES_BIT(RES_EAGAIN) | RES_BIT(RES_ENOSPC) |
 		    RES_BIT(RES_EFAULT),
 	[OP_FORK] = RES_BIT(RES_OK) | RES_BIT(RES_EINVAL),
+};
+
+/* What poll() found of a file, for the statistics. */
+enum poll_state {
+	POLL_NO_CHANNEL,
+	POLL_NO_MESSAGE,
+	POLL_READ,		/* the file has read the message held */
+	POLL_READABLE,
+	NR_POLL_STATES
+};
+
+static const char *const poll_names[NR_POLL_STATES] = {
+	[POLL_NO_CHANNEL] = "no channel",
+	[POLL_NO_MESSAGE] = "no message",
+	[POLL_READ] = "read already",
+	[POLL_READABLE] = "readable",
+};
+
+/* Bits asked for: all that poll() can report, so extra ones show. */
+#define POLL_ASKED	(POLLIN | POLLPRI | POLLOUT | POLLRDNORM | \
+			 POLLRDBAND | POLLWRNORM | POLLWRBAND | POLLMSG | \
+			 POLLRDHUP)
+#define POLL_WRITABLE	(POLLOUT | POLLWRNORM)
+#define POLL_READABLE_BITS	(POLLIN | POLLRDNORM)
+
+/* What a forked child found, in memory shared with the parent. */
+struct child_report {
+	struct outcome got;
+	char why[WHY_LEN];
 };
 
 struct fuzz {
@@ -315,14 +387,16 @@ struct fuzz {
 	unsigned char *edge_map;	/* an accessible page, then PROT_NONE */
 	unsigned char *edge_end;	/* the first byte of the PROT_NONE page */
 	size_t page;
-	struct outcome *child_got;	/* shared with forked children */
+	struct child_report *child;	/* shared with forked children */
 	bool counting;			/* false while shrinking */
 	bool prologue_failed;
 	char prologue_why[128];
 	unsigned long counts[NR_OP_KINDS][NR_RESULTS];
-	unsigned long ops, sequences, probes, new_channels;
+	unsigned long polls[NR_POLL_STATES];
+	unsigned long ops, sequences, probes, new_channels, info_checks;
 	unsigned char wbuf[BUF_SLACK + MAX_IO_LEN];
 	unsigned char rbuf[BUF_SLACK + MAX_IO_LEN + BUF_SLACK];
+	unsigned char ibuf[BUF_SLACK + INFO_SIZE + BUF_SLACK];
 	unsigned char pbuf[MSG_MAX];
 };
 
@@ -465,6 +539,17 @@ static unsigned int pick_file(struct gen *g, bool open)
 	return f;
 }
 
+static void gen_arg(uint64_t *rng, struct op *op)
+{
+	op->arg = rng_pick(rng, arg_weights, NR_ARG_KINDS);
+	/* Ids wider than 32 bits cannot be passed with a 32-bit long. */
+	if (sizeof(unsigned long) <= sizeof(uint32_t) &&
+	    (op->arg == ARG_ABOVE || op->arg == ARG_BIG))
+		op->arg = ARG_ZERO;
+	op->chan = rng_below(rng, FUZZ_CHANNELS);
+	op->big = rng_below(rng, ARRAY_SIZE(big_args));
+}
+
 static void gen_ioctl(uint64_t *rng, struct op *op)
 {
 	switch (rng_pick(rng, cmd_weights, NR_CMD_KINDS)) {
@@ -478,20 +563,20 @@ static void gen_ioctl(uint64_t *rng, struct op *op)
 		op->cmd = wrong_cmds[rng_below(rng, ARRAY_SIZE(wrong_cmds))];
 		break;
 	default:
-		/* May hit a valid one: the model judges by value anyway. */
-		op->cmd = _IOC(rng_below(rng, _IOC_DIRMASK + 1),
-			       MSG_SLOT_IOC_MAGIC,
-			       rng_below(rng, _IOC_NRMASK + 1),
-			       rng_below(rng, _IOC_SIZEMASK + 1));
+		/*
+		 * May hit a valid one: the model judges by value anyway. But
+		 * MSG_SLOT_CHANNEL_INFO would take a channel id for a pointer,
+		 * which may point anywhere: OP_INFO tries that one.
+		 */
+		do
+			op->cmd = _IOC(rng_below(rng, _IOC_DIRMASK + 1),
+				       MSG_SLOT_IOC_MAGIC,
+				       rng_below(rng, _IOC_NRMASK + 1),
+				       rng_below(rng, _IOC_SIZEMASK + 1));
+		while (op->cmd == MSG_SLOT_CHANNEL_INFO);
 		break;
 	}
-	op->arg = rng_pick(rng, arg_weights, NR_ARG_KINDS);
-	/* Ids wider than 32 bits cannot be passed with a 32-bit long. */
-	if (sizeof(unsigned long) <= sizeof(uint32_t) &&
-	    (op->arg == ARG_ABOVE || op->arg == ARG_BIG))
-		op->arg = ARG_ZERO;
-	op->chan = rng_below(rng, FUZZ_CHANNELS);
-	op->big = rng_below(rng, ARRAY_SIZE(big_args));
+	gen_arg(rng, op);
 }
 
 static int gen_len(uint64_t *rng, enum len_kind kind)
@@ -537,10 +622,51 @@ static void gen_read(uint64_t *rng, struct op *op)
 	op->rel = REL_ROOM | (kind == LEN_REL ? REL_LEN : 0);
 }
 
+/* The struct is filled whole or not at all: its end meets the fault. */
+static void gen_info(uint64_t *rng, struct op *op)
+{
+	op->cmd = MSG_SLOT_CHANNEL_INFO;
+	gen_buf(rng, op);
+	op->len = INFO_SIZE;
+	op->room += INFO_SIZE;
+}
+
+/* With any argument, which the driver must ignore. */
+static void gen_clear(uint64_t *rng, struct op *op)
+{
+	op->cmd = MSG_SLOT_CLEAR;
+	gen_arg(rng, op);
+}
+
 static bool selects(const struct op *op)
 {
 	return (op->cmd == MSG_SLOT_CHANNEL ||
 		op->cmd == MSG_SLOT_CHANNEL_UL) && op->arg == ARG_CHANNEL;
+}
+
+/* The system call of an op of @kind, also when a child makes it. */
+static void gen_call(struct gen *g, struct op *op, unsigned int kind)
+{
+	uint64_t *rng = &g->rng;
+
+	switch (kind) {
+	case OP_IOCTL:
+		gen_ioctl(rng, op);
+		g->selected[op->file] |= selects(op);
+		break;
+	case OP_INFO:
+		gen_info(rng, op);
+		break;
+	case OP_CLEAR:
+		gen_clear(rng, op);
+		break;
+	case OP_WRITE:
+		gen_write(rng, op);
+		break;
+	default:
+		gen_read(rng, op);
+		break;
+	}
 }
 
 static void gen_op(struct gen *g, struct op *op)
@@ -556,8 +682,8 @@ static void gen_op(struct gen *g, struct op *op)
 	memset(op, 0, sizeof(*op));
 	op->file = pick_file(g, kind != OP_OPEN);
 	/*
-	 * I/O without a channel only ever gets EINVAL: do not spend a
-	 * quarter of the run on it, as pure chance would.
+	 * Calls without a channel only ever get EINVAL: do not spend a
+	 * quarter of the run on them, as pure chance would.
 	 */
 	if (kind != OP_OPEN && kind != OP_CLOSE &&
 	    !g->selected[op->file] && rng_below(rng, 2))
@@ -574,24 +700,12 @@ static void gen_op(struct gen *g, struct op *op)
 		g->open[op->file] = false;
 		g->nr_open--;
 		break;
-	case OP_IOCTL:
-		gen_ioctl(rng, op);
-		g->selected[op->file] |= selects(op);
-		break;
-	case OP_WRITE:
-		gen_write(rng, op);
-		break;
-	case OP_READ:
-		gen_read(rng, op);
-		break;
 	case OP_FORK:
-		op->child = rng_below(rng, 2) ? OP_WRITE : OP_IOCTL;
-		if (op->child == OP_WRITE) {
-			gen_write(rng, op);
-		} else {
-			gen_ioctl(rng, op);
-			g->selected[op->file] |= selects(op);
-		}
+		op->child = rng_pick(rng, child_weights, NR_OP_KINDS);
+		gen_call(g, op, op->child);
+		break;
+	default:
+		gen_call(g, op, kind);
 		break;
 	}
 }
@@ -647,45 +761,65 @@ static void pick_ids(struct model *m, const struct seq *sq, uint32_t seed,
 	}
 }
 
+/*
+ * Learn what channel @c of minor @mi holds and how often it has been
+ * written, through the probe file; false on a driver error. Read and
+ * MSG_SLOT_CHANNEL_INFO must agree on the length.
+ */
+static bool probe_channel(struct fuzz *fz, struct model *m, unsigned int mi,
+			  unsigned int c)
+{
+	struct model_chan *ch = &m->chans[mi][c];
+	struct msg_slot_channel_info info;
+	int fd = fz->probe_fd[mi];
+	ssize_t n;
+
+	if (msg_slot_set_channel(fd, m->ids[c])) {
+		snprintf(fz->prologue_why, sizeof(fz->prologue_why),
+			 "MSG_SLOT_CHANNEL %u on slot%u: %s", m->ids[c],
+			 FUZZ_MINOR_BASE + mi, strerror(errno));
+		return false;
+	}
+	memset(&info, 0, sizeof(info));
+	if (ioctl(fd, MSG_SLOT_CHANNEL_INFO, &info) ||
+	    info.channel != m->ids[c] || info.len > MSG_MAX ||
+	    (info.len && !info.seq)) {
+		snprintf(fz->prologue_why, sizeof(fz->prologue_why),
+			 "MSG_SLOT_CHANNEL_INFO of id %u of slot%u: %s, channel %u len %u",
+			 m->ids[c], FUZZ_MINOR_BASE + mi, strerror(errno),
+			 info.channel, info.len);
+		return false;
+	}
+	n = read(fd, fz->pbuf, sizeof(fz->pbuf));
+	if (fz->counting)
+		fz->probes++;
+	if (n < 0 && errno == EWOULDBLOCK && !info.len) {
+		ch->len = 0;
+	} else if (n > 0 && n == info.len) {
+		ch->len = n;
+		memcpy(ch->data, fz->pbuf, n);
+	} else {
+		snprintf(fz->prologue_why, sizeof(fz->prologue_why),
+			 "read of %zu bytes, id %u of slot%u: %zd (%s), info says %u bytes",
+			 sizeof(fz->pbuf), m->ids[c], FUZZ_MINOR_BASE + mi, n,
+			 n < 0 ? strerror(errno) : "bad length", info.len);
+		return false;
+	}
+	ch->seq = info.seq;
+	m->initial_len[mi][c] = ch->len;
+	m->initial_seq[mi][c] = ch->seq;
+	return true;
+}
+
 /* Learn what every channel of the run holds; false on a driver error. */
 static bool probe_channels(struct fuzz *fz, struct model *m)
 {
-	struct model_chan *ch;
 	unsigned int mi, c;
-	ssize_t n;
 
-	for (mi = 0; mi < FUZZ_MINORS; mi++) {
-		for (c = 0; c < FUZZ_CHANNELS; c++) {
-			ch = &m->chans[mi][c];
-			if (msg_slot_set_channel(fz->probe_fd[mi],
-						 m->ids[c])) {
-				snprintf(fz->prologue_why,
-					 sizeof(fz->prologue_why),
-					 "MSG_SLOT_CHANNEL %u on slot%u: %s",
-					 m->ids[c], FUZZ_MINOR_BASE + mi,
-					 strerror(errno));
+	for (mi = 0; mi < FUZZ_MINORS; mi++)
+		for (c = 0; c < FUZZ_CHANNELS; c++)
+			if (!probe_channel(fz, m, mi, c))
 				return false;
-			}
-			n = read(fz->probe_fd[mi], fz->pbuf, sizeof(fz->pbuf));
-			if (fz->counting)
-				fz->probes++;
-			if (n < 0 && errno == EWOULDBLOCK) {
-				ch->len = 0;
-			} else if (n > 0 && n <= MSG_MAX) {
-				ch->len = n;
-				memcpy(ch->data, fz->pbuf, n);
-			} else {
-				snprintf(fz->prologue_why,
-					 sizeof(fz->prologue_why),
-					 "read of %zu bytes, id %u of slot%u: %zd (%s)",
-					 sizeof(fz->pbuf), m->ids[c],
-					 FUZZ_MINOR_BASE + mi, n,
-					 n < 0 ? strerror(errno) : "bad length");
-				return false;
-			}
-			m->initial_len[mi][c] = ch->len;
-		}
-	}
 	return true;
 }
 
@@ -705,24 +839,34 @@ static unsigned long ioctl_arg(const struct model *m, const struct op *op)
 
 /* A system call an op makes, and what the model says it must return. */
 struct call {
-	unsigned int kind;	/* OP_IOCTL, OP_WRITE or OP_READ */
+	unsigned int kind;	/* of op, or of the forked child */
 	int fd;
 	unsigned int cmd;
 	unsigned long arg;
 	void *buf;
 	size_t len;
 	struct outcome want;
-	/* Read: the canary-filled bytes around buf, if it is accessible. */
+	/*
+	 * Read and info: the canary-filled bytes around buf, if it is
+	 * accessible, and what a success must leave at buf.
+	 */
 	unsigned char *area;
 	size_t area_len;
 	unsigned char canary;
+	const unsigned char *expect;
+	size_t expect_len;
+	struct msg_slot_channel_info info;	/* info: the bytes expected */
 };
 
 static void issue(const struct call *call, struct outcome *got)
 {
 	switch (call->kind) {
 	case OP_IOCTL:
+	case OP_CLEAR:
 		got->ret = ioctl(call->fd, call->cmd, call->arg);
+		break;
+	case OP_INFO:
+		got->ret = ioctl(call->fd, call->cmd, call->buf);
 		break;
 	case OP_WRITE:
 		got->ret = write(call->fd, call->buf, call->len);
@@ -734,19 +878,28 @@ static void issue(const struct call *call, struct outcome *got)
 	got->err = got->ret < 0 ? errno : 0;
 }
 
+static bool is_select(unsigned int cmd)
+{
+	return cmd == MSG_SLOT_CHANNEL || cmd == MSG_SLOT_CHANNEL_UL;
+}
+
+/* An ioctl that takes no pointer: judged by the command's value. */
 static void plan_ioctl(const struct model *m, const struct op *op,
 		       struct call *call)
 {
+	const struct model_file *file = &m->files[op->file];
+	bool ok;
+
 	call->cmd = op->cmd;
 	call->arg = ioctl_arg(m, op);
-	call->want.ret = 0;
-	call->want.err = 0;
-	if ((call->cmd != MSG_SLOT_CHANNEL &&
-	     call->cmd != MSG_SLOT_CHANNEL_UL) ||
-	    !call->arg || !fits_u32(call->arg)) {
-		call->want.ret = -1;
-		call->want.err = EINVAL;
-	}
+	if (is_select(call->cmd))
+		ok = call->arg && fits_u32(call->arg);
+	else if (call->cmd == MSG_SLOT_CLEAR)
+		ok = file->chan >= 0;
+	else
+		ok = false;
+	call->want.ret = ok ? 0 : -1;
+	call->want.err = ok ? 0 : EINVAL;
 }
 
 /* Bytes a buffer of @kind lets the kernel access from its start. */
@@ -775,6 +928,28 @@ static void *buf_ptr(struct fuzz *fz, const struct op *op, size_t room,
 	default:
 		return fz->edge_end - room;
 	}
+}
+
+/*
+ * Fill the bytes around the buffer the kernel writes to with a canary, to
+ * find any it writes that it should not. @normal is the whole buffer of
+ * BUF_NORMAL ops.
+ */
+static void set_canary(struct fuzz *fz, const struct op *op,
+		       unsigned char *normal, size_t normal_len,
+		       struct call *call)
+{
+	call->canary = op->val;
+	call->area = NULL;
+	if (op->buf == BUF_NORMAL) {
+		call->area = normal;
+		call->area_len = normal_len;
+	} else if (op->buf == BUF_EDGE) {
+		call->area = fz->edge_end - EDGE_AREA;
+		call->area_len = EDGE_AREA;
+	}
+	if (call->area)
+		memset(call->area, call->canary, call->area_len);
 }
 
 static void fill_bytes(unsigned char *p, size_t len, uint32_t val)
@@ -838,17 +1013,7 @@ static void plan_read(struct fuzz *fz, const struct model *m,
 
 	call->buf = buf_ptr(fz, op, rec->room, fz->rbuf);
 	call->len = rec->len;
-	call->canary = op->val;
-	call->area = NULL;
-	if (op->buf == BUF_NORMAL) {
-		call->area = fz->rbuf;
-		call->area_len = sizeof(fz->rbuf);
-	} else if (op->buf == BUF_EDGE) {
-		call->area = fz->edge_end - EDGE_AREA;
-		call->area_len = EDGE_AREA;
-	}
-	if (call->area)
-		memset(call->area, call->canary, call->area_len);
+	set_canary(fz, op, fz->rbuf, sizeof(fz->rbuf), call);
 
 	call->want.ret = -1;
 	if (!ch)
@@ -861,33 +1026,90 @@ static void plan_read(struct fuzz *fz, const struct model *m,
 		call->want.err = EFAULT;
 	else
 		call->want = (struct outcome){ .ret = ch->len, .err = 0 };
+	if (!call->want.err) {
+		call->expect = ch->data;
+		call->expect_len = ch->len;
+	}
+}
+
+/* What MSG_SLOT_CHANNEL_INFO must say of the channel of @file. */
+static void model_info(const struct model *m, const struct model_file *file,
+		       struct msg_slot_channel_info *info)
+{
+	const struct model_chan *ch = &m->chans[file->minor][file->chan];
+
+	memset(info, 0, sizeof(*info));
+	info->channel = m->ids[file->chan];
+	info->len = ch->len;
+	info->seq = ch->seq;
+}
+
+static void plan_info(struct fuzz *fz, const struct model *m,
+		      const struct op *op, struct op_rec *rec,
+		      struct call *call)
+{
+	const struct model_file *file = &m->files[op->file];
+
+	rec->len = INFO_SIZE;
+	rec->room = op->room;
+	call->cmd = op->cmd;
+	call->buf = buf_ptr(fz, op, rec->room, fz->ibuf);
+	call->len = INFO_SIZE;
+	set_canary(fz, op, fz->ibuf, sizeof(fz->ibuf), call);
+
+	call->want.ret = -1;
+	/* No channel: EINVAL, whatever the pointer. */
+	if (file->chan < 0) {
+		call->want.err = EINVAL;
+	} else if (accessible(op, rec->room) < INFO_SIZE) {
+		call->want.err = EFAULT;
+	} else {
+		call->want = (struct outcome){ .ret = 0, .err = 0 };
+		model_info(m, file, &call->info);
+		call->expect_len = INFO_SIZE;
+	}
+}
+
+static void fmt_info(char *buf, size_t size,
+		     const struct msg_slot_channel_info *info)
+{
+	snprintf(buf, size, "channel %u len %u seq %llu", info->channel,
+		 info->len, (unsigned long long)info->seq);
 }
 
 /*
- * After a read that went as predicted: the message must be in the buffer,
- * and every other byte around it untouched, even after a failure (except
- * a fault, which leaves the buffer undefined).
+ * After a read or info that went as predicted: what it returned must be
+ * in the buffer, and every other byte around it untouched, even after a
+ * failure (except a fault, which leaves the buffer undefined).
  */
-static bool check_read_bytes(const struct model *m, const struct op *op,
-			     const struct call *call, struct op_rec *rec)
+static bool check_bytes(const struct call *call, char *why, size_t size)
 {
-	const struct model_file *file = &m->files[op->file];
-	const unsigned char *buf = call->buf;
-	const struct model_chan *ch;
+	const unsigned char *buf = call->buf, *expect = call->expect;
+	struct msg_slot_channel_info got;
+	char got_s[INFO_STR_LEN], want_s[INFO_STR_LEN];
 	size_t start, end, i;
 
 	if (!call->area || call->want.err == EFAULT)
 		return true;
+	if (call->kind == OP_INFO)
+		expect = (const unsigned char *)&call->info;
 	start = buf - call->area;
 	end = start;
 	if (!call->want.err) {
-		ch = &m->chans[file->minor][file->chan];
-		end = start + ch->len;
-		for (i = 0; i < ch->len; i++) {
-			if (buf[i] != ch->data[i]) {
-				snprintf(rec->why, sizeof(rec->why),
+		end = start + call->expect_len;
+		if (call->kind == OP_INFO &&
+		    memcmp(buf, expect, call->expect_len)) {
+			memcpy(&got, buf, sizeof(got));
+			fmt_info(got_s, sizeof(got_s), &got);
+			fmt_info(want_s, sizeof(want_s), &call->info);
+			snprintf(why, size, "%s, want %s", got_s, want_s);
+			return false;
+		}
+		for (i = 0; i < call->expect_len; i++) {
+			if (buf[i] != expect[i]) {
+				snprintf(why, size,
 					 "byte %zu is 0x%02x, want 0x%02x",
-					 i, buf[i], ch->data[i]);
+					 i, buf[i], expect[i]);
 				return false;
 			}
 		}
@@ -895,7 +1117,7 @@ static bool check_read_bytes(const struct model *m, const struct op *op,
 	for (i = 0; i < call->area_len; i++) {
 		if ((i < start || i >= end) &&
 		    call->area[i] != call->canary) {
-			snprintf(rec->why, sizeof(rec->why),
+			snprintf(why, size,
 				 "byte %ld of the buffer changed to 0x%02x",
 				 (long)i - (long)start, call->area[i]);
 			return false;
@@ -904,23 +1126,49 @@ static bool check_read_bytes(const struct model *m, const struct op *op,
 	return true;
 }
 
+/* Make the call and judge it. Returns false when it diverged. */
+static bool make_call(const struct call *call, struct outcome *got,
+		      char *why, size_t size)
+{
+	issue(call, got);
+	if (!same_outcome(call->kind, &call->want, got))
+		return false;
+	return check_bytes(call, why, size);
+}
+
 /* The model's side of a call that went as predicted. */
 static void apply(struct fuzz *fz, struct model *m, const struct op *op,
 		  const struct call *call)
 {
 	struct model_file *file = &m->files[op->file];
-	struct model_chan *ch;
+	struct model_chan *ch = NULL;
 
 	if (call->want.err)
 		return;
-	if (call->kind == OP_IOCTL) {
-		file->chan = op->chan;
-	} else if (call->kind == OP_WRITE) {
+	if (file->chan >= 0)
 		ch = &m->chans[file->minor][file->chan];
-		if (!ch->len && fz->counting)
+	switch (call->kind) {
+	case OP_IOCTL:
+	case OP_CLEAR:
+		if (call->cmd == MSG_SLOT_CLEAR) {
+			/* The write count stays. */
+			ch->len = 0;
+		} else {
+			/* Its message, if any, counts as unread again. */
+			file->chan = op->chan;
+			file->seen = 0;
+		}
+		break;
+	case OP_WRITE:
+		if (!ch->seq && fz->counting)
 			fz->new_channels++;
 		ch->len = call->len;
 		memcpy(ch->data, call->buf, call->len);
+		ch->seq++;
+		break;
+	case OP_READ:
+		file->seen = ch->seq;
+		break;
 	}
 }
 
@@ -930,54 +1178,169 @@ static void plan(struct fuzz *fz, const struct model *m, const struct op *op,
 	memset(call, 0, sizeof(*call));
 	call->kind = kind;
 	call->fd = m->files[op->file].fd;
-	if (kind == OP_IOCTL) {
+	switch (kind) {
+	case OP_IOCTL:
+	case OP_CLEAR:
 		plan_ioctl(m, op, call);
 		rec->arg = call->arg;
-	} else if (kind == OP_WRITE) {
+		break;
+	case OP_INFO:
+		plan_info(fz, m, op, rec, call);
+		break;
+	case OP_WRITE:
 		plan_write(fz, m, op, rec, call);
-	} else {
+		break;
+	default:
 		plan_read(fz, m, op, rec, call);
+		break;
 	}
 }
 
-/* The child does the call on the inherited file and judges it itself. */
+/* The child makes the call on the inherited file and judges it itself. */
 static bool run_fork(struct fuzz *fz, struct model *m, const struct op *op,
 		     struct op_rec *rec)
 {
+	struct child_report *cr = fz->child;
 	struct call call;
 	int status;
 	pid_t pid;
 
 	plan(fz, m, op, op->child, rec, &call);
 	rec->want = call.want;
-	fz->child_got->ret = -1;
-	fz->child_got->err = 0;
+	memset(cr, 0, sizeof(*cr));
+	cr->got.ret = -1;
 	pid = fork();
 	if (pid < 0) {
 		rec->got = (struct outcome){ .ret = -1, .err = errno };
 		snprintf(rec->why, sizeof(rec->why), "fork() failed");
 		return false;
 	}
-	if (!pid) {
-		issue(&call, fz->child_got);
-		_exit(same_outcome(call.kind, &call.want, fz->child_got) ?
+	if (!pid)
+		_exit(make_call(&call, &cr->got, cr->why, sizeof(cr->why)) ?
 		      0 : 1);
-	}
 	if (waitpid(pid, &status, 0) != pid) {
 		snprintf(rec->why, sizeof(rec->why), "waitpid(): %s",
 			 strerror(errno));
 		return false;
 	}
-	rec->got = *fz->child_got;
+	rec->got = cr->got;
+	memcpy(rec->why, cr->why, sizeof(rec->why));
+	rec->why[sizeof(rec->why) - 1] = '\0';
 	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-		snprintf(rec->why, sizeof(rec->why), "child status %#x",
-			 status);
+		if (!rec->why[0] && same_outcome(call.kind, &call.want,
+						 &rec->got))
+			snprintf(rec->why, sizeof(rec->why),
+				 "child status %#x", status);
 		return false;
 	}
-	if (!same_outcome(call.kind, &call.want, &rec->got))
-		return false;
 	apply(fz, m, op, &call);
 	return true;
+}
+
+/*
+ * After a write or a clear, what MSG_SLOT_CHANNEL_INFO tells of the file's
+ * channel must be the model's: each successful write counts once, nothing
+ * else counts, and a clear keeps the count.
+ */
+static bool check_info(struct fuzz *fz, const struct model *m,
+		       const struct op *op, struct op_rec *rec)
+{
+	const struct model_file *file = &m->files[op->file];
+	struct msg_slot_channel_info got, want;
+	char got_s[INFO_STR_LEN], want_s[INFO_STR_LEN];
+
+	if (file->chan < 0)
+		return true;
+	if (fz->counting)
+		fz->info_checks++;
+	model_info(m, file, &want);
+	memset(&got, 0, sizeof(got));
+	if (ioctl(file->fd, MSG_SLOT_CHANNEL_INFO, &got)) {
+		snprintf(rec->why, sizeof(rec->why),
+			 "then MSG_SLOT_CHANNEL_INFO: %s", strerror(errno));
+		return false;
+	}
+	if (!memcmp(&got, &want, sizeof(got)))
+		return true;
+	fmt_info(got_s, sizeof(got_s), &got);
+	fmt_info(want_s, sizeof(want_s), &want);
+	snprintf(rec->why, sizeof(rec->why), "then info: %s, want %s", got_s,
+		 want_s);
+	return false;
+}
+
+static enum poll_state poll_state_of(const struct model *m,
+				     const struct model_file *file)
+{
+	const struct model_chan *ch;
+
+	if (file->chan < 0)
+		return POLL_NO_CHANNEL;
+	ch = &m->chans[file->minor][file->chan];
+	if (!ch->len)
+		return POLL_NO_MESSAGE;
+	return ch->seq == file->seen ? POLL_READ : POLL_READABLE;
+}
+
+/* Every open file must poll exactly as readable as the model says. */
+static bool check_poll(struct fuzz *fz, const struct model *m,
+		       struct op_rec *rec)
+{
+	enum poll_state state[FUZZ_FILES];
+	struct pollfd pfd[FUZZ_FILES];
+	unsigned int f[FUZZ_FILES];
+	unsigned int i, n = 0;
+	short want;
+	int ret;
+
+	for (i = 0; i < FUZZ_FILES; i++) {
+		if (m->files[i].fd < 0)
+			continue;
+		pfd[n].fd = m->files[i].fd;
+		pfd[n].events = POLL_ASKED;
+		pfd[n].revents = 0;
+		state[n] = poll_state_of(m, &m->files[i]);
+		f[n++] = i;
+	}
+	if (!n)
+		return true;
+	ret = poll(pfd, n, 0);
+	if (ret < 0) {
+		snprintf(rec->why, sizeof(rec->why), "then poll(): %s",
+			 strerror(errno));
+		return false;
+	}
+	for (i = 0; i < n; i++) {
+		want = POLL_WRITABLE;
+		if (state[i] == POLL_READABLE)
+			want |= POLL_READABLE_BITS;
+		if (pfd[i].revents == want)
+			continue;
+		snprintf(rec->why, sizeof(rec->why),
+			 "then poll() of f%u (%s): revents %#x, want %#x",
+			 f[i], poll_names[state[i]], pfd[i].revents, want);
+		return false;
+	}
+	/* Every file is writable, so every one counts. */
+	if (ret != (int)n) {
+		snprintf(rec->why, sizeof(rec->why),
+			 "then poll() of %u files returned %d", n, ret);
+		return false;
+	}
+	if (fz->counting)
+		for (i = 0; i < n; i++)
+			fz->polls[state[i]]++;
+	return true;
+}
+
+/* Calls that change a channel, after which its info is checked. */
+static bool changes_channel(const struct op *op)
+{
+	unsigned int kind = op->kind == OP_FORK ? op->child : op->kind;
+
+	return kind == OP_WRITE ||
+	       ((kind == OP_IOCTL || kind == OP_CLEAR) &&
+		op->cmd == MSG_SLOT_CLEAR);
 }
 
 /* Run one op on the driver and the model; false when they diverge. */
@@ -1007,6 +1370,7 @@ static bool run_op(struct fuzz *fz, struct model *m, const struct op *op,
 			file->fd = rec->got.ret;
 			file->minor = op->minor;
 			file->chan = -1;
+			file->seen = 0;
 		}
 		break;
 	case OP_CLOSE:
@@ -1021,16 +1385,17 @@ static bool run_op(struct fuzz *fz, struct model *m, const struct op *op,
 	default:
 		plan(fz, m, op, op->kind, rec, &call);
 		rec->want = call.want;
-		issue(&call, &rec->got);
-		ok = same_outcome(op->kind, &rec->want, &rec->got);
-		if (ok && op->kind == OP_READ)
-			ok = check_read_bytes(m, op, &call, rec);
+		ok = make_call(&call, &rec->got, rec->why, sizeof(rec->why));
 		if (ok)
 			apply(fz, m, op, &call);
 		break;
 	}
 	if (fz->counting)
 		fz->counts[op->kind][result_of(&rec->got)]++;
+	if (ok && changes_channel(op))
+		ok = check_info(fz, m, op, rec);
+	if (ok)
+		ok = check_poll(fz, m, rec);
 	return ok;
 }
 
@@ -1105,6 +1470,10 @@ static void fmt_cmd(char *buf, size_t size, unsigned int cmd)
 		snprintf(buf, size, "MSG_SLOT_CHANNEL");
 	else if (cmd == MSG_SLOT_CHANNEL_UL)
 		snprintf(buf, size, "MSG_SLOT_CHANNEL_UL");
+	else if (cmd == MSG_SLOT_CHANNEL_INFO)
+		snprintf(buf, size, "MSG_SLOT_CHANNEL_INFO");
+	else if (cmd == MSG_SLOT_CLEAR)
+		snprintf(buf, size, "MSG_SLOT_CLEAR");
 	else
 		snprintf(buf, size, "%#x", cmd);
 }
@@ -1129,6 +1498,7 @@ static void fmt_call(char *buf, size_t size, const struct op *op,
 		snprintf(buf, size, "close(f%u [%s])", op->file, sel);
 		break;
 	case OP_IOCTL:
+	case OP_CLEAR:
 		fmt_cmd(what, sizeof(what), op->cmd);
 		if (op->arg == ARG_CHANNEL)
 			snprintf(buf, size, "ioctl(f%u [%s], %s, c%u)",
@@ -1136,6 +1506,11 @@ static void fmt_call(char *buf, size_t size, const struct op *op,
 		else
 			snprintf(buf, size, "ioctl(f%u [%s], %s, %#lx)",
 				 op->file, sel, what, rec->arg);
+		break;
+	case OP_INFO:
+		fmt_buf(what, sizeof(what), op, rec);
+		snprintf(buf, size, "ioctl(f%u [%s], MSG_SLOT_CHANNEL_INFO, %s)",
+			 op->file, sel, what);
 		break;
 	default:
 		fmt_buf(what, sizeof(what), op, rec);
@@ -1201,9 +1576,11 @@ static void log_trace(struct __test_metadata *_metadata,
 	for (mi = 0; mi < FUZZ_MINORS; mi++)
 		for (c = 0; c < FUZZ_CHANNELS; c++)
 			if (minors[mi] && chans[c])
-				TH_LOG("  slot%u/c%u held %u bytes at the start",
+				TH_LOG("  slot%u/c%u held %u bytes, seq %llu, at the start",
 				       FUZZ_MINOR_BASE + mi, c,
-				       m->initial_len[mi][c]);
+				       m->initial_len[mi][c],
+				       (unsigned long long)
+				       m->initial_seq[mi][c]);
 	for (i = 0; i < div; i++) {
 		fmt_op(desc, sizeof(desc), &sq->ops[i], &recs[i]);
 		if (!recs[i].done) {
@@ -1375,8 +1752,8 @@ static void log_stats(struct __test_metadata *_metadata,
 	TH_LOG("%lu ops in %lu sequences, %.1f s, %.2f us/op", fz->ops,
 	       fz->sequences, seconds,
 	       fz->ops ? seconds * 1e6 / fz->ops : 0.0);
-	TH_LOG("%lu prologue reads, %lu channels created", fz->probes,
-	       fz->new_channels);
+	TH_LOG("%lu prologue reads, %lu channels created, %lu write counts checked",
+	       fz->probes, fz->new_channels, fz->info_checks);
 	for (k = 0; k < NR_OP_KINDS; k++) {
 		used = 0;
 		n = 0;
@@ -1399,6 +1776,16 @@ static void log_stats(struct __test_metadata *_metadata,
 			used += snprintf(line + used, sizeof(line) - used,
 					 " %s %lu", results[r].name, totals[r]);
 	TH_LOG("all   results:%s", line);
+	used = 0;
+	n = 0;
+	for (r = 0; r < NR_POLL_STATES; r++) {
+		n += fz->polls[r];
+		if (used < sizeof(line))
+			used += snprintf(line + used, sizeof(line) - used,
+					 "%s %s %lu", r ? "," : "",
+					 poll_names[r], fz->polls[r]);
+	}
+	TH_LOG("poll  %8lu files:%s", n, line);
 }
 
 /* ---- The test -------------------------------------------------------- */
@@ -1465,10 +1852,9 @@ static void fuzz_start(struct __test_metadata *_metadata, struct fuzz *fz,
 	fz->edge_end = fz->edge_map + fz->page;
 	ASSERT_EQ(0, mprotect(fz->edge_end, fz->page, PROT_NONE));
 
-	fz->child_got = mmap(NULL, sizeof(*fz->child_got),
-			     PROT_READ | PROT_WRITE,
-			     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, fz->child_got);
+	fz->child = mmap(NULL, sizeof(*fz->child), PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, fz->child);
 }
 
 static void fuzz_stop(struct fuzz *fz)
@@ -1479,7 +1865,7 @@ static void fuzz_stop(struct fuzz *fz)
 		if (fz->probe_fd[mi] >= 0)
 			close(fz->probe_fd[mi]);
 	munmap(fz->edge_map, 2 * fz->page);
-	munmap(fz->child_got, sizeof(*fz->child_got));
+	munmap(fz->child, sizeof(*fz->child));
 }
 
 /* Outcomes a long run should reach often, but did not reach at all. */
@@ -1496,6 +1882,12 @@ static unsigned int missed_outcomes(struct __test_metadata *_metadata,
 			       results[r].name);
 			missed++;
 		}
+	}
+	for (r = 0; r < NR_POLL_STATES; r++) {
+		if (fz->polls[r])
+			continue;
+		TH_LOG("no file polled as %s", poll_names[r]);
+		missed++;
 	}
 	return missed;
 }
