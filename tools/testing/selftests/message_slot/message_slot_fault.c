@@ -3,15 +3,19 @@
  * Fault injection sweep of the message_slot character device.
  *
  * Every allocation and every user copy on the way of open(), of the
- * MSG_SLOT_CHANNEL ioctl, of write() and of read() is made to fail in
- * turn. failslab and fail_usercopy are driven per task through
+ * MSG_SLOT_CHANNEL, MSG_SLOT_CHANNEL_INFO and MSG_SLOT_CLEAR ioctls, of
+ * write(), read(), poll() and of adding a file to an epoll set is made to
+ * fail in turn. failslab and fail_usercopy are driven per task through
  * /proc/thread-self/fail-nth: writing N there makes the N-th injection
  * point this task reaches fail, and reading it back after the call tells
  * whether the call got that far (0) or finished first (non-zero), which
  * ends the sweep of that call.
  *
  * A call that met its fault must have failed with ENOMEM or EFAULT and
- * changed nothing: the old message is intact and the file still works.
+ * changed nothing: the old message and the channel's write count are
+ * intact, poll() finds the file as readable as before, and the file still
+ * works: a write from another file makes it readable, and wakes an epoll
+ * set it is in.
  * Or the kernel absorbed the fault (kvmalloc() falls back to vmalloc(),
  * kmemleak to its own pool, ...) and the call did all it should; those
  * are counted apart. The VM harness checks afterwards that nothing leaked
@@ -29,6 +33,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -160,9 +166,16 @@ struct fault_ctx {
 	unsigned long other;	/* the channel MSG_SLOT_CHANNEL selects */
 	size_t old_len;		/* message before the call */
 	size_t new_len;		/* message the call writes */
+	unsigned long long old_seq;	/* write count before the call */
 	unsigned char old_msg[MSG_SLOT_MAX_MSG_LEN];
 	unsigned char new_msg[MSG_SLOT_MAX_MSG_LEN];
 	unsigned char buf[READ_BUF];	/* the buffer read() fills */
+	/* The poll scenarios: a file of their own, and its epoll set. */
+	int watch_fd;
+	int epfd;
+	struct pollfd pfd;
+	struct epoll_event ev;
+	struct msg_slot_channel_info info;	/* what the info call fills */
 	char why[256];		/* what a check found wrong */
 };
 
@@ -196,6 +209,39 @@ static bool reads_back(struct fault_ctx *c, int fd, const unsigned char *msg,
 	if ((size_t)n != len || memcmp(got, msg, len))
 		return why(c, "read %zd bytes, not the %zu bytes expected", n,
 			   len);
+	return true;
+}
+
+/* Is the channel of @fd @len bytes long, with write count @seq? */
+static bool info_is(struct fault_ctx *c, int fd, size_t len,
+		    unsigned long long seq)
+{
+	struct msg_slot_channel_info info;
+
+	memset(&info, 0, sizeof(info));
+	if (ioctl(fd, MSG_SLOT_CHANNEL_INFO, &info))
+		return why(c, "MSG_SLOT_CHANNEL_INFO: %s", strerror(errno));
+	if (info.len != len || info.seq != seq)
+		return why(c, "info: len %u seq %llu, not len %zu seq %llu",
+			   info.len, (unsigned long long)info.seq, len, seq);
+	return true;
+}
+
+/*
+ * Does poll() find @fd readable exactly when @readable? Any file is
+ * writable. Call it before any read of @fd, which makes it unreadable.
+ */
+static bool polls(struct fault_ctx *c, int fd, bool readable)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN | POLLOUT };
+	short want = POLLOUT | (readable ? POLLIN : 0);
+	int n;
+
+	n = poll(&pfd, 1, 0);
+	if (n != 1 || pfd.revents != want)
+		return why(c, "poll: %d (%s), revents %#x, not %#x", n,
+			   n < 0 ? strerror(errno) : "files", pfd.revents,
+			   want);
 	return true;
 }
 
@@ -434,6 +480,8 @@ static void ctx_init(struct __test_metadata *_metadata,
 	c->st = &tally->s[tally->nr++];
 	snprintf(c->st->name, sizeof(c->st->name), "%s", name);
 
+	c->watch_fd = -1;
+	c->epfd = -1;
 	c->minor = minor;
 	ASSERT_EQ(0, msg_slot_make_node(c->env, minor));
 	msg_slot_node_path(c->env, minor, c->path, sizeof(c->path));
@@ -442,7 +490,23 @@ static void ctx_init(struct __test_metadata *_metadata,
 				   strerror(errno));
 }
 
-/* Write @id's own message of @len bytes, unarmed, and remember it. */
+/* The write count of the channel of @fd, unarmed. */
+static unsigned long long seq_of(struct fault_ctx *c, int fd)
+{
+	struct __test_metadata *_metadata = c->metadata;
+	struct msg_slot_channel_info info;
+
+	memset(&info, 0, sizeof(info));
+	ASSERT_EQ(0, ioctl(fd, MSG_SLOT_CHANNEL_INFO, &info))
+		TH_LOG("MSG_SLOT_CHANNEL_INFO: %s", strerror(errno));
+	return info.seq;
+}
+
+/*
+ * Write @id's own message of @len bytes, unarmed, and remember it and the
+ * write count it got. The file, which selected the channel just before,
+ * has not read it.
+ */
 static void put_old(struct fault_ctx *c, unsigned long id, size_t len)
 {
 	struct __test_metadata *_metadata = c->metadata;
@@ -451,12 +515,17 @@ static void put_old(struct fault_ctx *c, unsigned long id, size_t len)
 	ASSERT_EQ(0, msg_slot_set_channel(c->fd, id));
 	ASSERT_EQ((ssize_t)c->old_len, write(c->fd, c->old_msg, c->old_len))
 		TH_LOG("writing channel %lu: %s", id, strerror(errno));
+	c->old_seq = seq_of(c, c->fd);
 }
 
 static void ctx_finish(struct fault_ctx *c, const char *note)
 {
 	struct __test_metadata *_metadata = c->metadata;
 
+	if (c->watch_fd >= 0)
+		close(c->watch_fd);
+	if (c->epfd >= 0)
+		close(c->epfd);
 	close(c->fd);
 	report(c, note);
 	EXPECT_EQ(0U, c->st->bad);
@@ -478,7 +547,9 @@ static bool open_existing_unchanged(struct fault_ctx *c)
 
 static bool open_existing_done(struct fault_ctx *c, long ret)
 {
-	bool ok = holds(c, ret, c->channel, c->old_msg, c->old_len);
+	/* No channel yet: writable only. */
+	bool ok = polls(c, ret, false) &&
+		  holds(c, ret, c->channel, c->old_msg, c->old_len);
 
 	close(ret);
 	return ok && open_existing_unchanged(c);
@@ -585,11 +656,13 @@ TEST_F_TIMEOUT(fault, open_new_slot, 300)
 
 /* The MSG_SLOT_CHANNEL ioctl. */
 
+/* The file has selected the channel and read its message. */
 static void ioctl_prepare(struct fault_ctx *c)
 {
 	struct __test_metadata *_metadata = c->metadata;
 
 	ASSERT_EQ(0, msg_slot_set_channel(c->fd, c->channel));
+	ASSERT_EQ((ssize_t)c->old_len, read(c->fd, c->buf, sizeof(c->buf)));
 }
 
 static long ioctl_call(struct fault_ctx *c)
@@ -597,17 +670,20 @@ static long ioctl_call(struct fault_ctx *c)
 	return msg_slot_set_channel(c->fd, c->other);
 }
 
-/* The file still reads the channel selected before. */
+/* The file still reads the channel selected before, and has read it. */
 static bool ioctl_unchanged(struct fault_ctx *c)
 {
-	return reads_back(c, c->fd, c->old_msg, c->old_len);
+	return polls(c, c->fd, false) &&
+	       reads_back(c, c->fd, c->old_msg, c->old_len);
 }
 
+/* The message of the new channel is one the file has not read. */
 static bool ioctl_done(struct fault_ctx *c, long ret)
 {
 	if (ret)
 		return why(c, "returned %ld", ret);
-	return reads_back(c, c->fd, c->new_msg, c->new_len);
+	return polls(c, c->fd, true) &&
+	       reads_back(c, c->fd, c->new_msg, c->new_len);
 }
 
 static const struct fault_op ioctl_op = {
@@ -646,16 +722,21 @@ static long write_call(struct fault_ctx *c)
 	return write(c->fd, c->new_msg, c->new_len);
 }
 
+/* A failed write does not count. */
 static bool replace_unchanged(struct fault_ctx *c)
 {
-	return reads_back(c, c->fd, c->old_msg, c->old_len);
+	return polls(c, c->fd, true) &&
+	       info_is(c, c->fd, c->old_len, c->old_seq) &&
+	       reads_back(c, c->fd, c->old_msg, c->old_len);
 }
 
 static bool replace_done(struct fault_ctx *c, long ret)
 {
 	if ((size_t)ret != c->new_len)
 		return why(c, "wrote %ld bytes, not %zu", ret, c->new_len);
-	return reads_back(c, c->fd, c->new_msg, c->new_len);
+	return polls(c, c->fd, true) &&
+	       info_is(c, c->fd, c->new_len, c->old_seq + 1) &&
+	       reads_back(c, c->fd, c->new_msg, c->new_len);
 }
 
 static const struct fault_op replace_op = {
@@ -723,10 +804,15 @@ static long read_call(struct fault_ctx *c)
 	return read(c->fd, c->buf, sizeof(c->buf));
 }
 
-/* Reads do not consume: the message is still there in full. */
+/*
+ * Reads do not consume: the message is still there in full. A failed
+ * read leaves it unread by the file.
+ */
 static bool read_unchanged(struct fault_ctx *c)
 {
-	return reads_back(c, c->fd, c->old_msg, c->old_len);
+	return polls(c, c->fd, true) &&
+	       info_is(c, c->fd, c->old_len, c->old_seq) &&
+	       reads_back(c, c->fd, c->old_msg, c->old_len);
 }
 
 static bool read_done(struct fault_ctx *c, long ret)
@@ -734,7 +820,9 @@ static bool read_done(struct fault_ctx *c, long ret)
 	if ((size_t)ret != c->old_len || memcmp(c->buf, c->old_msg, ret))
 		return why(c, "read %ld bytes, not the %zu expected", ret,
 			   c->old_len);
-	return read_unchanged(c);
+	return polls(c, c->fd, false) &&
+	       info_is(c, c->fd, c->old_len, c->old_seq) &&
+	       reads_back(c, c->fd, c->old_msg, c->old_len);
 }
 
 static const struct fault_op read_op = {
@@ -864,10 +952,12 @@ static unsigned int sweep_level(struct fault_ctx *c, struct pool_slot *pool,
 			/* The channel exists now, whatever the check says. */
 			slot->level++;
 			ok = ret == (long)len || why(c, "wrote %ld bytes", ret);
+			ok = ok && info_is(c, slot->fd, len, 1);
 			ok = ok && reads_back(c, slot->fd, msg, len);
 		} else {
 			/* No channel, and the one before it is intact. */
-			ok = reads_back(c, slot->fd, NULL, 0);
+			ok = info_is(c, slot->fd, 0, 0);
+			ok = ok && reads_back(c, slot->fd, NULL, 0);
 			ok = ok && (!level ||
 				    holds(c, slot->fd, level, prev, prev_len));
 		}
@@ -959,6 +1049,349 @@ TEST_F_TIMEOUT(fault, write_new_channel, 600)
 	       fewest, extra, note);
 	/* The first write of a slot allocates its table, and it grows. */
 	EXPECT_LT(0U, extra);
+	ctx_finish(&c, "");
+}
+
+/* MSG_SLOT_CLEAR of a channel that holds a message. */
+
+static void clear_prepare(struct fault_ctx *c)
+{
+	put_old(c, c->channel, c->old_len);
+}
+
+static long clear_call(struct fault_ctx *c)
+{
+	return ioctl(c->fd, MSG_SLOT_CLEAR);
+}
+
+/* The message is there, unread by the file, with its write count. */
+static bool clear_unchanged(struct fault_ctx *c)
+{
+	return polls(c, c->fd, true) &&
+	       info_is(c, c->fd, c->old_len, c->old_seq) &&
+	       reads_back(c, c->fd, c->old_msg, c->old_len);
+}
+
+/* The message is gone, and the write count stays. */
+static bool clear_done(struct fault_ctx *c, long ret)
+{
+	if (ret)
+		return why(c, "returned %ld", ret);
+	return polls(c, c->fd, false) && info_is(c, c->fd, 0, c->old_seq) &&
+	       reads_back(c, c->fd, NULL, 0);
+}
+
+static const struct fault_op clear_op = {
+	.prepare = clear_prepare,
+	.call = clear_call,
+	.unchanged = clear_unchanged,
+	.done = clear_done,
+};
+
+TEST_F_TIMEOUT(fault, ioctl_clear, 300)
+{
+	struct fault_ctx c;
+
+	ctx_init(_metadata, &self->env, self->nth_fd, &c, MINOR_SLOT,
+		 "ioctl MSG_SLOT_CLEAR");
+	c.channel = 6;
+	/* Messages of the smallest, a middle and the largest size class. */
+	c.old_len = LEN_TINY;
+	sweep(&c, &clear_op);
+	c.old_len = LEN_SMALL;
+	sweep(&c, &clear_op);
+	c.old_len = MSG_SLOT_MAX_MSG_LEN;
+	sweep(&c, &clear_op);
+	/* It allocates nothing and copies nothing: likely no point. */
+	ctx_finish(&c, "");
+}
+
+/* MSG_SLOT_CHANNEL_INFO. */
+
+static void info_prepare(struct fault_ctx *c)
+{
+	struct __test_metadata *_metadata = c->metadata;
+
+	/* Selecting the channel again makes its message unread. */
+	ASSERT_EQ(0, msg_slot_set_channel(c->fd, c->channel));
+	memset(&c->info, 0, sizeof(c->info));
+}
+
+static long info_call(struct fault_ctx *c)
+{
+	return ioctl(c->fd, MSG_SLOT_CHANNEL_INFO, &c->info);
+}
+
+/* Info, failed or not, does not count as reading the message. */
+static bool info_unchanged(struct fault_ctx *c)
+{
+	return polls(c, c->fd, true) &&
+	       info_is(c, c->fd, c->old_len, c->old_seq) &&
+	       reads_back(c, c->fd, c->old_msg, c->old_len);
+}
+
+static bool info_done(struct fault_ctx *c, long ret)
+{
+	const struct msg_slot_channel_info *info = &c->info;
+
+	if (ret)
+		return why(c, "returned %ld", ret);
+	if (info->channel != c->channel || info->len != c->old_len ||
+	    info->seq != c->old_seq)
+		return why(c, "gave channel %u len %u seq %llu, not %lu %zu %llu",
+			   info->channel, info->len,
+			   (unsigned long long)info->seq, c->channel,
+			   c->old_len, c->old_seq);
+	return info_unchanged(c);
+}
+
+static const struct fault_op info_op = {
+	.prepare = info_prepare,
+	.call = info_call,
+	.unchanged = info_unchanged,
+	.done = info_done,
+};
+
+TEST_F_TIMEOUT(fault, ioctl_info, 300)
+{
+	struct fault_ctx c;
+
+	ctx_init(_metadata, &self->env, self->nth_fd, &c, MINOR_SLOT,
+		 "ioctl MSG_SLOT_CHANNEL_INFO");
+	c.channel = 7;
+	put_old(&c, c.channel, 0);
+	sweep(&c, &info_op);
+	/* The copy of the struct to the caller. */
+	EXPECT_LT(0U, c.st->points);
+	ctx_finish(&c, "");
+}
+
+/*
+ * poll() and epoll of a file that has never polled: the driver starts to
+ * watch the channel for it. Whether the call failed or not, the file must
+ * not be readable, and a write from another file must then make it
+ * readable and wake an epoll set it is in: a waiter never misses a write.
+ */
+
+#define POLL_EVENT_DATA		0x5107
+
+/* A fresh file of the channel, which has read the channel's message. */
+static void watch_prepare(struct fault_ctx *c)
+{
+	struct __test_metadata *_metadata = c->metadata;
+
+	if (c->watch_fd >= 0)
+		close(c->watch_fd);
+	if (c->epfd >= 0)
+		close(c->epfd);
+	c->watch_fd = open(c->path, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, c->watch_fd) TH_LOG("open: %s", strerror(errno));
+	ASSERT_EQ(0, msg_slot_set_channel(c->watch_fd, c->channel));
+	ASSERT_EQ((ssize_t)c->old_len,
+		  read(c->watch_fd, c->buf, sizeof(c->buf)));
+	c->epfd = epoll_create1(EPOLL_CLOEXEC);
+	ASSERT_LE(0, c->epfd) TH_LOG("epoll_create1: %s", strerror(errno));
+	c->pfd = (struct pollfd){ .fd = c->watch_fd,
+				  .events = POLLIN | POLLOUT };
+	c->ev = (struct epoll_event){ .events = EPOLLIN,
+				      .data.u64 = POLL_EVENT_DATA };
+}
+
+/*
+ * How many events epoll_wait() with no timeout reports: -1 on an error,
+ * or any event but the one expected.
+ */
+static int epoll_events(struct fault_ctx *c)
+{
+	struct epoll_event ev[2];
+	int n;
+
+	memset(ev, 0, sizeof(ev));
+	n = epoll_wait(c->epfd, ev, 2, 0);
+	if (n < 0) {
+		why(c, "epoll_wait: %s", strerror(errno));
+		return -1;
+	}
+	if (n && (n != 1 || ev[0].events != EPOLLIN ||
+		  ev[0].data.u64 != POLL_EVENT_DATA)) {
+		why(c, "epoll_wait: %d events, the first %#x %#llx", n,
+		    ev[0].events, (unsigned long long)ev[0].data.u64);
+		return -1;
+	}
+	return n;
+}
+
+/*
+ * Unarmed: the file is not readable; put it in the epoll set unless
+ * @in_set says it is there; a write from c->fd must make it readable and
+ * be reported by epoll_wait(). The write has the same bytes: even so it
+ * is a new message.
+ */
+static bool written_wakes(struct fault_ctx *c, bool in_set)
+{
+	ssize_t n;
+
+	if (!polls(c, c->watch_fd, false))
+		return false;
+	if (!in_set && epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->watch_fd, &c->ev))
+		return why(c, "epoll_ctl: %s", strerror(errno));
+	switch (epoll_events(c)) {
+	case 0:
+		break;
+	case 1:
+		return why(c, "epoll reports it readable before the write");
+	default:
+		return false;
+	}
+	if (msg_slot_set_channel(c->fd, c->channel))
+		return why(c, "MSG_SLOT_CHANNEL: %s", strerror(errno));
+	n = write(c->fd, c->old_msg, c->old_len);
+	if (n != (ssize_t)c->old_len)
+		return why(c, "write: %zd (%s)", n, strerror(errno));
+	switch (epoll_events(c)) {
+	case 1:
+		break;
+	case 0:
+		return why(c, "the write woke no epoll waiter");
+	default:
+		return false;
+	}
+	return polls(c, c->watch_fd, true) &&
+	       reads_back(c, c->watch_fd, c->old_msg, c->old_len) &&
+	       polls(c, c->watch_fd, false);
+}
+
+static long poll_call(struct fault_ctx *c)
+{
+	return poll(&c->pfd, 1, 0);
+}
+
+static bool poll_unchanged(struct fault_ctx *c)
+{
+	return written_wakes(c, false);
+}
+
+static bool poll_done(struct fault_ctx *c, long ret)
+{
+	if (ret != 1 || c->pfd.revents != POLLOUT)
+		return why(c, "returned %ld, revents %#x", ret,
+			   c->pfd.revents);
+	return written_wakes(c, false);
+}
+
+static const struct fault_op poll_op = {
+	.prepare = watch_prepare,
+	.call = poll_call,
+	.unchanged = poll_unchanged,
+	.done = poll_done,
+};
+
+TEST_F_TIMEOUT(fault, poll_watch, 300)
+{
+	struct fault_ctx c;
+
+	ctx_init(_metadata, &self->env, self->nth_fd, &c, MINOR_SLOT,
+		 "poll, new watcher");
+	c.channel = 8;
+	put_old(&c, c.channel, 0);
+	sweep(&c, &poll_op);
+	/* The copy of the pollfd array from the caller. */
+	EXPECT_LT(0U, c.st->points);
+	ctx_finish(&c, "");
+}
+
+static long epoll_add_call(struct fault_ctx *c)
+{
+	return epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->watch_fd, &c->ev);
+}
+
+/* Not in the set, and the file works as before. */
+static bool epoll_add_unchanged(struct fault_ctx *c)
+{
+	if (!epoll_ctl(c->epfd, EPOLL_CTL_DEL, c->watch_fd, NULL) ||
+	    errno != ENOENT)
+		return why(c, "epoll_ctl DEL after a failed ADD: %s",
+			   strerror(errno));
+	return written_wakes(c, false);
+}
+
+static bool epoll_add_done(struct fault_ctx *c, long ret)
+{
+	if (ret)
+		return why(c, "returned %ld", ret);
+	return written_wakes(c, true);
+}
+
+static const struct fault_op epoll_add_op = {
+	.prepare = watch_prepare,
+	.call = epoll_add_call,
+	.unchanged = epoll_add_unchanged,
+	.done = epoll_add_done,
+};
+
+TEST_F_TIMEOUT(fault, epoll_add, 300)
+{
+	struct fault_ctx c;
+
+	ctx_init(_metadata, &self->env, self->nth_fd, &c, MINOR_SLOT,
+		 "epoll_ctl ADD, new watcher");
+	c.channel = 9;
+	put_old(&c, c.channel, 0);
+	sweep(&c, &epoll_add_op);
+	/* epoll allocates an item and a wait queue entry. */
+	EXPECT_LT(0U, c.st->points);
+	ctx_finish(&c, "");
+}
+
+/* write() to a cleared channel, which needs a new buffer. */
+
+static void write_cleared_prepare(struct fault_ctx *c)
+{
+	struct __test_metadata *_metadata = c->metadata;
+
+	put_old(c, c->channel, c->old_len);
+	ASSERT_EQ(0, ioctl(c->fd, MSG_SLOT_CLEAR));
+}
+
+/* Still cleared, with the write count of the message cleared. */
+static bool write_cleared_unchanged(struct fault_ctx *c)
+{
+	return polls(c, c->fd, false) && info_is(c, c->fd, 0, c->old_seq) &&
+	       reads_back(c, c->fd, NULL, 0);
+}
+
+static bool write_cleared_done(struct fault_ctx *c, long ret)
+{
+	if ((size_t)ret != c->new_len)
+		return why(c, "wrote %ld bytes, not %zu", ret, c->new_len);
+	return polls(c, c->fd, true) &&
+	       info_is(c, c->fd, c->new_len, c->old_seq + 1) &&
+	       reads_back(c, c->fd, c->new_msg, c->new_len);
+}
+
+static const struct fault_op write_cleared_op = {
+	.prepare = write_cleared_prepare,
+	.call = write_call,
+	.unchanged = write_cleared_unchanged,
+	.done = write_cleared_done,
+};
+
+TEST_F_TIMEOUT(fault, write_after_clear, 300)
+{
+	struct fault_ctx c;
+
+	ctx_init(_metadata, &self->env, self->nth_fd, &c, MINOR_SLOT,
+		 "write after clear");
+	c.channel = 10;
+	/* The old size class must not matter: its buffer is gone. */
+	c.old_len = LEN_SMALL;
+	c.new_len = fill_msg(c.channel + 1, c.new_msg, LEN_SAME_CLASS);
+	sweep(&c, &write_cleared_op);
+	c.new_len = fill_msg(c.channel + 1, c.new_msg, LEN_TINY);
+	sweep(&c, &write_cleared_op);
+	c.new_len = fill_msg(c.channel + 1, c.new_msg, MSG_SLOT_MAX_MSG_LEN);
+	sweep(&c, &write_cleared_op);
+	EXPECT_LT(0U, c.st->enomem);
 	ctx_finish(&c, "");
 }
 
