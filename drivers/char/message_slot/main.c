@@ -20,7 +20,6 @@
 #include <linux/mutex.h>
 #include <linux/poll.h>
 #include <linux/slab.h>
-#include <linux/spinlock.h>
 #include <linux/uaccess.h>
 #include <uapi/linux/message_slot.h>
 
@@ -88,18 +87,19 @@ MODULE_PARM_DESC(nodes, "Minors that get a device node, from minor 0 up, 0 to "
 /**
  * struct msg_slot_file - the state of an open file
  * @slot: the slot of the file's minor
- * @lock: makes a change of @channel and @seen one step
  * @channel: selected channel id, 0 until MSG_SLOT_CHANNEL
- * @seen: write count of the last message of @channel that the file read,
- *        0 if none; poll() reports the channel readable when its write
- *        count differs
+ * @seen_channel: channel of the last message the file read, 0 if none
+ *                since the last MSG_SLOT_CHANNEL
+ * @seen_seq: write count of that message; poll() reports the channel
+ *            readable unless it is @seen_channel and its write count is
+ *            still @seen_seq
  * @watcher: the channel that wakes this file's poll() waiters
  */
 struct msg_slot_file {
 	struct msg_slot *slot;
-	spinlock_t lock;	/* guards channel and seen */
 	u32 channel;
-	u64 seen;
+	u32 seen_channel;
+	u64 seen_seq;
 	struct msg_slot_watcher watcher;
 };
 
@@ -131,7 +131,6 @@ static int msg_slot_open(struct inode *inode, struct file *file)
 	state = kzalloc(sizeof(*state), GFP_KERNEL_ACCOUNT);
 	if (!state)
 		return -ENOMEM;
-	spin_lock_init(&state->lock);
 	msg_slot_watcher_init(&state->watcher);
 
 	state->slot = msg_slot_get(iminor(inode));
@@ -158,12 +157,10 @@ static long msg_slot_select(struct msg_slot_file *state, unsigned long id)
 	if (!id || id > U32_MAX)
 		return -EINVAL;
 
-	spin_lock(&state->lock);
-	/* Pairs with the READ_ONCE() of concurrent reads and writes. */
+	/* Pairs with the READ_ONCE() of concurrent calls on the file. */
 	WRITE_ONCE(state->channel, id);
 	/* The file has read nothing of its new channel yet. */
-	WRITE_ONCE(state->seen, 0);
-	spin_unlock(&state->lock);
+	WRITE_ONCE(state->seen_channel, 0);
 
 	/*
 	 * A poll() of this file waits on the old channel: wake it to look
@@ -239,24 +236,26 @@ static long msg_slot_compat_ioctl(struct file *file, unsigned int cmd,
 #define msg_slot_compat_ioctl NULL
 #endif
 
-/* Record, for poll(), that the file read message @seq of @channel. */
+/*
+ * Record, for poll(), that the file read message @seq of @channel. No lock:
+ * the record only ever makes poll() report a channel readable or not, and
+ * a read that races with a selection of the same file counts as either
+ * before or after it. Of two reads that race through one file, either may
+ * count, and poll() then reports the newer message unread once more.
+ */
 static void msg_slot_file_seen(struct msg_slot_file *state, u32 channel,
 			       u64 seq)
 {
-	/*
-	 * Reading the same message again is common and changes nothing.
-	 * Skipping the record is always safe, as if this read came before
-	 * whatever made @seen equal; a 32-bit kernel cannot load @seen in
-	 * one go, so it always takes the lock.
-	 */
-	if (IS_ENABLED(CONFIG_64BIT) && READ_ONCE(state->seen) == seq)
+	/* Reading the same message again, the common case, changes nothing. */
+	if (READ_ONCE(state->seen_seq) == seq &&
+	    READ_ONCE(state->seen_channel) == channel)
 		return;
-
-	spin_lock(&state->lock);
-	/* The file may have moved on, or a racing read got further. */
-	if (state->channel == channel && state->seen < seq)
-		WRITE_ONCE(state->seen, seq);
-	spin_unlock(&state->lock);
+	/*
+	 * The count first: in between, a poll() sees a record that matches
+	 * this message, or none of @channel.
+	 */
+	WRITE_ONCE(state->seen_seq, seq);
+	WRITE_ONCE(state->seen_channel, channel);
 }
 
 static ssize_t msg_slot_read(struct file *file, char __user *buf,
@@ -318,8 +317,8 @@ static __poll_t msg_slot_poll(struct file *file, poll_table *wait)
 {
 	struct msg_slot_file *state = file->private_data;
 	__poll_t mask = EPOLLOUT | EPOLLWRNORM;
-	u64 seen, seq;
-	u32 channel;
+	u32 channel, seen_channel;
+	u64 seen_seq, seq;
 
 	poll_wait(file, &state->watcher.wait, wait);
 	/*
@@ -327,10 +326,9 @@ static __poll_t msg_slot_poll(struct file *file, poll_table *wait)
 	 * sees the new channel, or the selection wakes the waiter.
 	 */
 	smp_mb();
-	spin_lock(&state->lock);
-	channel = state->channel;
-	seen = state->seen;
-	spin_unlock(&state->lock);
+	channel = READ_ONCE(state->channel);
+	seen_channel = READ_ONCE(state->seen_channel);
+	seen_seq = READ_ONCE(state->seen_seq);
 	if (!channel)
 		return mask;
 
@@ -342,7 +340,8 @@ static __poll_t msg_slot_poll(struct file *file, poll_table *wait)
 	if (READ_ONCE(state->watcher.channel) != channel &&
 	    msg_slot_watch(state->slot, &state->watcher, channel))
 		return mask;
-	if (msg_slot_channel_info(state->slot, channel, &seq) && seq != seen)
+	if (msg_slot_channel_info(state->slot, channel, &seq) &&
+	    (seen_channel != channel || seen_seq != seq))
 		mask |= EPOLLIN | EPOLLRDNORM;
 	return mask;
 }
