@@ -32,7 +32,7 @@ run_logged userspace-selftests make -B -C "$tree/tools/testing/selftests/message
 	die "message_slot_test_32 is not a 32-bit ELF program"
 
 stage "building samples standalone: gcc -O3 -Wall -std=c11"
-for prog in message_sender message_reader; do
+for prog in message_sender message_reader message_channel; do
 	run_logged "userspace-$prog" gcc -O3 -Wall -Werror -std=c11 \
 		-I"$MS_TOP/include/uapi" -o "$out/$prog.standalone" \
 		"$MS_TOP/samples/message_slot/$prog.c"
