@@ -448,6 +448,14 @@ static const struct bench_op ops[] = {
 	{ "ioctl_read_slot", "slot ioctl+read", loop_ioctl_read_slot },
 	{ "write_watched", "slot write, other channels watched",
 	  loop_write_watched, true },
+};
+
+/*
+ * Timed apart, after the single operations and the scaling sweep: their
+ * threads make glibc's read() and write() take the slower path of a
+ * multi-threaded process (cancellation points) for good.
+ */
+static const struct bench_op pingpong_ops[] = {
 	{ "pingpong_slot", "slot write, poll()+read of the reply",
 	  loop_pingpong_slot, true },
 	{ "pingpong_pipe", "pipe write, poll()+read of the reply",
@@ -537,42 +545,52 @@ static void open_references(void)
 	mq_unlink(MQ_NAME);
 }
 
-static void bench_ops(void)
+/*
+ * The best ns per operation of each of the @nr operations @table, timed
+ * in turns, so that a busy spell of the machine slows down one loop of
+ * every operation rather than all the loops of one: the ratios between
+ * operations are what the benchmark is for.
+ */
+static void time_ops(const struct bench_op *table, unsigned int nr,
+		     const char *title)
 {
-	double best[ARRAY_SIZE(ops)];
+	double best[ARRAY_SIZE(ops)];	/* ops is the longest table */
 	unsigned int i, rep;
 
+	for (i = 0; i < nr; i++) {
+		if (run_op(&table[i]))
+			table[i].loop(params.iters / WARMUP_DIVISOR);
+		best[i] = DBL_MAX;
+	}
+	for (rep = 0; rep < params.reps; rep++)
+		for (i = 0; i < nr; i++)
+			if (run_op(&table[i]))
+				time_loop(table[i].loop, &best[i]);
+
+	printf("# %s, 128-byte messages, ns/op\n", title);
+	for (i = 0; i < nr; i++) {
+		if (!run_op(&table[i]))
+			continue;
+		printf("# %s\n", table[i].what);
+		report(table[i].key, best[i], "ns/op");
+	}
+}
+
+static void bench_ops(void)
+{
 	open_references();
 	slot_fd = must_open_channel(MINOR_OPS, CHANNEL);
 	must_io(write(slot_fd, msg, MSG_LEN), MSG_LEN, "slot write");
-	if (!*key_prefix) {
+	if (!*key_prefix)
 		open_watched_slot();
-		open_pingpongs();
-	}
-
-	for (i = 0; i < ARRAY_SIZE(ops); i++) {
-		if (run_op(&ops[i]))
-			ops[i].loop(params.iters / WARMUP_DIVISOR);
-		best[i] = DBL_MAX;
-	}
-	/*
-	 * In turns, so that a busy spell of the machine slows down one loop
-	 * of every operation rather than all the loops of one: the ratios
-	 * between operations are what the benchmark is for.
-	 */
-	for (rep = 0; rep < params.reps; rep++)
-		for (i = 0; i < ARRAY_SIZE(ops); i++)
-			if (run_op(&ops[i]))
-				time_loop(ops[i].loop, &best[i]);
-
-	printf("# single operations, 128-byte messages, ns/op\n");
-	for (i = 0; i < ARRAY_SIZE(ops); i++) {
-		if (!run_op(&ops[i]))
-			continue;
-		printf("# %s\n", ops[i].what);
-		report(ops[i].key, best[i], "ns/op");
-	}
+	time_ops(ops, ARRAY_SIZE(ops), "single operations");
 	close(slot_fd);
+}
+
+static void bench_pingpongs(void)
+{
+	open_pingpongs();
+	time_ops(pingpong_ops, ARRAY_SIZE(pingpong_ops), "ping-pongs");
 }
 
 /* ---- Scaling -------------------------------------------------------- */
@@ -954,6 +972,7 @@ int main(int argc, char **argv)
 	bench_ops();
 	if (!*key_prefix) {
 		bench_scaling(seed);
+		bench_pingpongs();
 		bench_readers();
 	}
 
