@@ -190,12 +190,16 @@ uapi_check() {
 	# CONFIG_UAPI_HEADER_TEST compiles every exported header on its own.
 	make -C "$verify" O="$_out" usr/ &&
 	ls "$_out"/usr/include/linux/message_slot.hdrtest* &&
-	printf '#include <linux/message_slot.h>\nunsigned int cmd = MSG_SLOT_CHANNEL;\n' |
-		gcc -std=c90 -Wall -Wextra -Werror -pedantic -fsyntax-only \
-			-I"$_out/usr/include" -x c - &&
-	printf '#include <linux/message_slot.h>\nunsigned int cmd = MSG_SLOT_CHANNEL;\n' |
-		g++ -std=c++98 -Wall -Wextra -Werror -pedantic -fsyntax-only \
-			-I"$_out/usr/include" -x c++ -
+	# Beyond that (C90, no libc), a user's view in C and C++. Not
+	# -pedantic: linux/types.h itself declares long long and __int128.
+	printf '%s\n' '#include <linux/message_slot.h>' \
+		'struct msg_slot_channel_info info;' \
+		'unsigned int cmds[] = { MSG_SLOT_CHANNEL,' \
+		'	MSG_SLOT_CHANNEL_INFO, MSG_SLOT_CLEAR };' >"$_out/uapi-user.c" &&
+	gcc -std=c99 -Wall -Wextra -Werror -fsyntax-only \
+		-I"$_out/usr/include" "$_out/uapi-user.c" &&
+	g++ -std=c++11 -Wall -Wextra -Werror -fsyntax-only \
+		-I"$_out/usr/include" -x c++ "$_out/uapi-user.c"
 }
 verdict "uapi header (UAPI_HEADER_TEST, C, C++)" "$src_key" \
 	run_logged uapi uapi_check

@@ -20,6 +20,7 @@
 #include <linux/mutex.h>
 #include <linux/poll.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
 #include <linux/uaccess.h>
 #include <uapi/linux/message_slot.h>
 
@@ -87,19 +88,18 @@ MODULE_PARM_DESC(nodes, "Minors that get a device node, from minor 0 up, 0 to "
 /**
  * struct msg_slot_file - the state of an open file
  * @slot: the slot of the file's minor
+ * @lock: makes a change of @channel and @seen one step
  * @channel: selected channel id, 0 until MSG_SLOT_CHANNEL
- * @seen_channel: channel of the last message the file read, 0 if none
- *                since the last MSG_SLOT_CHANNEL
- * @seen_seq: write count of that message; poll() reports the channel
- *            readable unless it is @seen_channel and its write count is
- *            still @seen_seq
+ * @seen: write count of the last message of @channel that the file read,
+ *        0 if none; poll() reports the channel readable when its write
+ *        count differs
  * @watcher: the channel that wakes this file's poll() waiters
  */
 struct msg_slot_file {
 	struct msg_slot *slot;
+	spinlock_t lock;	/* guards channel and seen */
 	u32 channel;
-	u32 seen_channel;
-	u64 seen_seq;
+	u64 seen;
 	struct msg_slot_watcher watcher;
 };
 
@@ -131,6 +131,7 @@ static int msg_slot_open(struct inode *inode, struct file *file)
 	state = kzalloc(sizeof(*state), GFP_KERNEL_ACCOUNT);
 	if (!state)
 		return -ENOMEM;
+	spin_lock_init(&state->lock);
 	msg_slot_watcher_init(&state->watcher);
 
 	state->slot = msg_slot_get(iminor(inode));
@@ -157,10 +158,12 @@ static long msg_slot_select(struct msg_slot_file *state, unsigned long id)
 	if (!id || id > U32_MAX)
 		return -EINVAL;
 
-	/* Pairs with the READ_ONCE() of concurrent calls on the file. */
+	spin_lock(&state->lock);
+	/* Pairs with the READ_ONCE() of concurrent reads and writes. */
 	WRITE_ONCE(state->channel, id);
 	/* The file has read nothing of its new channel yet. */
-	WRITE_ONCE(state->seen_channel, 0);
+	WRITE_ONCE(state->seen, 0);
+	spin_unlock(&state->lock);
 
 	/*
 	 * A poll() of this file waits on the old channel: wake it to look
@@ -236,26 +239,24 @@ static long msg_slot_compat_ioctl(struct file *file, unsigned int cmd,
 #define msg_slot_compat_ioctl NULL
 #endif
 
-/*
- * Record, for poll(), that the file read message @seq of @channel. No lock:
- * the record only ever makes poll() report a channel readable or not, and
- * a read that races with a selection of the same file counts as either
- * before or after it. Of two reads that race through one file, either may
- * count, and poll() then reports the newer message unread once more.
- */
+/* Record, for poll(), that the file read message @seq of @channel. */
 static void msg_slot_file_seen(struct msg_slot_file *state, u32 channel,
 			       u64 seq)
 {
-	/* Reading the same message again, the common case, changes nothing. */
-	if (READ_ONCE(state->seen_seq) == seq &&
-	    READ_ONCE(state->seen_channel) == channel)
-		return;
 	/*
-	 * The count first: in between, a poll() sees a record that matches
-	 * this message, or none of @channel.
+	 * Reading the same message again is the common case, and changes
+	 * nothing: @seen only ever holds a count of the selected channel,
+	 * so if it equals @seq, either this message is recorded or the file
+	 * has moved on. A 32-bit kernel cannot load @seen in one go.
 	 */
-	WRITE_ONCE(state->seen_seq, seq);
-	WRITE_ONCE(state->seen_channel, channel);
+	if (IS_ENABLED(CONFIG_64BIT) && READ_ONCE(state->seen) == seq)
+		return;
+
+	spin_lock(&state->lock);
+	/* The file may have moved on, or a racing read got further. */
+	if (state->channel == channel && state->seen < seq)
+		WRITE_ONCE(state->seen, seq);
+	spin_unlock(&state->lock);
 }
 
 static ssize_t msg_slot_read(struct file *file, char __user *buf,
@@ -317,8 +318,8 @@ static __poll_t msg_slot_poll(struct file *file, poll_table *wait)
 {
 	struct msg_slot_file *state = file->private_data;
 	__poll_t mask = EPOLLOUT | EPOLLWRNORM;
-	u32 channel, seen_channel;
-	u64 seen_seq, seq;
+	u32 channel, watched;
+	u64 seen, seq;
 
 	poll_wait(file, &state->watcher.wait, wait);
 	/*
@@ -326,22 +327,34 @@ static __poll_t msg_slot_poll(struct file *file, poll_table *wait)
 	 * sees the new channel, or the selection wakes the waiter.
 	 */
 	smp_mb();
-	channel = READ_ONCE(state->channel);
-	seen_channel = READ_ONCE(state->seen_channel);
-	seen_seq = READ_ONCE(state->seen_seq);
-	if (!channel)
-		return mask;
-
-	/*
-	 * Watch the channel before looking at it, so that a message written
-	 * after the look wakes the waiter. Only a fatal signal makes this
-	 * fail, and then nobody is left to wait.
-	 */
-	if (READ_ONCE(state->watcher.channel) != channel &&
-	    msg_slot_watch(state->slot, &state->watcher, channel))
-		return mask;
-	if (msg_slot_channel_info(state->slot, channel, &seq) &&
-	    (seen_channel != channel || seen_seq != seq))
+	for (;;) {
+		spin_lock(&state->lock);
+		channel = state->channel;
+		seen = state->seen;
+		spin_unlock(&state->lock);
+		watched = READ_ONCE(state->watcher.channel);
+		if (!channel || watched == channel)
+			break;
+		/*
+		 * Watch the channel before looking at it, so that a message
+		 * written after the look wakes the waiter. Only a fatal
+		 * signal makes this fail: then report the file readable
+		 * rather than leave the waiters of a shared epoll set
+		 * unwatched.
+		 */
+		if (msg_slot_watch(state->slot, &state->watcher, channel))
+			return mask | EPOLLIN | EPOLLRDNORM;
+		/*
+		 * Another poller of this file may have watched a newer
+		 * selection, which this moved away from: wake it to watch
+		 * again, and look at the selection again.
+		 */
+		if (watched)
+			wake_up_interruptible_poll(&state->watcher.wait,
+						   EPOLLIN | EPOLLRDNORM);
+	}
+	if (channel && msg_slot_channel_info(state->slot, channel, &seq) &&
+	    seq != seen)
 		mask |= EPOLLIN | EPOLLRDNORM;
 	return mask;
 }
@@ -470,31 +483,35 @@ static int __init msg_slot_init(void)
 					  MSG_SLOT_NAME);
 	}
 	if (err) {
-		pr_err("cannot register major %u: %d\n", major, err);
+		pr_err("cannot register major %u (0: dynamic): %d\n", major,
+		       err);
 		return err;
 	}
+
+	err = class_register(&msg_slot_class);
+	if (err)
+		goto err_unregister_region;
 
 	cdev_init(&msg_slot_cdev, &msg_slot_fops);
 	err = cdev_add(&msg_slot_cdev, msg_slot_devt, MSG_SLOT_MINORS);
 	if (err)
-		goto err_unregister_region;
+		goto err_unregister_class;
 
 	/* The nodes appear only once the device can be opened. */
-	err = class_register(&msg_slot_class);
-	if (err)
-		goto err_del_cdev;
 	err = msg_slot_create_devices();
 	if (err)
-		goto err_unregister_class;
+		goto err_del_cdev;
 
 	if (!major)
 		pr_info("using dynamic major %u\n", MAJOR(msg_slot_devt));
 	return 0;
 
-err_unregister_class:
-	class_unregister(&msg_slot_class);
 err_del_cdev:
 	cdev_del(&msg_slot_cdev);
+	/* Nodes made by hand may have opened slots meanwhile. */
+	msg_slot_free_all();
+err_unregister_class:
+	class_unregister(&msg_slot_class);
 err_unregister_region:
 	unregister_chrdev_region(msg_slot_devt, MSG_SLOT_MINORS);
 	return err;
@@ -503,8 +520,8 @@ err_unregister_region:
 static void __exit msg_slot_exit(void)
 {
 	msg_slot_destroy_devices(nodes);
-	class_unregister(&msg_slot_class);
 	cdev_del(&msg_slot_cdev);
+	class_unregister(&msg_slot_class);
 	unregister_chrdev_region(msg_slot_devt, MSG_SLOT_MINORS);
 	msg_slot_free_all();
 }

@@ -3,11 +3,11 @@
  * Channel store of the message_slot driver.
  *
  * A slot maps 32-bit channel ids to messages in an open-addressing hash
- * table with linear probing. Each entry is 24 bytes: the id, the message
- * length, a tagged pointer to the message buffer and the channel's count
- * of writes, which poll() compares with what a file last read. A channel,
- * once written, keeps its entry (and its count) until the slot is freed;
- * clearing it frees only the message. The table grows by
+ * table with linear probing. Each entry, 24 bytes on 64-bit, holds the id,
+ * the message length, a tagged pointer to the message buffer and the
+ * channel's count of writes, which poll() compares with what a file last
+ * read. A channel, once written, keeps its entry (and its count) until the
+ * slot is freed; clearing it frees only the message. The table grows by
  * half when it is 7/8 full, and never beyond what the channel limit needs,
  * so memory follows the number of channels, whether their ids are dense or
  * scattered over the whole 32-bit space.
