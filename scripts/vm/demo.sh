@@ -43,6 +43,8 @@ wait_for() {
 wait_for '[ "$(cut -d " " -f 3 /proc/$follower/stat)" = S ]'
 run 'cat /proc/$follower/wchan; echo'
 run './message_sender /dev/message_slot0 5 "first news"'
+# The next message only once this one is printed: a channel holds one.
+wait_for '[ "$(wc -l </tmp/follow.out)" -ge 1 ]'
 run './message_sender /dev/message_slot0 5 "second news"'
 wait_for '[ "$(wc -l </tmp/follow.out)" -ge 2 ]'
 run 'kill $follower'
