@@ -57,6 +57,14 @@ lane() {
 	echo "| $1 | $2 | ${3:-not run, or failed} |"
 }
 
+# The totals of the functional suite built with gcc -m32, which prints
+# its ABI first.
+totals_32() {
+	passed "$1" || return 0
+	awk '/^# ABI: ILP32/ { abi = 1 } abi && /^# Totals:/ { print; exit }' \
+		"$runs/$1/output.log" 2>/dev/null | sed 's/^# Totals: //'
+}
+
 kernel_of() {
 	sed -n 's/.*Linux version \([^ ]*\).*/\1/p' "$runs/$1/console.log" \
 		2>/dev/null | head -n 1
@@ -86,6 +94,11 @@ table=$(mktemp)
 			sed 's/^# Slab:/ Slab/'); kmemleak clean"
 	fi
 	lane "load/unload" "debug" "$lifecycle"
+	lane "device nodes, major=0" "debug" "$(line debug 'lifecycle: nodes appear' |
+		sed 's/^ok [0-9]* lifecycle: //')"
+	for run in cloud debug builtin; do
+		lane "32-bit suite (gcc -m32, compat_ioctl)" "$run" "$(totals_32 $run)"
+	done
 	for run in cloud debug; do
 		lane "channel limit" "$run" "$(line $run 'refused: ')"
 		lane "memory cgroup" "$run" "$(line $run 'channels of 128 bytes')$(
