@@ -88,17 +88,19 @@ MODULE_PARM_DESC(nodes, "Minors that get a device node, from minor 0 up, 0 to "
 /**
  * struct msg_slot_file - the state of an open file
  * @slot: the slot of the file's minor
- * @lock: makes a change of @channel and @seen one step
  * @channel: selected channel id, 0 until MSG_SLOT_CHANNEL
- * @seen: write count of the last message of @channel that the file read,
- *        0 if none; poll() reports the channel readable when its write
- *        count differs
+ * @lock: keeps @seen_channel and @seen one record
+ * @seen_channel: channel of the last message the file read, 0 if none
+ * @seen: write count of that message, which numbers it in its channel;
+ *        poll() reports the selected channel readable when it holds any
+ *        other message
  * @watcher: the channel that wakes this file's poll() waiters
  */
 struct msg_slot_file {
 	struct msg_slot *slot;
-	spinlock_t lock;	/* guards channel and seen */
 	u32 channel;
+	spinlock_t lock;	/* guards seen_channel and seen */
+	u32 seen_channel;
 	u64 seen;
 	struct msg_slot_watcher watcher;
 };
@@ -158,16 +160,17 @@ static long msg_slot_select(struct msg_slot_file *state, unsigned long id)
 	if (!id || id > U32_MAX)
 		return -EINVAL;
 
-	spin_lock(&state->lock);
-	/* Pairs with the READ_ONCE() of concurrent reads and writes. */
+	/*
+	 * Pairs with the READ_ONCE() of concurrent reads, writes and polls.
+	 * The record of the last message read stays: if the file comes back
+	 * to that channel, the message it read there is still not new.
+	 */
 	WRITE_ONCE(state->channel, id);
-	/* The file has read nothing of its new channel yet. */
-	WRITE_ONCE(state->seen, 0);
-	spin_unlock(&state->lock);
 
 	/*
 	 * A poll() of this file waits on the old channel: wake it to look
-	 * at the new one. Pairs with the smp_mb() in msg_slot_poll().
+	 * at the new one. Pairs with the smp_mb() in msg_slot_poll(), as
+	 * wq_has_sleeper() orders the store above before its check.
 	 */
 	if (wq_has_sleeper(&state->watcher.wait))
 		wake_up_interruptible_poll(&state->watcher.wait,
@@ -245,18 +248,31 @@ static void msg_slot_file_seen(struct msg_slot_file *state, u32 channel,
 {
 	/*
 	 * Reading the same message again is the common case, and changes
-	 * nothing: @seen only ever holds a count of the selected channel,
-	 * so if it equals @seq, either this message is recorded or the file
-	 * has moved on. A 32-bit kernel cannot load @seen in one go.
+	 * nothing. A 32-bit kernel cannot load @seen in one go.
 	 */
-	if (IS_ENABLED(CONFIG_64BIT) && READ_ONCE(state->seen) == seq)
+	if (IS_ENABLED(CONFIG_64BIT) && READ_ONCE(state->seen) == seq &&
+	    READ_ONCE(state->seen_channel) == channel)
 		return;
 
 	spin_lock(&state->lock);
-	/* The file may have moved on, or a racing read got further. */
-	if (state->channel == channel && state->seen < seq)
+	/* Of two racing reads of one channel, the newer message counts. */
+	if (state->seen_channel != channel || state->seen < seq) {
+		WRITE_ONCE(state->seen_channel, channel);
 		WRITE_ONCE(state->seen, seq);
+	}
 	spin_unlock(&state->lock);
+}
+
+/* Whether message @seq of @channel is the last message the file read. */
+static bool msg_slot_file_has_seen(struct msg_slot_file *state, u32 channel,
+				   u64 seq)
+{
+	bool seen;
+
+	spin_lock(&state->lock);
+	seen = state->seen_channel == channel && state->seen == seq;
+	spin_unlock(&state->lock);
+	return seen;
 }
 
 static ssize_t msg_slot_read(struct file *file, char __user *buf,
@@ -319,7 +335,7 @@ static __poll_t msg_slot_poll(struct file *file, poll_table *wait)
 	struct msg_slot_file *state = file->private_data;
 	__poll_t mask = EPOLLOUT | EPOLLWRNORM;
 	u32 channel, watched;
-	u64 seen, seq;
+	u64 seq;
 
 	poll_wait(file, &state->watcher.wait, wait);
 	/*
@@ -328,10 +344,7 @@ static __poll_t msg_slot_poll(struct file *file, poll_table *wait)
 	 */
 	smp_mb();
 	for (;;) {
-		spin_lock(&state->lock);
-		channel = state->channel;
-		seen = state->seen;
-		spin_unlock(&state->lock);
+		channel = READ_ONCE(state->channel);
 		watched = READ_ONCE(state->watcher.channel);
 		if (!channel || watched == channel)
 			break;
@@ -354,7 +367,7 @@ static __poll_t msg_slot_poll(struct file *file, poll_table *wait)
 						   EPOLLIN | EPOLLRDNORM);
 	}
 	if (channel && msg_slot_channel_info(state->slot, channel, &seq) &&
-	    seq != seen)
+	    !msg_slot_file_has_seen(state, channel, seq))
 		mask |= EPOLLIN | EPOLLRDNORM;
 	return mask;
 }
