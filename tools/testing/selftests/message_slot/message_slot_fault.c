@@ -518,6 +518,21 @@ static void put_old(struct fault_ctx *c, unsigned long id, size_t len)
 	c->old_seq = seq_of(c, c->fd);
 }
 
+/*
+ * Select the channel on a new open file of the slot, unarmed, so that
+ * the file has read nothing: a selection alone does not forget the last
+ * message that a file read.
+ */
+static void reopen_unread(struct fault_ctx *c)
+{
+	struct __test_metadata *_metadata = c->metadata;
+
+	close(c->fd);
+	c->fd = open(c->path, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, c->fd) TH_LOG("open: %s", strerror(errno));
+	ASSERT_EQ(0, msg_slot_set_channel(c->fd, c->channel));
+}
+
 static void ctx_finish(struct fault_ctx *c, const char *note)
 {
 	struct __test_metadata *_metadata = c->metadata;
@@ -792,11 +807,9 @@ TEST_F_TIMEOUT(fault, write_other_class, 300)
 
 static void read_prepare(struct fault_ctx *c)
 {
-	struct __test_metadata *_metadata = c->metadata;
-
 	/* Written before arming, so no page fault happens in the call. */
 	memset(c->buf, 0, sizeof(c->buf));
-	ASSERT_EQ(0, msg_slot_set_channel(c->fd, c->channel));
+	reopen_unread(c);
 }
 
 static long read_call(struct fault_ctx *c)
@@ -1110,10 +1123,7 @@ TEST_F_TIMEOUT(fault, ioctl_clear, 300)
 
 static void info_prepare(struct fault_ctx *c)
 {
-	struct __test_metadata *_metadata = c->metadata;
-
-	/* Selecting the channel again makes its message unread. */
-	ASSERT_EQ(0, msg_slot_set_channel(c->fd, c->channel));
+	reopen_unread(c);
 	memset(&c->info, 0, sizeof(c->info));
 }
 

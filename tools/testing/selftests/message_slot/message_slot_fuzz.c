@@ -286,7 +286,8 @@ struct model_file {
 	int fd;			/* -1: closed */
 	unsigned int minor;
 	int chan;		/* -1: no channel selected */
-	uint64_t seen;		/* seq of the message last read, or 0 */
+	int seen_chan;		/* channel of the message last read, -1: none */
+	uint64_t seen;		/* that message's seq */
 };
 
 struct model {
@@ -1154,9 +1155,8 @@ static void apply(struct fuzz *fz, struct model *m, const struct op *op,
 			/* The write count stays. */
 			ch->len = 0;
 		} else {
-			/* Its message, if any, counts as unread again. */
+			/* The record of the last message read stays. */
 			file->chan = op->chan;
-			file->seen = 0;
 		}
 		break;
 	case OP_WRITE:
@@ -1167,6 +1167,7 @@ static void apply(struct fuzz *fz, struct model *m, const struct op *op,
 		ch->seq++;
 		break;
 	case OP_READ:
+		file->seen_chan = file->chan;
 		file->seen = ch->seq;
 		break;
 	}
@@ -1279,7 +1280,9 @@ static enum poll_state poll_state_of(const struct model *m,
 	ch = &m->chans[file->minor][file->chan];
 	if (!ch->len)
 		return POLL_NO_MESSAGE;
-	return ch->seq == file->seen ? POLL_READ : POLL_READABLE;
+	if (file->seen_chan == file->chan && ch->seq == file->seen)
+		return POLL_READ;
+	return POLL_READABLE;
 }
 
 /* Every open file must poll exactly as readable as the model says. */
@@ -1370,6 +1373,7 @@ static bool run_op(struct fuzz *fz, struct model *m, const struct op *op,
 			file->fd = rec->got.ret;
 			file->minor = op->minor;
 			file->chan = -1;
+			file->seen_chan = -1;
 			file->seen = 0;
 		}
 		break;

@@ -1285,15 +1285,37 @@ TEST_F(slot, poll_readiness)
 	check_str(_metadata, fd, "after clear");
 	CHECK_POLL(fd, POLL_WRITABLE);
 
-	/* Every selection starts over, even of the same channel. */
+	/*
+	 * A selection keeps the record of the last message read: selecting
+	 * the same channel again, or going away and back without reading,
+	 * does not make that message new.
+	 */
+	set_channel(_metadata, fd, id);
+	CHECK_POLL(fd, POLL_WRITABLE);
 	set_channel(_metadata, fd, empty);
+	CHECK_POLL(fd, POLL_WRITABLE);
+	set_channel(_metadata, fd, id);
+	CHECK_POLL(fd, POLL_WRITABLE);
+	set_channel(_metadata, fd, other);
+	CHECK_POLL(fd, POLL_READABLE);
+	set_channel(_metadata, fd, id);
+	CHECK_POLL(fd, POLL_WRITABLE);
+
+	/*
+	 * The record is of one message: reading another channel's message
+	 * replaces it, and this channel's message, read before, is unread
+	 * again. A write count is only a number within its channel.
+	 */
+	set_channel(_metadata, fd, other);
+	check_str(_metadata, fd, "other");
 	CHECK_POLL(fd, POLL_WRITABLE);
 	set_channel(_metadata, fd, id);
 	CHECK_POLL(fd, POLL_READABLE);
 	check_str(_metadata, fd, "after clear");
-	set_channel(_metadata, fd, id);
+	CHECK_POLL(fd, POLL_WRITABLE);
+	set_channel(_metadata, fd, other);
 	CHECK_POLL(fd, POLL_READABLE);
-	check_str(_metadata, fd, "after clear");
+	set_channel(_metadata, fd, id);
 
 	/* Failed reads do not count as reading. */
 	put_str(_metadata, wr, "0123456789");
@@ -1315,13 +1337,16 @@ TEST_F(slot, poll_readiness)
 
 TEST_F(slot, poll_state_is_per_open_file)
 {
-	uint32_t id;
+	uint32_t id, other;
 	pid_t pid;
 	int fd = open_minor(_metadata, &self->env, MINOR_POLL);
 	int wr = open_minor(_metadata, &self->env, MINOR_POLL);
 	int dupfd;
 
 	id = fresh_channel(_metadata, fd, FRESH_BASE(12));
+	other = fresh_channel(_metadata, wr, id + 1);
+	put_str(_metadata, wr, "other");
+	set_channel(_metadata, fd, id);
 	set_channel(_metadata, wr, id);
 	dupfd = dup(fd);
 	ASSERT_LE(0, dupfd);
@@ -1350,9 +1375,13 @@ TEST_F(slot, poll_state_is_per_open_file)
 	CHECK_POLL(fd, POLL_WRITABLE);
 	CHECK_POLL(dupfd, POLL_WRITABLE);
 
-	/* And a selection through one descriptor starts over for both. */
-	set_channel(_metadata, dupfd, id);
+	/* A selection through one descriptor moves both. */
+	set_channel(_metadata, dupfd, other);
 	CHECK_POLL(fd, POLL_READABLE);
+	check_str(_metadata, fd, "other");
+	CHECK_POLL(dupfd, POLL_WRITABLE);
+	set_channel(_metadata, fd, id);
+	CHECK_POLL(dupfd, POLL_READABLE);
 	close(dupfd);
 	close(wr);
 	close(fd);
