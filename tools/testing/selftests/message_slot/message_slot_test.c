@@ -2220,11 +2220,13 @@ FIXTURE(samples) {
 	struct msg_slot_env env;
 	char sender[PATH_MAX + 32];
 	char reader[PATH_MAX + 32];
+	char channel[PATH_MAX + 32];
 	char dev[128];
 	char missing[128];
 };
 
-static int find_samples(char *sender, char *reader, size_t size)
+static int find_samples(char *sender, char *reader, char *channel,
+			size_t size)
 {
 	const char *dir = getenv("MSG_SLOT_SAMPLES");
 	char exe[PATH_MAX];
@@ -2244,7 +2246,9 @@ static int find_samples(char *sender, char *reader, size_t size)
 	}
 	snprintf(sender, size, "%s/message_sender", dir);
 	snprintf(reader, size, "%s/message_reader", dir);
-	if (access(sender, X_OK) || access(reader, X_OK))
+	snprintf(channel, size, "%s/message_channel", dir);
+	if (access(sender, X_OK) || access(reader, X_OK) ||
+	    access(channel, X_OK))
 		return -1;
 	return 0;
 }
@@ -2254,9 +2258,10 @@ FIXTURE_SETUP(samples)
 	if (!msg_slot_env_setup(_metadata, &self->env))
 		return;
 
-	if (find_samples(self->sender, self->reader, sizeof(self->sender))) {
+	if (find_samples(self->sender, self->reader, self->channel,
+			 sizeof(self->sender))) {
 		msg_slot_env_cleanup(&self->env);
-		SKIP(return, "message_sender/message_reader not found (set MSG_SLOT_SAMPLES)");
+		SKIP(return, "message_sender, message_reader or message_channel not found (set MSG_SLOT_SAMPLES)");
 	}
 	ASSERT_EQ(0, msg_slot_make_node(&self->env, MINOR_SAMPLES));
 	msg_slot_node_path(&self->env, MINOR_SAMPLES, self->dev,
@@ -2352,6 +2357,8 @@ static void run_sample(struct __test_metadata *_metadata, const char *path,
 	((const char *const[]){ self->sender, ##__VA_ARGS__, NULL })
 #define READER(...)							\
 	((const char *const[]){ self->reader, ##__VA_ARGS__, NULL })
+#define CHANNEL_TOOL(...)						\
+	((const char *const[]){ self->channel, ##__VA_ARGS__, NULL })
 
 static void check_success(struct __test_metadata *_metadata,
 			  const struct sample_run *run, const void *out,
@@ -2397,6 +2404,15 @@ static void reader_fails(struct __test_metadata *_metadata,
 
 	run_sample(_metadata, path, argv, &run);
 	check_failure(_metadata, &run, "message_reader");
+}
+
+static void channel_tool_fails(struct __test_metadata *_metadata,
+			       const char *path, const char *const *argv)
+{
+	struct sample_run run;
+
+	run_sample(_metadata, path, argv, &run);
+	check_failure(_metadata, &run, "message_channel");
 }
 
 TEST_F(samples, round_trip)
@@ -2445,6 +2461,68 @@ TEST_F(samples, round_trip)
 	run_sample(_metadata, self->reader, READER(self->dev, "5"), &run);
 	check_success(_metadata, &run, bin, sizeof(bin));
 	close(fd);
+}
+
+/* Channel 6 of this minor: written and cleared by message_channel. */
+TEST_F(samples, channel_info_and_clear)
+{
+	char buf[BIG_BUF], want[64];
+	struct msg_slot_channel_info info;
+	struct sample_run run;
+	int fd, len;
+
+	fd = open_minor(_metadata, &self->env, MINOR_SAMPLES);
+	set_channel(_metadata, fd, 6);
+	put_str(_metadata, fd, "status");
+	get_info(_metadata, fd, &info);
+
+	/* info prints the state, and is no read: fd still finds it new. */
+	len = snprintf(want, sizeof(want), "channel=6 len=6 seq=%llu\n",
+		       (unsigned long long)info.seq);
+	run_sample(_metadata, self->channel,
+		   CHANNEL_TOOL(self->dev, "6", "info"), &run);
+	check_success(_metadata, &run, want, len);
+	CHECK_POLL(fd, POLL_READABLE);
+
+	/* clear prints nothing, and the message is gone for every file. */
+	run_sample(_metadata, self->channel,
+		   CHANNEL_TOOL(self->dev, "6", "clear"), &run);
+	check_success(_metadata, &run, "", 0);
+	ASSERT_ERRNO(EWOULDBLOCK, read(fd, buf, sizeof(buf)));
+	len = snprintf(want, sizeof(want), "channel=6 len=0 seq=%llu\n",
+		       (unsigned long long)info.seq);
+	run_sample(_metadata, self->channel,
+		   CHANNEL_TOOL(self->dev, "6", "info"), &run);
+	check_success(_metadata, &run, want, len);
+
+	/* Clearing a channel with no message is no error either. */
+	run_sample(_metadata, self->channel,
+		   CHANNEL_TOOL(self->dev, "6", "clear"), &run);
+	check_success(_metadata, &run, "", 0);
+	close(fd);
+}
+
+TEST_F(samples, channel_tool_bad_input)
+{
+	static const char *const bad[] = {
+		"abc", "0", "4294967296", "-1", "12abc", "", " 7", "0x10",
+	};
+	unsigned int i;
+
+	channel_tool_fails(_metadata, self->channel, CHANNEL_TOOL());
+	channel_tool_fails(_metadata, self->channel,
+			   CHANNEL_TOOL(self->dev, "1"));
+	channel_tool_fails(_metadata, self->channel,
+			   CHANNEL_TOOL(self->dev, "1", "info", "x"));
+	channel_tool_fails(_metadata, self->channel,
+			   CHANNEL_TOOL(self->dev, "1", "read"));
+	channel_tool_fails(_metadata, self->channel,
+			   CHANNEL_TOOL(self->dev, "1", ""));
+	channel_tool_fails(_metadata, self->channel,
+			   CHANNEL_TOOL(self->missing, "1", "info"));
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
+		channel_tool_fails(_metadata, self->channel,
+				   CHANNEL_TOOL(self->dev, bad[i], "info"));
 }
 
 TEST_F(samples, bad_argument_count)
