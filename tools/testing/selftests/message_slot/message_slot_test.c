@@ -2261,7 +2261,7 @@ FIXTURE_SETUP(samples)
 	if (find_samples(self->sender, self->reader, self->channel,
 			 sizeof(self->sender))) {
 		msg_slot_env_cleanup(&self->env);
-		SKIP(return, "message_sender, message_reader or message_channel not found (set MSG_SLOT_SAMPLES)");
+		SKIP(return, "sample programs not found (set MSG_SLOT_SAMPLES)");
 	}
 	ASSERT_EQ(0, msg_slot_make_node(&self->env, MINOR_SAMPLES));
 	msg_slot_node_path(&self->env, MINOR_SAMPLES, self->dev,
