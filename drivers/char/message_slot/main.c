@@ -19,6 +19,7 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/poll.h>
+#include <linux/seqlock.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/uaccess.h>
@@ -88,8 +89,9 @@ MODULE_PARM_DESC(nodes, "Minors that get a device node, from minor 0 up, 0 to "
 /**
  * struct msg_slot_file - the state of an open file
  * @slot: the slot of the file's minor
+ * @lock: serialises changes of @channel and of the seen record
  * @channel: selected channel id, 0 until MSG_SLOT_CHANNEL
- * @lock: keeps @seen_channel and @seen one record
+ * @seen_count: lets readers of the seen record see it whole, lock-free
  * @seen_channel: channel of the last message the file read, 0 if none
  * @seen: write count of that message, which numbers it in its channel;
  *        poll() reports the selected channel readable when it holds any
@@ -98,8 +100,9 @@ MODULE_PARM_DESC(nodes, "Minors that get a device node, from minor 0 up, 0 to "
  */
 struct msg_slot_file {
 	struct msg_slot *slot;
+	spinlock_t lock;	/* guards channel, seen_channel and seen */
 	u32 channel;
-	spinlock_t lock;	/* guards seen_channel and seen */
+	seqcount_spinlock_t seen_count;
 	u32 seen_channel;
 	u64 seen;
 	struct msg_slot_watcher watcher;
@@ -134,6 +137,7 @@ static int msg_slot_open(struct inode *inode, struct file *file)
 	if (!state)
 		return -ENOMEM;
 	spin_lock_init(&state->lock);
+	seqcount_spinlock_init(&state->seen_count, &state->lock);
 	msg_slot_watcher_init(&state->watcher);
 
 	state->slot = msg_slot_get(iminor(inode));
@@ -161,11 +165,14 @@ static long msg_slot_select(struct msg_slot_file *state, unsigned long id)
 		return -EINVAL;
 
 	/*
-	 * Pairs with the READ_ONCE() of concurrent reads, writes and polls.
-	 * The record of the last message read stays: if the file comes back
-	 * to that channel, the message it read there is still not new.
+	 * Pairs with the READ_ONCE() of concurrent reads, writes and polls,
+	 * and with the check of msg_slot_file_seen(). The record of the last
+	 * message read stays: if the file comes back to that channel, the
+	 * message it read there is still not new.
 	 */
+	spin_lock(&state->lock);
 	WRITE_ONCE(state->channel, id);
+	spin_unlock(&state->lock);
 
 	/*
 	 * A poll() of this file waits on the old channel: wake it to look
@@ -242,37 +249,43 @@ static long msg_slot_compat_ioctl(struct file *file, unsigned int cmd,
 #define msg_slot_compat_ioctl NULL
 #endif
 
-/* Record, for poll(), that the file read message @seq of @channel. */
-static void msg_slot_file_seen(struct msg_slot_file *state, u32 channel,
-			       u64 seq)
-{
-	/*
-	 * Reading the same message again is the common case, and changes
-	 * nothing. A 32-bit kernel cannot load @seen in one go.
-	 */
-	if (IS_ENABLED(CONFIG_64BIT) && READ_ONCE(state->seen) == seq &&
-	    READ_ONCE(state->seen_channel) == channel)
-		return;
-
-	spin_lock(&state->lock);
-	/* Of two racing reads of one channel, the newer message counts. */
-	if (state->seen_channel != channel || state->seen < seq) {
-		WRITE_ONCE(state->seen_channel, channel);
-		WRITE_ONCE(state->seen, seq);
-	}
-	spin_unlock(&state->lock);
-}
-
 /* Whether message @seq of @channel is the last message the file read. */
 static bool msg_slot_file_has_seen(struct msg_slot_file *state, u32 channel,
 				   u64 seq)
 {
+	unsigned int start;
 	bool seen;
 
-	spin_lock(&state->lock);
-	seen = state->seen_channel == channel && state->seen == seq;
-	spin_unlock(&state->lock);
+	do {
+		start = read_seqcount_begin(&state->seen_count);
+		seen = READ_ONCE(state->seen_channel) == channel &&
+		       READ_ONCE(state->seen) == seq;
+	} while (read_seqcount_retry(&state->seen_count, start));
 	return seen;
+}
+
+/* Record, for poll(), that the file read message @seq of @channel. */
+static void msg_slot_file_seen(struct msg_slot_file *state, u32 channel,
+			       u64 seq)
+{
+	/* Reading the same message again is the common case. */
+	if (msg_slot_file_has_seen(state, channel, seq))
+		return;
+
+	spin_lock(&state->lock);
+	/*
+	 * Only a message of the channel still selected counts, and of two
+	 * racing reads of it the newer: then a read never makes the file
+	 * readable, which would leave its poll() waiters asleep.
+	 */
+	if (state->channel == channel &&
+	    (state->seen_channel != channel || state->seen < seq)) {
+		write_seqcount_begin(&state->seen_count);
+		WRITE_ONCE(state->seen_channel, channel);
+		WRITE_ONCE(state->seen, seq);
+		write_seqcount_end(&state->seen_count);
+	}
+	spin_unlock(&state->lock);
 }
 
 static ssize_t msg_slot_read(struct file *file, char __user *buf,
