@@ -1335,6 +1335,35 @@ TEST_F(slot, poll_readiness)
 	close(fd);
 }
 
+/*
+ * The record names the channel as well as the write count: two channels
+ * that hold their first message each have count 1, and reading one of
+ * them leaves the other unread.
+ */
+TEST_F(slot, poll_record_names_the_channel)
+{
+	uint32_t a, b;
+	int fd = open_minor(_metadata, &self->env, MINOR_POLL);
+
+	a = fresh_channel(_metadata, fd, FRESH_BASE(27));
+	put_str(_metadata, fd, "on a");
+	b = fresh_channel(_metadata, fd, a + 1);
+	put_str(_metadata, fd, "on b");
+	CHECK_INFO(fd, b, 4, 1);
+	set_channel(_metadata, fd, a);
+	CHECK_INFO(fd, a, 4, 1);
+
+	check_str(_metadata, fd, "on a");
+	CHECK_POLL(fd, POLL_WRITABLE);
+	set_channel(_metadata, fd, b);
+	CHECK_POLL(fd, POLL_READABLE);
+	check_str(_metadata, fd, "on b");
+	CHECK_POLL(fd, POLL_WRITABLE);
+	set_channel(_metadata, fd, a);
+	CHECK_POLL(fd, POLL_READABLE);
+	close(fd);
+}
+
 TEST_F(slot, poll_state_is_per_open_file)
 {
 	uint32_t id, other;
@@ -2476,13 +2505,13 @@ TEST_F(samples, channel_info_and_clear)
 	put_str(_metadata, fd, "status");
 	get_info(_metadata, fd, &info);
 
-	/* info prints the state, and is no read: fd still finds it new. */
+	/* info prints the state in one line. */
 	len = snprintf(want, sizeof(want), "channel=6 len=6 seq=%llu\n",
 		       (unsigned long long)info.seq);
 	run_sample(_metadata, self->channel,
 		   CHANNEL_TOOL(self->dev, "6", "info"), &run);
 	check_success(_metadata, &run, want, len);
-	CHECK_POLL(fd, POLL_READABLE);
+	check_str(_metadata, fd, "status");
 
 	/* clear prints nothing, and the message is gone for every file. */
 	run_sample(_metadata, self->channel,
