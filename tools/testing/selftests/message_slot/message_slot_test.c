@@ -2401,31 +2401,15 @@ static void check_failure(struct __test_metadata *_metadata,
 		TH_LOG("[%s] stderr: %s", run->cmd, run->err);
 }
 
-static void sender_fails(struct __test_metadata *_metadata,
-			 const char *path, const char *const *argv)
+/* Run a sample, whose path is argv[0], and require check_failure(). */
+static void sample_fails(struct __test_metadata *_metadata,
+			 const char *const *argv)
 {
+	const char *slash = strrchr(argv[0], '/');
 	struct sample_run run;
 
-	run_sample(_metadata, path, argv, &run);
-	check_failure(_metadata, &run, "message_sender");
-}
-
-static void reader_fails(struct __test_metadata *_metadata,
-			 const char *path, const char *const *argv)
-{
-	struct sample_run run;
-
-	run_sample(_metadata, path, argv, &run);
-	check_failure(_metadata, &run, "message_reader");
-}
-
-static void channel_tool_fails(struct __test_metadata *_metadata,
-			       const char *path, const char *const *argv)
-{
-	struct sample_run run;
-
-	run_sample(_metadata, path, argv, &run);
-	check_failure(_metadata, &run, "message_channel");
+	run_sample(_metadata, argv[0], argv, &run);
+	check_failure(_metadata, &run, slash ? slash + 1 : argv[0]);
 }
 
 TEST_F(samples, round_trip)
@@ -2522,32 +2506,25 @@ TEST_F(samples, channel_tool_bad_input)
 	};
 	unsigned int i;
 
-	channel_tool_fails(_metadata, self->channel, CHANNEL_TOOL());
-	channel_tool_fails(_metadata, self->channel,
-			   CHANNEL_TOOL(self->dev, "1"));
-	channel_tool_fails(_metadata, self->channel,
-			   CHANNEL_TOOL(self->dev, "1", "info", "x"));
-	channel_tool_fails(_metadata, self->channel,
-			   CHANNEL_TOOL(self->dev, "1", "read"));
-	channel_tool_fails(_metadata, self->channel,
-			   CHANNEL_TOOL(self->dev, "1", ""));
-	channel_tool_fails(_metadata, self->channel,
-			   CHANNEL_TOOL(self->missing, "1", "info"));
+	sample_fails(_metadata, CHANNEL_TOOL());
+	sample_fails(_metadata, CHANNEL_TOOL(self->dev, "1"));
+	sample_fails(_metadata, CHANNEL_TOOL(self->dev, "1", "info", "x"));
+	sample_fails(_metadata, CHANNEL_TOOL(self->dev, "1", "read"));
+	sample_fails(_metadata, CHANNEL_TOOL(self->dev, "1", ""));
+	sample_fails(_metadata, CHANNEL_TOOL(self->missing, "1", "info"));
 	for (i = 0; i < ARRAY_SIZE(bad); i++)
-		channel_tool_fails(_metadata, self->channel,
-				   CHANNEL_TOOL(self->dev, bad[i], "info"));
+		sample_fails(_metadata, CHANNEL_TOOL(self->dev, bad[i], "info"));
 }
 
 TEST_F(samples, bad_argument_count)
 {
-	sender_fails(_metadata, self->sender, SENDER());
-	sender_fails(_metadata, self->sender, SENDER(self->dev));
-	sender_fails(_metadata, self->sender, SENDER(self->dev, "1"));
-	sender_fails(_metadata, self->sender,
-		     SENDER(self->dev, "1", "a", "b"));
-	reader_fails(_metadata, self->reader, READER());
-	reader_fails(_metadata, self->reader, READER(self->dev));
-	reader_fails(_metadata, self->reader, READER(self->dev, "1", "x"));
+	sample_fails(_metadata, SENDER());
+	sample_fails(_metadata, SENDER(self->dev));
+	sample_fails(_metadata, SENDER(self->dev, "1"));
+	sample_fails(_metadata, SENDER(self->dev, "1", "a", "b"));
+	sample_fails(_metadata, READER());
+	sample_fails(_metadata, READER(self->dev));
+	sample_fails(_metadata, READER(self->dev, "1", "x"));
 }
 
 TEST_F(samples, bad_channel)
@@ -2559,10 +2536,8 @@ TEST_F(samples, bad_channel)
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
-		sender_fails(_metadata, self->sender,
-			     SENDER(self->dev, bad[i], "msg"));
-		reader_fails(_metadata, self->reader,
-			     READER(self->dev, bad[i]));
+		sample_fails(_metadata, SENDER(self->dev, bad[i], "msg"));
+		sample_fails(_metadata, READER(self->dev, bad[i]));
 	}
 }
 
@@ -2572,31 +2547,29 @@ TEST_F(samples, message_too_long)
 
 	memset(msg, 'z', MSG_SLOT_MAX_MSG_LEN + 1);
 	msg[MSG_SLOT_MAX_MSG_LEN + 1] = '\0';
-	sender_fails(_metadata, self->sender, SENDER(self->dev, "3", msg));
+	sample_fails(_metadata, SENDER(self->dev, "3", msg));
 	/* Rejected up front, so even a missing device is not reached. */
-	sender_fails(_metadata, self->sender,
-		     SENDER(self->missing, "3", msg));
+	sample_fails(_metadata, SENDER(self->missing, "3", msg));
 	/* Channel 3 of this minor is never written successfully. */
-	reader_fails(_metadata, self->reader, READER(self->dev, "3"));
+	sample_fails(_metadata, READER(self->dev, "3"));
 }
 
 TEST_F(samples, empty_message)
 {
-	sender_fails(_metadata, self->sender, SENDER(self->dev, "3", ""));
-	reader_fails(_metadata, self->reader, READER(self->dev, "3"));
+	sample_fails(_metadata, SENDER(self->dev, "3", ""));
+	sample_fails(_metadata, READER(self->dev, "3"));
 }
 
 TEST_F(samples, missing_device)
 {
-	sender_fails(_metadata, self->sender,
-		     SENDER(self->missing, "1", "nobody home"));
-	reader_fails(_metadata, self->reader, READER(self->missing, "1"));
+	sample_fails(_metadata, SENDER(self->missing, "1", "nobody home"));
+	sample_fails(_metadata, READER(self->missing, "1"));
 }
 
 TEST_F(samples, empty_channel)
 {
 	/* Channel 4 of this minor is never written. */
-	reader_fails(_metadata, self->reader, READER(self->dev, "4"));
+	sample_fails(_metadata, READER(self->dev, "4"));
 }
 
 /* Whether the file @path contains the bytes of @s. */
