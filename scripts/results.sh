@@ -111,6 +111,14 @@ table=$(mktemp)
 		kcsan="$kcsan elsewhere in the kernel (ignored)"
 	fi
 	lane "KCSAN" "kcsan" "$kcsan"
+	for arch in uml x86_64; do
+		kunit=
+		if read -r kunit_passed kunit_failed \
+			<"$MS_CACHE/kunit-$arch.counts" 2>/dev/null; then
+			kunit="$kunit_passed cases passed, $kunit_failed failed"
+		fi
+		lane "KUnit (kunit.py run)" "$arch" "$kunit"
+	done
 	coverage=$(sed -n 's/^store.c covered by KUnit: *//p' \
 		"$runs/coverage/coverage.txt" 2>/dev/null || true)
 	lane "KUnit line coverage of store.c" "coverage" "$coverage"
