@@ -1,25 +1,57 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Prepare the pinned base tree: Debian's linux-source-6.12, extracted into
-# the cache and committed once with fixed identity and dates, so the same
-# source always gives the same base commit id (and so the same patches).
+# base-tree.sh BASE: prepare the kernel tree of release series BASE (one of
+# scripts/bases): Debian's linux-source-BASE, fetched through the private
+# apt configuration of lib.sh, extracted into the cache and committed once
+# with fixed identity and dates, so that the same source always gives the
+# same base commit.
 #
-# Prints the path of the base repository on stdout.
+# It takes the version scripts/bases pins while the archive serves it, and
+# otherwise the newest one served (Debian drops superseded versions), and
+# says which. Prints the path of the base repository on stdout; the
+# package version is in its .git/ms-package-version.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
-need_packages "$MS_SOURCE_PKG" xz-utils git
+base_series=${1:-}
+[ -n "$base_series" ] || die "usage: base-tree.sh BASE (one of: $(echo $MS_BASES))"
+check_base "$base_series"
+need_packages xz-utils git debian-archive-keyring
+pkg=linux-source-$base_series
+pinned=$(pinned_version "$base_series")
 
-pkg_version=$(dpkg-query -W -f='${Version}' "$MS_SOURCE_PKG")
-base=$MS_CACHE/base-$pkg_version
+served=$(served_versions "$pkg")
+if printf '%s\n' "$served" | grep -qxF "$pinned"; then
+	version=$pinned
+	how="pinned"
+elif [ -n "$served" ]; then
+	version=$(printf '%s\n' "$served" | head -n 1)
+	how="newest served; the pinned $pinned is no longer served"
+elif [ -f "$MS_CACHE/base-$pinned/.git/ms-ready" ]; then
+	version=$pinned
+	how="pinned, from the cache: the archive serves no $pkg"
+else
+	die "Debian's archive serves no $pkg; run: make move-base"
+fi
+base=$MS_CACHE/base-$version
 
 if [ ! -f "$base/.git/ms-ready" ]; then
-	stage "extracting $MS_SOURCE_TARBALL ($MS_SOURCE_PKG $pkg_version)"
+	deb_dir=$MS_APT/debs
+	stage "downloading $pkg $version from Debian's archive"
+	rm -f "$deb_dir"/*.deb
+	# shellcheck disable=SC2046
+	(cd "$deb_dir" && run_logged "download-$pkg" \
+		apt-get $(ms_apt_opts) download "$pkg=$version")
+	deb=$(ls "$deb_dir"/"$pkg"_*.deb)
+	stage "extracting Linux from $(basename "$deb")"
 	rm -rf "$base" "$base.tmp"
 	mkdir -p "$base.tmp"
-	run_logged base-extract tar -C "$base.tmp" --strip-components=1 \
-		-xf "$MS_SOURCE_TARBALL"
+	run_logged "base-extract-$base_series" sh -c "
+		dpkg-deb --fsys-tarfile '$deb' |
+		tar -xO ./usr/src/$pkg.tar.xz |
+		tar -C '$base.tmp' --strip-components=1 -xJ"
+	rm -f "$deb"
 	stage "committing the base tree"
 	(
 		cd "$base.tmp"
@@ -36,13 +68,14 @@ if [ ! -f "$base/.git/ms-ready" ]; then
 		# base is exactly the tarball.
 		git add -A -f .
 		ver=$(make -s kernelversion)
-		git commit -q -m "Linux $ver (Debian $MS_SOURCE_PKG $pkg_version)"
+		git commit -q -m "Linux $ver (Debian $pkg $version)"
 		echo "$ver" >.git/ms-kernelversion
-	) >"$MS_LOGS/base-commit.log" 2>&1 ||
-		die "committing the base failed; full log: $MS_LOGS/base-commit.log"
+		echo "$version" >.git/ms-package-version
+	) >"$MS_LOGS/base-commit-$base_series.log" 2>&1 ||
+		die "committing the base failed; full log: $MS_LOGS/base-commit-$base_series.log"
 	mv "$base.tmp" "$base"
 	touch "$base/.git/ms-ready"
 fi
 
-stage "base: Linux $(cat "$base/.git/ms-kernelversion") from $MS_SOURCE_PKG $pkg_version, commit $(git -C "$base" rev-parse --short=12 HEAD)"
+stage "base $base_series: Linux $(cat "$base/.git/ms-kernelversion") from Debian $pkg $version ($how)"
 echo "$base"

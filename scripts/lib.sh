@@ -7,9 +7,12 @@ MS_CACHE=${MESSAGE_SLOT_CACHE:-$HOME/.cache/message-slot}
 MS_LOGS=$MS_CACHE/logs
 mkdir -p "$MS_LOGS"
 
-# The pinned base: Debian's linux-source package for the 6.12 LTS series.
-MS_SOURCE_PKG=linux-source-6.12
-MS_SOURCE_TARBALL=/usr/src/linux-source-6.12.tar.xz
+# The kernel series the patches are for (scripts/bases): mainline first,
+# then the backports.
+MS_BASES=$(awk '!/^#/ && NF { print $1 }' "$MS_TOP/scripts/bases")
+MS_MAINLINE=${MS_BASES%%[!0-9.]*}
+# The date of every commit of the generated series.
+MS_SERIES_DATE=2026-12-02
 
 # Print one progress line.
 stage() {
@@ -67,4 +70,95 @@ cloud_release() {
 	[ -f "/boot/vmlinuz-$_rel" ] || need_packages "linux-image-$_rel"
 	[ -f "/boot/vmlinuz-$_rel" ] || die "no /boot/vmlinuz-$_rel after install"
 	echo "$_rel"
+}
+
+# check_base BASE: stop unless BASE is one of the series in scripts/bases.
+check_base() {
+	case " $(echo $MS_BASES) " in
+	*" $1 "*) ;;
+	*) die "unknown base '$1'; supported: $(echo $MS_BASES)" ;;
+	esac
+}
+
+# pinned_version BASE: the linux-source version patches/ was generated on.
+pinned_version() {
+	awk -v base="$1" '$1 == base { print $2 }' "$MS_TOP/scripts/bases"
+}
+
+# patches_dir BASE: where the series for BASE lives.
+patches_dir() {
+	if [ "$1" = "$MS_MAINLINE" ]; then
+		echo "$MS_TOP/patches"
+	else
+		echo "$MS_TOP/patches/$1"
+	fi
+}
+
+# Debian's archive serves newer kernel sources than this machine's own apt
+# sources list: these suites are read through a private configuration in
+# the cache, which never touches the machine's apt setup. apt checks every
+# list against Debian's archive keyring, so nothing unsigned comes in.
+MS_APT=$MS_CACHE/apt
+MS_APT_SUITES="debian bookworm
+debian-security bookworm-security
+debian trixie-backports
+debian sid
+debian experimental"
+ms_apt_opts() {
+	printf '%s\n' -o "Dir::Etc::SourceList=$MS_APT/sources.list" \
+		-o Dir::Etc::SourceParts=/nonexistent \
+		-o "Dir::State::Lists=$MS_APT/lists" \
+		-o "Dir::Cache=$MS_APT/cache" \
+		-o Dir::State::status=/var/lib/dpkg/status \
+		-o APT::Sandbox::User=root
+}
+
+# archive_update: fetch the private package lists, unless that was done in
+# the last hour. If the archive cannot be reached, lists fetched earlier
+# are used.
+archive_update() {
+	[ -z "$(find "$MS_APT/updated" -mmin -60 2>/dev/null)" ] || return 0
+	mkdir -p "$MS_APT/lists/partial" "$MS_APT/cache/archives/partial" \
+		"$MS_APT/debs"
+	printf '%s\n' "$MS_APT_SUITES" | while read -r _archive _suite; do
+		echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg]" \
+			"http://deb.debian.org/$_archive $_suite main"
+	done >"$MS_APT/sources.list"
+	# shellcheck disable=SC2046
+	if ! apt-get $(ms_apt_opts) update >"$MS_LOGS/archive-update.log" 2>&1 ||
+	   grep -q '^[WE]: ' "$MS_LOGS/archive-update.log"; then
+		ls "$MS_APT/lists/"*_Packages* >/dev/null 2>&1 ||
+			die "cannot read Debian's archive; log: $MS_LOGS/archive-update.log"
+		stage "Debian's archive did not answer in full; using the package lists fetched before ($MS_LOGS/archive-update.log)"
+		return 0
+	fi
+	touch "$MS_APT/updated"
+}
+
+# served_versions PACKAGE: the versions of PACKAGE the archive serves, one a
+# line, newest first (apt orders them), release candidates left out.
+served_versions() {
+	archive_update
+	# shellcheck disable=SC2046
+	apt-cache $(ms_apt_opts) madison "$1" 2>/dev/null |
+		awk -F' *[|] *' '$1 == pkg && $2 !~ /~rc/ { print $2 }' pkg="$1" |
+		awk '!seen[$0]++'
+}
+
+# wiring_diffs BASE: the wiring edits for BASE, in order: wiring/*.diff,
+# each replaced by the file of the same name in wiring/BASE/ where there is
+# one, then the edits only wiring/BASE/ has.
+wiring_diffs() {
+	for _diff in "$MS_TOP"/wiring/*.diff; do
+		if [ -f "$MS_TOP/wiring/$1/${_diff##*/}" ]; then
+			echo "$MS_TOP/wiring/$1/${_diff##*/}"
+		else
+			echo "$_diff"
+		fi
+	done
+	for _diff in "$MS_TOP/wiring/$1"/*.diff; do
+		[ -f "$_diff" ] && [ ! -f "$MS_TOP/wiring/${_diff##*/}" ] &&
+			echo "$_diff"
+	done
+	return 0
 }

@@ -1,10 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Lay this repository's sources over a working copy of the base tree:
-# our own directories, plus the wiring edits (wiring/*.diff) to existing
-# kernel files. Only files whose content changed are rewritten, so kbuild
-# rebuilds no more than it must.
+# overlay.sh BASE: lay this repository's sources over a working copy of
+# the base tree of release series BASE (see scripts/bases): our own
+# directories, plus the wiring edits (wiring/*.diff) to existing kernel
+# files. A backport base may replace a wiring edit whose context differs
+# there, or add an edit of our own files, with a diff of its own in
+# wiring/BASE/ (wiring/BASE/README says why each one exists). Only files
+# whose content changed are rewritten, so kbuild rebuilds no more than it
+# must.
 #
 # Prints the path of the patched tree on stdout.
 set -eu
@@ -14,16 +18,19 @@ set -eu
 MS_OWN_PATHS="drivers/char/message_slot include/uapi/linux/message_slot.h
 samples/message_slot tools/testing/selftests/message_slot Documentation"
 
-base=$("$MS_TOP/scripts/base-tree.sh")
-tree=$MS_CACHE/tree
-stage=$MS_CACHE/overlay-stage
-manifest=$MS_CACHE/overlay-manifest
+base_series=${1:-}
+[ -n "$base_series" ] || die "usage: overlay.sh BASE (one of: $(echo $MS_BASES))"
+check_base "$base_series"
+base=$("$MS_TOP/scripts/base-tree.sh" "$base_series")
+tree=$MS_CACHE/tree-$base_series
+stage=$MS_CACHE/overlay-stage-$base_series
+manifest=$MS_CACHE/overlay-manifest-$base_series
 
 base_commit=$(git -C "$base" rev-parse HEAD)
 if [ "$(git -C "$tree" rev-parse HEAD 2>/dev/null)" != "$base_commit" ]; then
-	stage "checking out the base into $tree"
+	stage "checking out the $base_series base into $tree"
 	rm -rf "$tree" "$manifest"
-	run_logged overlay-clone git clone -q --shared "$base" "$tree"
+	run_logged "overlay-clone-$base_series" git clone -q --shared "$base" "$tree"
 fi
 
 rm -rf "$stage"
@@ -32,13 +39,14 @@ for path in $MS_OWN_PATHS; do
 	[ -e "$MS_TOP/$path" ] || continue
 	(cd "$MS_TOP" && cp -a --parents "$path" "$stage/")
 done
-for diff in "$MS_TOP"/wiring/*.diff; do
+for diff in $(wiring_diffs "$base_series"); do
 	for file in $(sed -n 's|^+++ b/||p' "$diff"); do
+		[ -e "$stage/$file" ] && continue
 		mkdir -p "$stage/$(dirname "$file")"
 		git -C "$base" show "HEAD:$file" >"$stage/$file"
 	done
 	(cd "$stage" && git apply -p1 "$diff") ||
-		die "wiring/$(basename "$diff") does not apply to the base"
+		die "${diff#"$MS_TOP/"} does not apply to the $base_series base"
 done
 
 # Copy what changed; put back base files that are no longer overlaid.
@@ -62,5 +70,5 @@ for file in $new_manifest; do
 	fi
 done
 printf '%s\n' "$new_manifest" >"$manifest"
-stage "overlay: $(printf '%s\n' "$new_manifest" | wc -l) files, $changed updated"
+stage "overlay on $base_series: $(printf '%s\n' "$new_manifest" | wc -l) files, $changed updated"
 echo "$tree"
