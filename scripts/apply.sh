@@ -1,29 +1,35 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# apply.sh KERNEL: apply patches/ to the user's own Linux 6.12 tree, all or
-# nothing: `git am` on a git tree (which must be clean), `git apply` on an
-# extracted tarball. Then print how to enable the driver and build.
+# apply.sh KERNEL: apply the series that matches the version of the user's
+# own kernel tree, all or nothing: patches/ to a mainline tree, patches/BASE/
+# to a tree of a backport's release series (see scripts/bases). `git am` on
+# a git tree (which must be clean), `git apply` on an extracted tarball.
+# Then print how to enable the driver and build.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
 kernel=${1:-}
-[ -n "$kernel" ] || die "usage: make apply KERNEL=/path/to/linux-6.12"
+[ -n "$kernel" ] || die "usage: make apply KERNEL=/path/to/linux (Linux $(echo $MS_BASES | sed 's/ /, /g'))"
 [ -f "$kernel/Makefile" ] && [ -d "$kernel/drivers/char" ] ||
 	die "$kernel is not a kernel source tree"
 kernel=$(cd "$kernel" && pwd)
 
 version=$(awk -F' = ' '$1 == "VERSION" { v = $2 } $1 == "PATCHLEVEL" { p = $2 }
 	$1 == "SUBLEVEL" { s = $2 } END { print v "." p "." s }' "$kernel/Makefile")
-case $version in
-6.12.*) ;;
-*) die "$kernel is Linux $version; the series is for Linux 6.12" ;;
-esac
+patches=
+for base_series in $MS_BASES; do
+	case $version in
+	"$base_series".*) patches=$(patches_dir "$base_series") ;;
+	esac
+done
+[ -n "$patches" ] ||
+	die "$kernel is Linux $version; the series is for Linux $(echo $MS_BASES | sed 's/ / and /g')"
 [ ! -e "$kernel/drivers/char/message_slot" ] ||
 	die "$kernel already has drivers/char/message_slot: the series is applied"
 
-set -- "$MS_TOP"/patches/0[0-9][0-9][1-9]-*.patch
-[ -f "$1" ] || die "no patches in $MS_TOP/patches"
+set -- "$patches"/0[0-9][0-9][1-9]-*.patch
+[ -f "$1" ] || die "no patches in $patches"
 
 if [ "$(git -C "$kernel" rev-parse --show-toplevel 2>/dev/null)" = "$kernel" ]; then
 	[ -z "$(git -C "$kernel" status --porcelain --untracked-files=no)" ] ||
@@ -43,7 +49,7 @@ else
 	how="git apply"
 fi
 
-stage "applied $# patches to $kernel (Linux $version) with $how"
+stage "applied $# patches of ${patches#"$MS_TOP"/} to $kernel (Linux $version) with $how"
 cat <<EOT
 Now enable the driver and build:
   cd $kernel

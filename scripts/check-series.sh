@@ -1,24 +1,32 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Verify the committed patches/ as a maintainer would receive them: not
-# stale, applies with git am on the pristine base, checkpatch --strict on
-# every patch, a module (=m) and built-in (=y) build of what each patch
-# touches with W=1, one full link at the end, sparse, kernel-doc, the uapi
-# header test as C and C++, get_maintainer, coccicheck and htmldocs.
+# check-series.sh BASE: verify the committed series for release series
+# BASE (patches/ for mainline, patches/BASE/ for a backport) as a
+# maintainer would receive it: not stale, applies with git am on the
+# pristine base, checkpatch --strict on every patch, a module (=m) and
+# built-in (=y) build of what each patch touches with W=1, one full link at
+# the end, sparse, kernel-doc, the uapi header test as C and C++,
+# get_maintainer, coccicheck and htmldocs.
 #
 # Verdicts are cached by the content they depend on, so a warm run only
-# repeats what changed. One line per check; logs in $MS_CACHE/logs.
+# repeats what changed. One line per check, each naming the base; logs in
+# $MS_CACHE/logs.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
+base_series=${1:-}
+[ -n "$base_series" ] || die "usage: check-series.sh BASE (one of: $(echo $MS_BASES))"
+check_base "$base_series"
 need_packages build-essential flex bison bc libelf-dev libssl-dev sparse \
 	coccinelle ocaml-nox python3-sphinx python3-ply python3-git g++ perl
-base=$("$MS_TOP/scripts/base-tree.sh")
+base=$("$MS_TOP/scripts/base-tree.sh" "$base_series")
 base_commit=$(git -C "$base" rev-parse HEAD)
-patches=$MS_TOP/patches
+patches=$(patches_dir "$base_series")
 verdicts=$MS_CACHE/verdicts
 mkdir -p "$verdicts"
+# Every cache path and log of this script is per base.
+b=$base_series
 
 series_passed=0
 series_failed=0
@@ -27,45 +35,72 @@ series_failed=0
 verdict() {
 	_name=$1 _key=$2
 	shift 2
-	if [ -f "$verdicts/$_name-$_key" ]; then
-		stage "$_name: ok (cached)"
+	_file=$verdicts/$b-$(echo "$_name" | tr -c 'A-Za-z0-9.=_\n-' _)-$_key
+	if [ -f "$_file" ]; then
+		stage "$b: $_name: ok (cached)"
 	elif ("$@"); then
-		: >"$verdicts/$_name-$_key"
-		stage "$_name: ok"
+		: >"$_file"
+		stage "$b: $_name: ok"
 	else
-		printf 'FAILED: %s\n' "$_name" >&2
+		printf 'FAILED: %s: %s\n' "$b" "$_name" >&2
 		series_failed=$((series_failed + 1))
 		return 0
 	fi
 	series_passed=$((series_passed + 1))
 }
 
-# 1. patches/ must be what the sources generate today.
-fresh=$MS_CACHE/series-fresh
-"$MS_TOP/scripts/series.sh" "$fresh" >/dev/null
-if ! diff -r "$fresh" "$patches" >"$MS_LOGS/series-stale.log" 2>&1; then
-	die "patches/ is stale or hand-edited (diff: $MS_LOGS/series-stale.log); run: make patches"
+# normalize: a patch without what only the base's exact text decides: the
+# blob ids of the files it changes and the line numbers of its hunks.
+normalize() {
+	sed -e '/^index [0-9a-f]*\.\.[0-9a-f]*/d' \
+		-e 's/^@@ -[0-9,]* +[0-9,]* @@/@@/' "$@"
+}
+
+# 1. patches/ must be what the sources generate today. On the base the
+# series was generated on, to the byte. When Debian no longer serves that
+# version and the base moved to a newer stable release, line numbers and
+# blob ids may differ; the text of every patch may not, and git am below
+# shows that the series still applies.
+fresh=$MS_CACHE/series-fresh-$b
+"$MS_TOP/scripts/series.sh" "$base_series" "$fresh" >/dev/null
+stale_log=$MS_LOGS/series-stale-$b.log
+used=$(cat "$base/.git/ms-package-version")
+pinned=$(pinned_version "$base_series")
+(cd "$patches" && ls ./*.patch) >"$fresh.committed-list"
+(cd "$fresh" && ls ./*.patch) | diff - "$fresh.committed-list" >"$stale_log" ||
+	die "$b: patches/ does not hold the patches the sources make (diff: $stale_log); run: make patches"
+for patch in "$fresh"/*.patch; do
+	if [ "$used" = "$pinned" ]; then
+		diff "$patch" "$patches/${patch##*/}"
+	else
+		diff <(normalize "$patch") <(normalize "$patches/${patch##*/}")
+	fi
+done >"$stale_log" 2>&1 ||
+	die "$b: patches/ is stale or hand-edited (diff: $stale_log); run: make patches"
+if [ "$used" = "$pinned" ]; then
+	stage "$b: ${patches#"$MS_TOP"/} matches the sources"
+else
+	stage "$b: ${patches#"$MS_TOP"/} matches the sources; made on $pinned, checked on $used (make patches would move the pin)"
 fi
-stage "patches/ matches the sources"
 series_key=$(cat "$patches"/*.patch | sha256sum | cut -c1-16)
 
 # 2. git am onto a pristine copy of the base.
-verify=$MS_CACHE/series-verify
+verify=$MS_CACHE/series-verify-$b
 if [ "$(cat "$verify/.git/ms-series" 2>/dev/null)" != "$series_key" ]; then
 	git -C "$verify" cat-file -e "$base_commit" 2>/dev/null || rm -rf "$verify"
 	[ -d "$verify/.git" ] ||
-		run_logged series-verify-clone git clone -q --shared "$base" "$verify"
+		run_logged "series-verify-clone-$b" git clone -q --shared "$base" "$verify"
 	git -C "$verify" am --abort >/dev/null 2>&1 || true
 	git -C "$verify" checkout -q -f -B verify "$base_commit"
 	git -C "$verify" clean -q -fdx
-	run_logged series-am git -C "$verify" \
+	run_logged "series-am-$b" git -C "$verify" \
 		-c user.name=verify -c user.email=verify@message-slot.invalid \
 		am -q "$patches"/0[0-9][0-9][1-9]-*.patch ||
-		die "patches/ does not apply to the base with git am"
+		die "$b: patches do not apply to the base with git am"
 	echo "$series_key" >"$verify/.git/ms-series"
 fi
 commits=$(git -C "$verify" rev-list --reverse "$base_commit..HEAD")
-stage "git am: $(echo "$commits" | wc -l) patches apply to $(git -C "$base" log -1 --format=%s)"
+stage "$b: git am: $(echo "$commits" | wc -l) patches apply to $(git -C "$base" log -1 --format=%s)"
 
 # 3. checkpatch --strict, zero messages but the named exceptions.
 exceptions=$MS_TOP/scripts/series/checkpatch-exceptions
@@ -85,24 +120,24 @@ checkpatch_one() {
 for patch in "$patches"/0[0-9][0-9][1-9]-*.patch; do
 	key=$(cat "$patch" "$exceptions" | sha256sum | cut -c1-16)
 	verdict "checkpatch ${patch##*/}" "$key" \
-		run_logged "checkpatch-${patch##*/}" checkpatch_one "$patch"
+		run_logged "checkpatch-$b-${patch##*/}" checkpatch_one "$patch"
 done
 
 # 4. Build what every patch touches, =m and =y, with W=1.
 build_dir() {
 	_variant=$1
-	_out=$MS_CACHE/build-series-$_variant
+	_out=$MS_CACHE/build-series-$b-$_variant
 	if [ ! -f "$_out/.ms-ready" ]; then
-		stage "preparing the series build directory ($_variant; once)"
+		stage "$b: preparing the series build directory (=$_variant; once)"
 		# The built-in directory starts as a copy of the module one:
 		# only what the option changes is rebuilt.
-		if [ "$_variant" = y ] && [ -f "$MS_CACHE/build-series-m/.ms-ready" ]; then
+		if [ "$_variant" = y ] && [ -f "$MS_CACHE/build-series-$b-m/.ms-ready" ]; then
 			rm -rf "$_out"
-			cp -a "$MS_CACHE/build-series-m" "$_out"
+			cp -a "$MS_CACHE/build-series-$b-m" "$_out"
 			rm -f "$_out/.ms-ready"
 		fi
 		git -C "$verify" checkout -q HEAD
-		run_logged "series-$_variant-config" sh -c "
+		run_logged "series-$b-$_variant-config" sh -c "
 			make -C '$verify' O='$_out' tinyconfig &&
 			'$verify/scripts/kconfig/merge_config.sh' -m -O '$_out' \
 				'$_out/.config' '$MS_TOP/scripts/config/vm.config' \
@@ -114,7 +149,7 @@ build_dir() {
 			make -C '$verify' O='$_out' olddefconfig"
 		# W=1 from the start, as in every later build here: a change of
 		# flags would rebuild the whole tree.
-		run_logged "series-$_variant-full" make -C "$verify" O="$_out" \
+		run_logged "series-$b-$_variant-full" make -C "$verify" O="$_out" \
 			W=1 -j"$(nproc)" all
 		: >"$_out/.ms-ready"
 	fi
@@ -124,7 +159,7 @@ build_dir() {
 # build_patch VARIANT COMMIT: W=1 build of the directories COMMIT touches.
 build_patch() {
 	_variant=$1 _commit=$2
-	_out=$MS_CACHE/build-series-$_variant
+	_out=$MS_CACHE/build-series-$b-$_variant
 	git -C "$verify" checkout -q "$_commit"
 	"$verify/scripts/config" --file "$_out/.config" \
 		--set-val MESSAGE_SLOT "$_variant" --enable SAMPLE_MESSAGE_SLOT \
@@ -143,7 +178,7 @@ build_patch() {
 	# shellcheck disable=SC2086
 	make -C "$verify" O="$_out" W=1 -j"$(nproc)" $_targets || return 1
 	! grep -E 'message_slot.*(warning|error):' \
-		"$MS_LOGS/build-$_variant-${_commit:0:12}.log"
+		"$MS_LOGS/build-$b-$_variant-${_commit:0:12}.log"
 }
 
 for variant in m y; do
@@ -162,19 +197,19 @@ git -C "$verify" checkout -q verify
 
 # 5. One full link of the whole series, built in.
 link_check() {
-	make -C "$verify" O="$MS_CACHE/build-series-y" W=1 -j"$(nproc)" all
+	make -C "$verify" O="$MS_CACHE/build-series-$b-y" W=1 -j"$(nproc)" all
 }
-verdict "full link =y" "$series_key" run_logged series-link link_check
+verdict "full link =y" "$series_key" run_logged "series-link-$b" link_check
 
 # 6. Static checks on the final tree.
 src_key=$(cat "$patches"/*.patch "$0" | sha256sum | cut -c1-16)
 sparse_check() {
-	make -C "$verify" O="$MS_CACHE/build-series-m" C=2 W=1 \
-		drivers/char/message_slot/ >"$MS_LOGS/sparse.out" 2>&1 || return 1
-	cat "$MS_LOGS/sparse.out"
-	! grep -E 'message_slot.*(warning|error):' "$MS_LOGS/sparse.out"
+	make -C "$verify" O="$MS_CACHE/build-series-$b-m" C=2 W=1 \
+		drivers/char/message_slot/ >"$MS_LOGS/sparse-$b.out" 2>&1 || return 1
+	cat "$MS_LOGS/sparse-$b.out"
+	! grep -E 'message_slot.*(warning|error):' "$MS_LOGS/sparse-$b.out"
 }
-verdict sparse "$src_key" run_logged sparse sparse_check
+verdict sparse "$src_key" run_logged "sparse-$b" sparse_check
 
 kerneldoc_check() {
 	_out=$("$verify/scripts/kernel-doc" -Wall -none \
@@ -183,10 +218,10 @@ kerneldoc_check() {
 	echo "$_out"
 	[ -z "$_out" ]
 }
-verdict kernel-doc "$src_key" run_logged kernel-doc kerneldoc_check
+verdict kernel-doc "$src_key" run_logged "kernel-doc-$b" kerneldoc_check
 
 uapi_check() {
-	_out=$MS_CACHE/build-series-m
+	_out=$MS_CACHE/build-series-$b-m
 	# CONFIG_UAPI_HEADER_TEST compiles every exported header on its own.
 	make -C "$verify" O="$_out" usr/ &&
 	ls "$_out"/usr/include/linux/message_slot.hdrtest* &&
@@ -202,38 +237,38 @@ uapi_check() {
 		-I"$_out/usr/include" -x c++ "$_out/uapi-user.c"
 }
 verdict "uapi header (UAPI_HEADER_TEST, C, C++)" "$src_key" \
-	run_logged uapi uapi_check
+	run_logged "uapi-$b" uapi_check
 
 maintainer_check() {
 	(cd "$verify" && perl scripts/get_maintainer.pl --no-git --no-rolestats \
 		--no-git-fallback "$patches"/0[0-9][0-9][1-9]-*.patch) |
 		tee /dev/stderr | grep -q 'devel@message-slot.invalid'
 }
-verdict get_maintainer "$src_key" run_logged get-maintainer maintainer_check
+verdict get_maintainer "$src_key" run_logged "get-maintainer-$b" maintainer_check
 
 cocci_check() {
-	make -C "$verify" O="$MS_CACHE/build-series-m" coccicheck MODE=report \
-		M="$verify/drivers/char/message_slot" >"$MS_LOGS/cocci.out" 2>&1 ||
+	make -C "$verify" O="$MS_CACHE/build-series-$b-m" coccicheck MODE=report \
+		M="$verify/drivers/char/message_slot" >"$MS_LOGS/cocci-$b.out" 2>&1 ||
 		return 1
-	grep -q -- "--dir $verify/drivers/char/message_slot" "$MS_LOGS/cocci.out" ||
+	grep -q -- "--dir $verify/drivers/char/message_slot" "$MS_LOGS/cocci-$b.out" ||
 		{ echo "coccicheck did not scan the sources"; return 1; }
-	cat "$MS_LOGS/cocci.out"
-	! grep -E '^(/|drivers).*message_slot.*:[0-9]+:' "$MS_LOGS/cocci.out"
+	cat "$MS_LOGS/cocci-$b.out"
+	! grep -E '^(/|drivers).*message_slot.*:[0-9]+:' "$MS_LOGS/cocci-$b.out"
 }
-verdict coccicheck "$src_key" run_logged coccicheck cocci_check
+verdict coccicheck "$src_key" run_logged "coccicheck-$b" cocci_check
 
 htmldocs_check() {
-	make -C "$verify" O="$MS_CACHE/build-series-docs" \
-		SPHINXDIRS=userspace-api htmldocs >"$MS_LOGS/htmldocs.out" 2>&1 ||
+	make -C "$verify" O="$MS_CACHE/build-series-$b-docs" \
+		SPHINXDIRS=userspace-api htmldocs >"$MS_LOGS/htmldocs-$b.out" 2>&1 ||
 		return 1
-	cat "$MS_LOGS/htmldocs.out"
-	! grep -iE 'message_slot.*(warning|error)' "$MS_LOGS/htmldocs.out" &&
-	ls "$MS_CACHE"/build-series-docs/Documentation/output/message_slot.html \
-		"$MS_CACHE"/build-series-docs/Documentation/output/userspace-api/message_slot.html \
+	cat "$MS_LOGS/htmldocs-$b.out"
+	! grep -iE 'message_slot.*(warning|error)' "$MS_LOGS/htmldocs-$b.out" &&
+	ls "$MS_CACHE"/build-series-$b-docs/Documentation/output/message_slot.html \
+		"$MS_CACHE"/build-series-$b-docs/Documentation/output/userspace-api/message_slot.html \
 		2>/dev/null | grep -q .
 }
-verdict htmldocs "$src_key" run_logged htmldocs htmldocs_check
+verdict htmldocs "$src_key" run_logged "htmldocs-$b" htmldocs_check
 
-stage "series: $series_passed passed, $series_failed failed"
-echo "$series_passed $series_failed" >"$MS_CACHE/series-counts"
+stage "$b: series: $series_passed passed, $series_failed failed"
+echo "$series_passed $series_failed" >"$MS_CACHE/series-counts-$b"
 [ "$series_failed" = 0 ]

@@ -1,25 +1,28 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# series.sh OUTDIR: generate the patch series from this repository's
-# sources onto the pinned base, deterministically (fixed identity and
-# dates, zero commit ids, no signature), into OUTDIR.
+# series.sh BASE OUTDIR: generate the patch series for release series BASE
+# (see scripts/bases) from this repository's sources, deterministically
+# (fixed identity and dates, zero commit ids, no signature), into OUTDIR.
 #
 # Each scripts/series/NN-*.msg is one commit: its first line the subject,
 # "# path: P" lines the kernel paths it brings over from the overlay
 # ("# path: P from F" takes an early version of P from scripts/series/F),
 # the rest the message. Every overlaid file must belong to exactly one patch,
-# except MAINTAINERS, which each patch extends with its own files.
+# except MAINTAINERS, which each patch extends with its own files. The
+# cover letter is scripts/series/cover-letter.txt, with a paragraph on the
+# base; a backport's says how it differs (wiring/BASE/README).
 set -eu
 . "$(dirname "$0")/lib.sh"
 
-[ $# = 1 ] || die "usage: series.sh OUTDIR"
-out=$1
-"$MS_TOP/scripts/overlay.sh" >/dev/null
-base=$("$MS_TOP/scripts/base-tree.sh")
+[ $# = 2 ] || die "usage: series.sh BASE OUTDIR"
+base_series=$1 out=$2
+check_base "$base_series"
+"$MS_TOP/scripts/overlay.sh" "$base_series" >/dev/null
+base=$("$MS_TOP/scripts/base-tree.sh" "$base_series")
 base_commit=$(git -C "$base" rev-parse HEAD)
-stage=$MS_CACHE/overlay-stage
-work=$MS_CACHE/series-work
+stage=$MS_CACHE/overlay-stage-$base_series
+work=$MS_CACHE/series-work-$base_series
 
 # Reuse the work tree: resetting it is much cheaper than a new checkout.
 git -C "$work" cat-file -e "$base_commit" 2>/dev/null || rm -rf "$work"
@@ -61,7 +64,7 @@ EOT
 		git -C "$work" add MAINTAINERS
 	fi
 	minute=$((minute + 1))
-	date=$(printf '2024-11-18T00:%02d:00Z' "$minute")
+	date=$(printf '%sT00:%02d:00Z' "$MS_SERIES_DATE" "$minute")
 	GIT_AUTHOR_DATE=$date GIT_COMMITTER_DATE=$date \
 		git -C "$work" commit -q --cleanup=strip -F "$msg" ||
 		die "$(basename "$msg") makes an empty or failed commit"
@@ -73,20 +76,47 @@ missing=$(cd "$stage" && find . -type f | sed 's|^\./||' | while read -r file; d
 done)
 [ -z "$missing" ] || die "files in no patch:$missing"
 
-cover=$MS_TOP/scripts/series/cover-letter.txt
+# The base paragraph names the release and the package it came from: the
+# base commit is made here, so a base-commit: trailer would name a commit
+# nobody else has.
+# The base paragraph names the pinned version, so that a base that moved
+# to a newer stable release gives the same cover letter.
+pinned=$(pinned_version "$base_series")
+kernelversion=${pinned%%-*}
+blurb=$MS_CACHE/series-blurb-$base_series
+{
+	sed 1d "$MS_TOP/scripts/series/cover-letter.txt"
+	echo
+	echo "Base"
+	if [ "$base_series" = "$MS_MAINLINE" ]; then
+		echo "- Linux $kernelversion, as Debian ships its source in linux-source-$base_series"
+		echo "  $pinned; there is no upstream commit to name in a base-commit:"
+		echo "  trailer. The series applies with git am to a $base_series tree."
+	else
+		echo "- This is the series for Linux $MS_MAINLINE backported to Linux $base_series, on"
+		echo "  Linux $kernelversion as Debian ships its source in linux-source-$base_series"
+		echo "  $pinned; there is no upstream commit to name in a base-commit:"
+		echo "  trailer."
+		sed -n '/^Differences/,$p' "$MS_TOP/wiring/$base_series/README" |
+			sed 1d
+	fi
+} >"$blurb"
+prefix=PATCH
+[ "$base_series" = "$MS_MAINLINE" ] || prefix="PATCH $base_series"
 rm -rf "$out"
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-GIT_AUTHOR_DATE=2024-11-18T00:00:00Z GIT_COMMITTER_DATE=2024-11-18T00:00:00Z \
+GIT_AUTHOR_DATE=${MS_SERIES_DATE}T00:00:00Z GIT_COMMITTER_DATE=${MS_SERIES_DATE}T00:00:00Z \
 	git -C "$work" format-patch -q --zero-commit --no-signature \
-	--cover-letter --base="$base_commit" -o "$out" "$base_commit..HEAD"
-# Fill the cover letter's placeholders from scripts/series/cover-letter.txt.
-python3 - "$out"/0000-cover-letter.patch "$cover" <<'PY'
+	--subject-prefix="$prefix" --cover-letter -o "$out" "$base_commit..HEAD"
+# Fill the cover letter's placeholders.
+python3 - "$out"/0000-cover-letter.patch \
+	"$MS_TOP/scripts/series/cover-letter.txt" "$blurb" <<'PY2'
 import sys
-path, cover = sys.argv[1], open(sys.argv[2]).read().split('\n', 1)
+path, cover, blurb = sys.argv[1:]
 text = open(path).read()
-text = text.replace('*** SUBJECT HERE ***', cover[0].strip())
-text = text.replace('*** BLURB HERE ***', cover[1].strip())
+text = text.replace('*** SUBJECT HERE ***', open(cover).readline().strip())
+text = text.replace('*** BLURB HERE ***', open(blurb).read().strip())
 open(path, 'w').write(text)
-PY
-stage "series: $(ls "$out" | wc -l) files in $out (base $(git -C "$base" rev-parse --short=12 HEAD))"
+PY2
+stage "series for $base_series: $(ls "$out"/*.patch | wc -l) files in $out (Linux $kernelversion)"
