@@ -1365,4 +1365,4 @@ kunit_test_suite(msg_slot_store_suite);
 
 MODULE_DESCRIPTION("KUnit tests of the message_slot channel store");
 MODULE_LICENSE("GPL");
-MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+MODULE_IMPORT_NS("EXPORTED_FOR_KUNIT_TESTING");
