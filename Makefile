@@ -10,16 +10,22 @@
 #                 writes bench/results.md and bench/scaling.png
 #   make clean    remove what `make` built
 #
-#   make patches                 regenerate patches/ from the sources
-#   make apply KERNEL=DIR        apply patches/ to your own 6.12 tree
-#   make kernel [KCONFIG=FILE]   build a kernel with message_slot built in
+#   make patches                 regenerate patches/ (mainline, 7.3) and
+#                                patches/6.12/ (the LTS backport)
+#   make move-base               pin the newest release Debian serves as
+#                                mainline, and regenerate the patches
+#   make apply KERNEL=DIR        apply the series matching your tree's
+#                                version (7.3 or 6.12)
+#   make kernel [BASE=6.12] [KCONFIG=FILE]
+#                                build a kernel with message_slot built in,
+#                                on 7.3 by default
 #   make kernel-test             boot that kernel and run the selftests
-#   make kunit                   the KUnit suite on UML (also in make check)
-#   make kunit-x86_64            the KUnit suite on x86_64 under QEMU (also
-#                                in make check)
+#   make kunit [BASE=6.12]       the KUnit suite on UML (also in make check)
+#   make kunit-x86_64            the KUnit suite on x86_64 under QEMU, 7.3
+#                                (also in make check)
 #   make kunit-coverage          line coverage of the KUnit suite and the
-#                                selftests, with gcov (also in make check)
-#   make check-clang             build with clang-16, W=1, no warnings
+#                                selftests, with gcov, 7.3 (also in make check)
+#   make check-clang             build 7.3 with clang-16, W=1, no warnings
 #   make dkms-check              dkms.conf with Debian's dkms: add, build and
 #                                install for the 6.12 cloud kernel, boot it
 #                                and run the functional tests (also in make
@@ -31,8 +37,11 @@ CC ?= gcc
 SAMPLES := message_sender message_reader message_channel
 
 KOUT ?= $(OUT)/kernel
+# The release series of `make kernel` and `make kunit`: empty for
+# mainline, or one of scripts/bases.
+BASE ?=
 
-.PHONY: all module samples demo check clean patches apply kernel kernel-test \
+.PHONY: all module samples demo check clean patches move-base apply kernel kernel-test \
 	kunit kunit-x86_64 kunit-coverage check-clang bench dkms-check
 
 all: module samples
@@ -62,13 +71,16 @@ bench:
 	@scripts/bench.sh
 
 patches:
-	@scripts/series.sh patches
+	@scripts/patches.sh
+
+move-base:
+	@scripts/move-base.sh
 
 apply:
 	@scripts/apply.sh "$(KERNEL)"
 
 kernel:
-	@scripts/kernel.sh "$(KOUT)" $(KCONFIG)
+	@scripts/kernel.sh "$(KOUT)" "$(KCONFIG)" $(BASE)
 
 kernel-test:
 	@[ -f "$(KOUT)/bzImage" ] || { echo "error: no $(KOUT)/bzImage; run make kernel first" >&2; exit 1; }
@@ -76,7 +88,7 @@ kernel-test:
 	@scripts/vm-run.sh kernel-test "$(KOUT)/bzImage" test
 
 kunit:
-	@scripts/kunit.sh uml
+	@scripts/kunit.sh uml $(BASE)
 
 kunit-x86_64:
 	@scripts/kunit.sh x86_64

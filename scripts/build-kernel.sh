@@ -1,7 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# build-kernel.sh VARIANT: build the patched tree for QEMU into the cache.
+# build-kernel.sh VARIANT [BASE]: build the patched tree of release series
+# BASE (default: mainline, the first of scripts/bases) for QEMU into the
+# cache.
 #   debug    tinyconfig + scripts/config/{vm,debug}.config, message_slot=m
 #   builtin  the same with scripts/config/builtin.config: message_slot=y
 #            and the in-tree samples
@@ -15,18 +17,20 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 
 variant=${1:-}
+base_series=${2:-$MS_MAINLINE}
+check_base "$base_series"
 case $variant in
 debug) fragments="vm debug" ;;
 builtin) fragments="vm debug builtin" ;;
 coverage) fragments="vm coverage" ;;
 kcsan) fragments="vm kcsan" ;;
-*) die "usage: build-kernel.sh debug|builtin|coverage|kcsan" ;;
+*) die "usage: build-kernel.sh debug|builtin|coverage|kcsan [BASE]" ;;
 esac
 
 need_packages build-essential flex bison bc libelf-dev libssl-dev \
 	python3 kmod cpio
-tree=$("$MS_TOP/scripts/overlay.sh")
-out=$MS_CACHE/build-$variant
+tree=$("$MS_TOP/scripts/overlay.sh" "$base_series")
+out=$MS_CACHE/build-$base_series-$variant
 frag_files=
 for f in $fragments; do
 	frag_files="$frag_files $MS_TOP/scripts/config/$f.config"
@@ -34,8 +38,9 @@ done
 
 # A builtin build starts as a copy of the debug one: only what the
 # option touches is rebuilt.
-if [ "$variant" = builtin ] && [ ! -d "$out" ] && [ -d "$MS_CACHE/build-debug" ]; then
-	cp -a "$MS_CACHE/build-debug" "$out"
+debug=$MS_CACHE/build-$base_series-debug
+if [ "$variant" = builtin ] && [ ! -d "$out" ] && [ -d "$debug" ]; then
+	cp -a "$debug" "$out"
 	rm -f "$out/.ms-config-key"
 fi
 mkdir -p "$out"
@@ -43,8 +48,8 @@ mkdir -p "$out"
 # shellcheck disable=SC2086
 key=$(cat $frag_files "$MS_TOP/wiring/"*.diff | sha256sum | cut -c1-16)
 if [ "$(cat "$out/.ms-config-key" 2>/dev/null)" != "$key" ]; then
-	stage "configuring $variant kernel ($fragments)"
-	run_logged "kernel-$variant-config" sh -c "
+	stage "configuring the $variant kernel on $base_series ($fragments)"
+	run_logged "kernel-$base_series-$variant-config" sh -c "
 		make -C '$tree' O='$out' tinyconfig &&
 		'$tree/scripts/kconfig/merge_config.sh' -m -O '$out' \
 			'$out/.config' $frag_files &&
@@ -68,9 +73,9 @@ fi
 
 # Recompile our files every time, so their warnings are always in the log.
 touch "$tree"/drivers/char/message_slot/*.c "$tree"/samples/message_slot/*.c
-stage "building $variant kernel in $out"
-log=$MS_LOGS/kernel-$variant-build.log
-run_logged "kernel-$variant-build" make -C "$tree" O="$out" W=1 \
+stage "building the $variant kernel on $base_series in $out"
+log=$MS_LOGS/kernel-$base_series-$variant-build.log
+run_logged "kernel-$base_series-$variant-build" make -C "$tree" O="$out" W=1 \
 	-j"$(nproc)" all
 if grep -iE '(warning|error):.*message_slot|(drivers/char/message_slot|samples/message_slot|message_slot\.h).*(warning|error):' "$log"; then
 	die "W=1 warnings in message_slot files; full log: $log"

@@ -12,7 +12,7 @@ set -eu
 
 # gcc-multilib: gcc -m32 and the static i386 C library.
 need_packages build-essential gcc-multilib
-tree=$("$MS_TOP/scripts/overlay.sh")
+tree=$("$MS_TOP/scripts/overlay.sh" "$MS_MAINLINE")
 out=$MS_CACHE/userspace
 mkdir -p "$out"
 

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Build the patched tree with clang (Debian's clang-16, LLVM=-16), the
+# Build the patched mainline tree with clang (Debian's clang-16, LLVM=-16), the
 # driver as a module and its KUnit test, with W=1: no warning may come
 # from message_slot files. Kept out of `make check` for its cost (a whole
 # kernel build on the first run).
@@ -9,8 +9,8 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 
 need_packages clang-16 lld-16 llvm-16 flex bison bc libelf-dev libssl-dev
-tree=$("$MS_TOP/scripts/overlay.sh")
-out=$MS_CACHE/build-clang
+tree=$("$MS_TOP/scripts/overlay.sh" "$MS_MAINLINE")
+out=$MS_CACHE/build-clang-$MS_MAINLINE
 llvm="LLVM=-16"
 if [ ! -f "$out/.config" ]; then
 	stage "configuring the clang kernel (tinyconfig + vm.config)"
@@ -30,4 +30,4 @@ if grep -E 'message_slot.*(warning|error):' "$MS_LOGS/clang-build.log"; then
 fi
 grep -q 'message_slot' "$MS_LOGS/clang-build.log" ||
 	die "clang build did not compile message_slot; see $MS_LOGS/clang-build.log"
-stage "clang: message_slot builds with no warning"
+stage "clang on $MS_MAINLINE: message_slot builds with no warning"

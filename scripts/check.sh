@@ -49,13 +49,23 @@ vm_check() {
 }
 
 start=$(date +%s)
-stage "message_slot check (cache: $MS_CACHE)"
-# The README's results table must not show an earlier check's runs.
+stage "message_slot check (cache: $MS_CACHE; mainline $MS_MAINLINE, backports:${MS_BASES#"$MS_MAINLINE"})"
+# The README's table must not show an earlier check's runs.
 for run in cloud dkms debug builtin kcsan coverage; do
 	rm -rf "${MS_CACHE:?}/runs/$run"
 done
-"$MS_TOP/scripts/base-tree.sh" >/dev/null
+for base_series in $MS_BASES; do
+	"$MS_TOP/scripts/base-tree.sh" "$base_series" >/dev/null
+done
 "$MS_TOP/scripts/build-userspace.sh" >/dev/null
+
+# What runs on which base: a distribution user has Debian 12's 6.12 cloud
+# kernel, and builds the module out of tree, with `make` or DKMS; those
+# lanes boot that kernel. The kernels built from source (debug, built in,
+# KCSAN, coverage, KUnit on x86_64) are mainline's: they find the same
+# bugs in the same driver source on either base, and mainline is where the
+# series goes. Every base gets the series checks and KUnit on UML, since
+# the series and the KUnit file differ between them.
 
 # The fast path: Debian's cloud kernel and the module built out of tree,
 # as a user of a distribution kernel would first build it.
@@ -95,8 +105,8 @@ check default-make default_make || true
 debug_tests="$all_tests message_slot_fault"
 for variant in debug builtin; do
 	if check "kernel-$variant" "$MS_TOP/scripts/build-kernel.sh" "$variant" \
-		>/dev/null; then
-		build=$MS_CACHE/build-$variant
+		"$MS_MAINLINE" >/dev/null; then
+		build=$MS_CACHE/build-$MS_MAINLINE-$variant
 		module= lifecycle= module_args=
 		if [ "$variant" = debug ]; then
 			module=$build/drivers/char/message_slot/message_slot.ko
@@ -112,8 +122,9 @@ done
 
 # The data race detector, which cannot share a kernel with KASAN, on the
 # concurrent tests, and on the functional suite for its poll() waiters.
-if check kernel-kcsan "$MS_TOP/scripts/build-kernel.sh" kcsan >/dev/null; then
-	build=$MS_CACHE/build-kcsan
+if check kernel-kcsan "$MS_TOP/scripts/build-kernel.sh" kcsan "$MS_MAINLINE" \
+	>/dev/null; then
+	build=$MS_CACHE/build-$MS_MAINLINE-kcsan
 	MS_TESTS="message_slot_test message_slot_stress message_slot_fuzz" \
 	MS_STRESS_OPS=100000 MS_FUZZ_OPS=200000 \
 		vm_check kcsan "$build/arch/x86/boot/bzImage" \
@@ -123,25 +134,32 @@ if check kernel-kcsan "$MS_TOP/scripts/build-kernel.sh" kcsan >/dev/null; then
 		"$MS_CACHE/runs/kcsan/console.log"
 fi
 
-# The KUnit suite as kernel developers run it: on UML, and on x86_64
-# with two CPUs.
-for arch in uml x86_64; do
-	counted "kunit-$arch" "$MS_CACHE/kunit-$arch.counts" \
-		"$MS_TOP/scripts/kunit.sh" "$arch"
+# The KUnit suite as kernel developers run it: on UML on every base, and
+# on x86_64 with two CPUs on mainline.
+for base_series in $MS_BASES; do
+	counted "kunit-uml-$base_series" \
+		"$MS_CACHE/kunit-$base_series-uml.counts" \
+		"$MS_TOP/scripts/kunit.sh" uml "$base_series"
 done
+counted "kunit-x86_64-$MS_MAINLINE" "$MS_CACHE/kunit-$MS_MAINLINE-x86_64.counts" \
+	"$MS_TOP/scripts/kunit.sh" x86_64 "$MS_MAINLINE"
 
 # What the KUnit suite and the selftests cover of the driver, with gcov;
 # KUnit must cover at least 95% of the lines of the channel store.
-stage "line coverage (gcov)"
+stage "line coverage (gcov) on $MS_MAINLINE"
 check coverage "$MS_TOP/scripts/kunit-coverage.sh" || true
 
-# The patch series, as users and maintainers receive it.
-stage "patch series (patches/)"
-counted series "$MS_CACHE/series-counts" "$MS_TOP/scripts/check-series.sh"
-apply_key=$(cat "$MS_TOP"/patches/*.patch "$MS_TOP/scripts/apply.sh" \
-	"$MS_TOP/scripts/test-apply.sh" | sha256sum | cut -c1-16)
+# The patch series, as users and maintainers receive them.
+for base_series in $MS_BASES; do
+	stage "patch series for $base_series ($(patches_dir "$base_series" | sed "s|^$MS_TOP/||"))"
+	counted "series-$base_series" "$MS_CACHE/series-counts-$base_series" \
+		"$MS_TOP/scripts/check-series.sh" "$base_series"
+done
+apply_key=$(cat "$MS_TOP"/patches/*.patch "$MS_TOP"/patches/*/*.patch \
+	"$MS_TOP/scripts/apply.sh" "$MS_TOP/scripts/test-apply.sh" \
+	"$MS_TOP/scripts/bases" | sha256sum | cut -c1-16)
 if [ -f "$MS_CACHE/verdicts/apply-$apply_key" ]; then
-	stage "make apply: ok (cached)"
+	stage "make apply on $(echo $MS_BASES | sed 's/ / and /'): ok (cached)"
 	passed=$((passed + 1))
 elif check make-apply "$MS_TOP/scripts/test-apply.sh"; then
 	: >"$MS_CACHE/verdicts/apply-$apply_key"
@@ -149,7 +167,7 @@ fi || true
 
 # The benchmark in smoke mode, so that it cannot rot; its times mean
 # nothing and nothing is asserted about them.
-stage "benchmark (smoke mode)"
+stage "benchmark (smoke mode) on linux-image-$release"
 check bench-smoke "$MS_TOP/scripts/bench.sh" --smoke || true
 
 # The README's table of what the VM runs measured.

@@ -3,7 +3,7 @@
 #
 # kunit-coverage.sh: line coverage of the message_slot sources, measured
 # with the kernel's own gcov (Documentation/dev-tools/gcov.rst) in an
-# x86_64 QEMU boot. The KUnit suite runs built in at boot; the gcov data
+# x86_64 QEMU boot of the mainline kernel (the first of scripts/bases). The KUnit suite runs built in at boot; the gcov data
 # is dumped once after it (what KUnit alone covers) and once more after
 # the selftests (what all our tests cover), then summarised with lcov.
 # Fails if KUnit covers less than MS_MIN_COVERAGE percent (default 95) of
@@ -14,7 +14,7 @@ set -eu
 
 min_coverage=${MS_MIN_COVERAGE:-95}
 need_packages lcov
-out=$("$MS_TOP/scripts/build-kernel.sh" coverage)
+out=$("$MS_TOP/scripts/build-kernel.sh" coverage "$MS_MAINLINE")
 "$MS_TOP/scripts/build-userspace.sh" >/dev/null
 # The stress tests add no lines; a short run of them is enough. The
 # 32-bit suite is what reaches compat_ioctl.

@@ -1,15 +1,19 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# kunit.sh [uml|x86_64]: run the KUnit suite the way kernel developers do,
+# kunit.sh [uml|x86_64] [BASE]: run the KUnit suite the way kernel
+# developers do,
 #   ./tools/testing/kunit/kunit.py run --kunitconfig=drivers/char/message_slot
-# in the patched tree, on UML (default) or x86_64 under QEMU (TCG, with
-# two CPUs so that the race case really races). The build directory is
-# cached. Writes "passed failed" to kunit-ARCH.counts.
+# in the patched tree of release series BASE (default: mainline), on UML
+# (default) or x86_64 under QEMU (TCG, with two CPUs so that the race case
+# really races). The build directory is cached. Writes "passed failed" to
+# kunit-BASE-ARCH.counts.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
 arch=${1:-uml}
+base_series=${2:-$MS_MAINLINE}
+check_base "$base_series"
 case $arch in
 uml) arch_args= qemu_args= ;;
 x86_64)
@@ -23,24 +27,24 @@ x86_64)
 	qemu_args="-smp 2 -accel tcg,thread=multi"
 	need_packages qemu-system-x86 libelf-dev
 	;;
-*) die "usage: kunit.sh [uml|x86_64]" ;;
+*) die "usage: kunit.sh [uml|x86_64] [BASE]" ;;
 esac
 need_packages build-essential flex bison bc python3
-tree=$("$MS_TOP/scripts/overlay.sh")
-log=$MS_LOGS/kunit-$arch.log
-counts=$MS_CACHE/kunit-$arch.counts
+tree=$("$MS_TOP/scripts/overlay.sh" "$base_series")
+log=$MS_LOGS/kunit-$base_series-$arch.log
+counts=$MS_CACHE/kunit-$base_series-$arch.counts
 rm -f "$counts"
 
-stage "kunit.py run --kunitconfig=drivers/char/message_slot ${arch_args:-(UML)}"
+stage "kunit.py run --kunitconfig=drivers/char/message_slot ${arch_args:-(UML)} on $base_series"
 # shellcheck disable=SC2086
 if ! (cd "$tree" && ./tools/testing/kunit/kunit.py run $arch_args \
 	${qemu_args:+--qemu_args="$qemu_args"} \
 	--kunitconfig=drivers/char/message_slot \
-	--build_dir="$MS_CACHE/kunit-$arch" --jobs="$(nproc)" --timeout=900) \
+	--build_dir="$MS_CACHE/kunit-$base_series-$arch" --jobs="$(nproc)" --timeout=900) \
 	>"$log" 2>&1; then
 	tail -n 25 "$log" | sed 's/^/    /' >&2
 	echo "0 1" >"$counts"
-	die "KUnit failed on $arch; full log: $log"
+	die "KUnit failed on $arch, $base_series; full log: $log"
 fi
 # Our files build without a warning, like everywhere else.
 if grep -E '(drivers/char/message_slot|message_slot\.h).*(warning|error):' "$log"; then
@@ -52,4 +56,4 @@ summary=$(grep -E 'Testing complete\. Ran [0-9]+ tests' "$log" | tail -n 1)
 passed=$(echo "$summary" | sed -n 's/.*passed: \([0-9]*\).*/\1/p')
 failed=$(echo "$summary" | sed -n 's/.*failed: \([0-9]*\).*/\1/p')
 echo "${passed:-0} ${failed:-0}" >"$counts"
-stage "KUnit ($arch): ${summary#*Testing complete. }"
+stage "KUnit ($arch, $base_series): ${summary#*Testing complete. }"

@@ -65,9 +65,10 @@ totals_32() {
 		"$runs/$1/output.log" 2>/dev/null | sed 's/^# Totals: //'
 }
 
-kernel_of() {
-	sed -n 's/.*Linux version \([^ ]*\).*/\1/p' "$runs/$1/console.log" \
-		2>/dev/null | head -n 1
+# kernel RUN: the run's name and the release of the kernel it booted.
+kernel() {
+	echo "$1 ($(sed -n 's/.*Linux version \([^ ]*\).*/\1/p' \
+		"$runs/$1/console.log" 2>/dev/null | head -n 1))"
 }
 
 table=$(mktemp)
@@ -78,13 +79,13 @@ table=$(mktemp)
 	echo "| lane | kernel | result |"
 	echo "|------|--------|--------|"
 	for run in cloud debug builtin kcsan; do
-		lane "stress" "$run ($(kernel_of $run))" "$(stress $run)"
+		lane "stress" "$(kernel $run)" "$(stress $run)"
 	done
 	for run in cloud debug builtin kcsan; do
-		lane "differential fuzzer" "$run" "$(fuzz $run)"
+		lane "differential fuzzer" "$(kernel $run)" "$(fuzz $run)"
 	done
 	for run in debug builtin; do
-		lane "fault injection" "$run" "$(line $run 'injection points in')"
+		lane "fault injection" "$(kernel $run)" "$(line $run 'injection points in')"
 	done
 	lifecycle=
 	if passed debug && grep -q '^ok [0-9]* lifecycle: rmmod refused' \
@@ -93,15 +94,15 @@ table=$(mktemp)
 			sed 's/^ok [0-9]* lifecycle://');$(line debug '^# Slab: ' |
 			sed 's/^# Slab:/ Slab/'); kmemleak clean"
 	fi
-	lane "load/unload" "debug" "$lifecycle"
-	lane "device nodes, major=0" "debug" "$(line debug 'lifecycle: nodes appear' |
+	lane "load/unload" "$(kernel debug)" "$lifecycle"
+	lane "device nodes, major=0" "$(kernel debug)" "$(line debug 'lifecycle: nodes appear' |
 		sed 's/^ok [0-9]* lifecycle: //')"
 	for run in cloud debug builtin; do
-		lane "32-bit suite (gcc -m32, compat_ioctl)" "$run" "$(totals_32 $run)"
+		lane "32-bit suite (gcc -m32, compat_ioctl)" "$(kernel $run)" "$(totals_32 $run)"
 	done
 	for run in cloud debug; do
-		lane "channel limit" "$run" "$(line $run 'refused: ')"
-		lane "memory cgroup" "$run" "$(line $run 'channels of 128 bytes')$(
+		lane "channel limit" "$(kernel $run)" "$(line $run 'refused: ')"
+		lane "memory cgroup" "$(kernel $run)" "$(line $run 'channels of 128 bytes')$(
 			line $run '^# .*:then ' | sed 's/^then/, then/')$(
 			line $run 'memory.events: ' | sed 's/^/; /')"
 	done
@@ -110,18 +111,19 @@ table=$(mktemp)
 		kcsan="0 reports naming message_slot, $(cat "$runs/kcsan/kcsan-ignored")"
 		kcsan="$kcsan elsewhere in the kernel (ignored)"
 	fi
-	lane "KCSAN" "kcsan" "$kcsan"
-	for arch in uml x86_64; do
+	lane "KCSAN" "$(kernel kcsan)" "$kcsan"
+	for kunit_run in $(printf 'uml-%s\n' $MS_BASES) "x86_64-$MS_MAINLINE"; do
 		kunit=
 		if read -r kunit_passed kunit_failed \
-			<"$MS_CACHE/kunit-$arch.counts" 2>/dev/null; then
+			<"$MS_CACHE/kunit-${kunit_run#*-}-${kunit_run%%-*}.counts" \
+			2>/dev/null; then
 			kunit="$kunit_passed cases passed, $kunit_failed failed"
 		fi
-		lane "KUnit (kunit.py run)" "$arch" "$kunit"
+		lane "KUnit (kunit.py run)" "${kunit_run%%-*} (Linux ${kunit_run#*-})" "$kunit"
 	done
 	coverage=$(sed -n 's/^store.c covered by KUnit: *//p' \
 		"$runs/coverage/coverage.txt" 2>/dev/null || true)
-	lane "KUnit line coverage of store.c" "coverage" "$coverage"
+	lane "KUnit line coverage of store.c" "$(kernel coverage)" "$coverage"
 } >"$table"
 
 awk -v table="$table" '

@@ -32,7 +32,7 @@ name=$1 kernel=$2 mode=$3 module=${4:-}
 [ -z "$module" ] || [ -f "$module" ] || die "no module at $module"
 case $mode in test | demo | coverage | bench) ;; *) die "unknown mode '$mode'" ;; esac
 
-need_packages qemu-system-x86 busybox-static cpio
+need_packages qemu-system-x86 busybox-static cpio file
 userspace=${MS_USERSPACE:-$MS_CACHE/userspace}
 [ "$mode" = demo ] || [ -x "$userspace/message_slot_test" ] ||
 	die "no test programs in $userspace: run scripts/build-userspace.sh"
@@ -86,7 +86,8 @@ mknod "$root/dev/console" c 5 1
 
 timeout=${MS_VM_TIMEOUT:-600}
 start=$(date +%s)
-stage "booting $name ($(basename "$kernel"), $mode)"
+version=$(file -bL "$kernel" | sed -n 's/.*, version \([^ ]*\) .*/\1/p')
+stage "booting $name: Linux ${version:-?} ($(basename "$kernel")), $mode"
 # la57=off: with 5-level paging, the KASAN kernel sometimes reports a
 # wild access in an interrupt during early boot under TCG, before any
 # of our code runs.
