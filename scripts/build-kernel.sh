@@ -71,13 +71,20 @@ if [ "$(cat "$out/.ms-config-key" 2>/dev/null)" != "$key" ]; then
 	echo "$key" >"$out/.ms-config-key"
 fi
 
-# Recompile our files every time, so their warnings are always in the log.
-touch "$tree"/drivers/char/message_slot/*.c "$tree"/samples/message_slot/*.c
 stage "building the $variant kernel on $base_series in $out"
-log=$MS_LOGS/kernel-$base_series-$variant-build.log
-run_logged "kernel-$base_series-$variant-build" make -C "$tree" O="$out" W=1 \
+run_logged "kernel-$base_series-$variant-build" make -C "$tree" O="$out" \
 	-j"$(nproc)" all
-if grep -iE '(warning|error):.*message_slot|(drivers/char/message_slot|samples/message_slot|message_slot\.h).*(warning|error):' "$log"; then
+# Our files once more with W=1, every time, so that their warnings are
+# always in the log. Only ours: W=1 over the whole tree would double its
+# build time (on 7.3 it runs the Python kernel-doc on every file) to
+# report warnings in code that is not ours.
+touch "$tree"/drivers/char/message_slot/*.c "$tree"/samples/message_slot/*.c
+log=$MS_LOGS/kernel-$base_series-$variant-w1.log
+run_logged "kernel-$base_series-$variant-w1" make -C "$tree" O="$out" W=1 \
+	-j"$(nproc)" drivers/char/message_slot/ samples/message_slot/
+grep -q 'message_slot/main\.o' "$log" ||
+	die "the W=1 build did not compile message_slot; log: $log"
+if grep -iE '(warning|error):' "$log"; then
 	die "W=1 warnings in message_slot files; full log: $log"
 fi
 echo "$out"

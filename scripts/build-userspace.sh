@@ -16,7 +16,7 @@ tree=$("$MS_TOP/scripts/overlay.sh" "$MS_MAINLINE")
 out=$MS_CACHE/userspace
 mkdir -p "$out"
 
-stage "building selftests and samples (static)"
+stage "building selftests (kselftest lib.mk of $MS_MAINLINE) and samples (static)"
 # Not left over from an earlier build: the check below must see this one's.
 rm -f "$out/message_slot_test_32"
 run_logged userspace-selftests make -B -C "$tree/tools/testing/selftests/message_slot" \

@@ -5,8 +5,8 @@
 # BASE (patches/ for mainline, patches/BASE/ for a backport) as a
 # maintainer would receive it: not stale, applies with git am on the
 # pristine base, checkpatch --strict on every patch, a module (=m) and
-# built-in (=y) build of what each patch touches with W=1, one full link at
-# the end, sparse, kernel-doc, the uapi header test as C and C++,
+# built-in (=y) build of what each patch touches with W=1, one full link of
+# the kernel at the end, sparse, kernel-doc, the uapi header test as C and C++,
 # get_maintainer, coccicheck and htmldocs.
 #
 # Verdicts are cached by the content they depend on, so a warm run only
@@ -129,13 +129,6 @@ build_dir() {
 	_out=$MS_CACHE/build-series-$b-$_variant
 	if [ ! -f "$_out/.ms-ready" ]; then
 		stage "$b: preparing the series build directory (=$_variant; once)"
-		# The built-in directory starts as a copy of the module one:
-		# only what the option changes is rebuilt.
-		if [ "$_variant" = y ] && [ -f "$MS_CACHE/build-series-$b-m/.ms-ready" ]; then
-			rm -rf "$_out"
-			cp -a "$MS_CACHE/build-series-$b-m" "$_out"
-			rm -f "$_out/.ms-ready"
-		fi
 		git -C "$verify" checkout -q HEAD
 		run_logged "series-$b-$_variant-config" sh -c "
 			make -C '$verify' O='$_out' tinyconfig &&
@@ -147,10 +140,13 @@ build_dir() {
 				--enable UAPI_HEADER_TEST --enable KUNIT \
 				--set-val MESSAGE_SLOT_KUNIT_TEST $_variant &&
 			make -C '$verify' O='$_out' olddefconfig"
-		# W=1 from the start, as in every later build here: a change of
-		# flags would rebuild the whole tree.
-		run_logged "series-$b-$_variant-full" make -C "$verify" O="$_out" \
-			W=1 -j"$(nproc)" all
+		# The built-in directory links the whole kernel at the end;
+		# build the rest of it once, without W=1, which is for our
+		# files (over the whole tree it would double the build).
+		if [ "$_variant" = y ]; then
+			run_logged "series-$b-$_variant-full" make -C "$verify" \
+				O="$_out" -j"$(nproc)" all
+		fi
 		: >"$_out/.ms-ready"
 	fi
 	echo "$_out"
@@ -197,7 +193,7 @@ git -C "$verify" checkout -q verify
 
 # 5. One full link of the whole series, built in.
 link_check() {
-	make -C "$verify" O="$MS_CACHE/build-series-$b-y" W=1 -j"$(nproc)" all
+	make -C "$verify" O="$MS_CACHE/build-series-$b-y" -j"$(nproc)" all
 }
 verdict "full link =y" "$series_key" run_logged "series-link-$b" link_check
 
