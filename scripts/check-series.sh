@@ -5,8 +5,7 @@
 # BASE (patches/ for mainline, patches/BASE/ for a backport) as a
 # maintainer would receive it: not stale, applies with git am on the
 # pristine base, checkpatch --strict on every patch, a module (=m) and
-# built-in (=y) build of what each patch touches with W=1, one full link of
-# the kernel at the end, sparse, kernel-doc, the uapi header test as C and C++,
+# built-in (=y) build of what each patch touches with W=1, sparse, kernel-doc, the uapi header test as C and C++,
 # get_maintainer, coccicheck and htmldocs.
 #
 # Verdicts are cached by the content they depend on, so a warm run only
@@ -140,13 +139,6 @@ build_dir() {
 				--enable UAPI_HEADER_TEST --enable KUNIT \
 				--set-val MESSAGE_SLOT_KUNIT_TEST $_variant &&
 			make -C '$verify' O='$_out' olddefconfig"
-		# The built-in directory links the whole kernel at the end;
-		# build the rest of it once, without W=1, which is for our
-		# files (over the whole tree it would double the build).
-		if [ "$_variant" = y ]; then
-			run_logged "series-$b-$_variant-full" make -C "$verify" \
-				O="$_out" -j"$(nproc)" all
-		fi
 		: >"$_out/.ms-ready"
 	fi
 	echo "$_out"
@@ -191,11 +183,10 @@ for variant in m y; do
 done
 git -C "$verify" checkout -q verify
 
-# 5. One full link of the whole series, built in.
-link_check() {
-	make -C "$verify" O="$MS_CACHE/build-series-$b-y" -j"$(nproc)" all
-}
-verdict "full link =y" "$series_key" run_logged "series-link-$b" link_check
+# 5. No second link of the whole kernel here: step 1 shows that the tree
+# the series makes is the tree scripts/overlay.sh lays, and make check
+# links that one already (the built-in test kernel on mainline, KUnit on
+# UML on every base).
 
 # 6. Static checks on the final tree.
 src_key=$(cat "$patches"/*.patch "$0" | sha256sum | cut -c1-16)

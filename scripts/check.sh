@@ -49,7 +49,8 @@ vm_check() {
 }
 
 start=$(date +%s)
-stage "message_slot check (cache: $MS_CACHE; mainline $MS_MAINLINE, backports:${MS_BASES#"$MS_MAINLINE"})"
+stage "message_slot check (cache: $MS_CACHE; mainline $MS_MAINLINE, backports:" \
+	"$(echo ${MS_BASES#"$MS_MAINLINE"}))"
 # The README's table must not show an earlier check's runs.
 for run in cloud dkms debug builtin kcsan coverage; do
 	rm -rf "${MS_CACHE:?}/runs/$run"
@@ -134,20 +135,24 @@ if check kernel-kcsan "$MS_TOP/scripts/build-kernel.sh" kcsan "$MS_MAINLINE" \
 		"$MS_CACHE/runs/kcsan/console.log"
 fi
 
-# The KUnit suite as kernel developers run it: on UML on every base, and
-# on x86_64 with two CPUs on mainline.
+# The KUnit suite as kernel developers run it, kunit.py on UML, on every
+# base.
 for base_series in $MS_BASES; do
 	counted "kunit-uml-$base_series" \
 		"$MS_CACHE/kunit-$base_series-uml.counts" \
 		"$MS_TOP/scripts/kunit.sh" uml "$base_series"
 done
-counted "kunit-x86_64-$MS_MAINLINE" "$MS_CACHE/kunit-$MS_MAINLINE-x86_64.counts" \
-	"$MS_TOP/scripts/kunit.sh" x86_64 "$MS_MAINLINE"
 
 # What the KUnit suite and the selftests cover of the driver, with gcov;
-# KUnit must cover at least 95% of the lines of the channel store.
-stage "line coverage (gcov) on $MS_MAINLINE"
+# KUnit must cover at least 95% of the lines of the channel store. The
+# suite runs built in at boot of an x86_64 kernel with two CPUs, where its
+# race case really races: that is the KUnit lane on x86_64, whose cases
+# count here as well (make kunit-x86_64 runs the same suite through
+# kunit.py, in a kernel of its own that would find nothing more).
+stage "line coverage (gcov) and KUnit on x86_64, on $MS_MAINLINE"
+rm -f "$MS_CACHE/kunit-$MS_MAINLINE-x86_64.counts"
 check coverage "$MS_TOP/scripts/kunit-coverage.sh" || true
+counted "kunit-x86_64-$MS_MAINLINE" "$MS_CACHE/kunit-$MS_MAINLINE-x86_64.counts" true
 
 # The patch series, as users and maintainers receive them.
 for base_series in $MS_BASES; do
