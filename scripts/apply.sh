@@ -10,7 +10,7 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 
 kernel=${1:-}
-[ -n "$kernel" ] || die "usage: make apply KERNEL=/path/to/linux (Linux $(echo $MS_BASES | sed 's/ /, /g'))"
+[ -n "$kernel" ] || die "usage: make apply KERNEL=/path/to/linux (Linux $MS_BASES_TEXT)"
 [ -f "$kernel/Makefile" ] && [ -d "$kernel/drivers/char" ] ||
 	die "$kernel is not a kernel source tree"
 kernel=$(cd "$kernel" && pwd)
@@ -24,7 +24,7 @@ for base_series in $MS_BASES; do
 	esac
 done
 [ -n "$patches" ] ||
-	die "$kernel is Linux $version; the series is for Linux $(echo $MS_BASES | sed 's/ / and /g')"
+	die "$kernel is Linux $version; the series is for Linux $MS_BASES_TEXT"
 [ ! -e "$kernel/drivers/char/message_slot" ] ||
 	die "$kernel already has drivers/char/message_slot: the series is applied"
 

@@ -15,7 +15,7 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 
 base_series=${1:-}
-[ -n "$base_series" ] || die "usage: base-tree.sh BASE (one of: $(echo $MS_BASES))"
+[ -n "$base_series" ] || die "usage: base-tree.sh BASE (one of: $MS_BASES)"
 check_base "$base_series"
 need_packages xz-utils git debian-archive-keyring
 pkg=linux-source-$base_series

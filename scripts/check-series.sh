@@ -15,7 +15,7 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 
 base_series=${1:-}
-[ -n "$base_series" ] || die "usage: check-series.sh BASE (one of: $(echo $MS_BASES))"
+[ -n "$base_series" ] || die "usage: check-series.sh BASE (one of: $MS_BASES)"
 check_base "$base_series"
 need_packages build-essential flex bison bc libelf-dev libssl-dev sparse \
 	coccinelle ocaml-nox python3-sphinx python3-ply python3-git g++ perl

@@ -50,7 +50,7 @@ vm_check() {
 
 start=$(date +%s)
 stage "message_slot check (cache: $MS_CACHE; mainline $MS_MAINLINE, backports:" \
-	"$(echo ${MS_BASES#"$MS_MAINLINE"}))"
+	"${MS_BASES#"$MS_MAINLINE "})"
 # The README's table must not show an earlier check's runs.
 for run in cloud dkms debug builtin kcsan coverage; do
 	rm -rf "${MS_CACHE:?}/runs/$run"
@@ -164,7 +164,7 @@ apply_key=$(cat "$MS_TOP"/patches/*.patch "$MS_TOP"/patches/*/*.patch \
 	"$MS_TOP/scripts/apply.sh" "$MS_TOP/scripts/test-apply.sh" \
 	"$MS_TOP/scripts/bases" | sha256sum | cut -c1-16)
 if [ -f "$MS_CACHE/verdicts/apply-$apply_key" ]; then
-	stage "make apply on $(echo $MS_BASES | sed 's/ / and /'): ok (cached)"
+	stage "make apply on $MS_BASES_TEXT: ok (cached)"
 	passed=$((passed + 1))
 elif check make-apply "$MS_TOP/scripts/test-apply.sh"; then
 	: >"$MS_CACHE/verdicts/apply-$apply_key"

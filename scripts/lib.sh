@@ -9,8 +9,10 @@ mkdir -p "$MS_LOGS"
 
 # The kernel series the patches are for (scripts/bases): mainline first,
 # then the backports.
-MS_BASES=$(awk '!/^#/ && NF { print $1 }' "$MS_TOP/scripts/bases")
-MS_MAINLINE=${MS_BASES%%[!0-9.]*}
+MS_BASES=$(awk '!/^#/ && NF { print $1 }' "$MS_TOP/scripts/bases" | paste -sd ' ')
+MS_MAINLINE=${MS_BASES%% *}
+# The same list for a sentence: "7.3 and 6.12".
+MS_BASES_TEXT=$(echo "$MS_BASES" | sed 's/ / and /g')
 # The date of every commit of the generated series.
 MS_SERIES_DATE=2026-12-02
 
@@ -74,9 +76,9 @@ cloud_release() {
 
 # check_base BASE: stop unless BASE is one of the series in scripts/bases.
 check_base() {
-	case " $(echo $MS_BASES) " in
+	case " $MS_BASES " in
 	*" $1 "*) ;;
-	*) die "unknown base '$1'; supported: $(echo $MS_BASES)" ;;
+	*) die "unknown base '$1'; supported: $MS_BASES" ;;
 	esac
 }
 
@@ -99,8 +101,7 @@ patches_dir() {
 # the cache, which never touches the machine's apt setup. apt checks every
 # list against Debian's archive keyring, so nothing unsigned comes in.
 MS_APT=$MS_CACHE/apt
-MS_APT_SUITES="debian bookworm
-debian-security bookworm-security
+MS_APT_SUITES="debian-security bookworm-security
 debian trixie-backports
 debian sid
 debian experimental"

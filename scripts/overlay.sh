@@ -19,7 +19,7 @@ MS_OWN_PATHS="drivers/char/message_slot include/uapi/linux/message_slot.h
 samples/message_slot tools/testing/selftests/message_slot Documentation"
 
 base_series=${1:-}
-[ -n "$base_series" ] || die "usage: overlay.sh BASE (one of: $(echo $MS_BASES))"
+[ -n "$base_series" ] || die "usage: overlay.sh BASE (one of: $MS_BASES)"
 check_base "$base_series"
 base=$("$MS_TOP/scripts/base-tree.sh" "$base_series")
 tree=$MS_CACHE/tree-$base_series

@@ -63,7 +63,7 @@ git -C "$work/git" -c user.name=t -c user.email=t@t.invalid commit -q -am "5.15"
 if "$apply" "$work/git" >"$MS_LOGS/apply-test.log" 2>&1; then
 	fail "applied to a 5.15 tree"
 fi
-grep -q "the series is for Linux $(echo $MS_BASES | sed 's/ / and /g')" \
+grep -q "the series is for Linux $MS_BASES_TEXT" \
 	"$MS_LOGS/apply-test.log" || fail "refused a 5.15 tree without naming the supported ones"
-stage "apply: Linux 5.15 tree: refused, naming $(echo $MS_BASES | sed 's/ / and /g')"
+stage "apply: Linux 5.15 tree: refused, naming $MS_BASES_TEXT"
 rm -rf "$work"
