@@ -71,6 +71,18 @@ if [ "$(cat "$out/.ms-config-key" 2>/dev/null)" != "$key" ]; then
 	echo "$key" >"$out/.ms-config-key"
 fi
 
+# Nothing to do when neither the tree nor the configuration changed since
+# the last build that passed the W=1 check below.
+built_key=$( (git -C "$tree" rev-parse HEAD
+	cd "$tree" && xargs cat <"$MS_CACHE/overlay-manifest-$base_series"
+	cat "$out/.config") | sha256sum | cut -c1-16)
+if [ -f "$out/arch/x86/boot/bzImage" ] &&
+   [ "$(cat "$out/.ms-built-key" 2>/dev/null)" = "$built_key" ]; then
+	stage "the $variant kernel on $base_series is up to date ($out)"
+	echo "$out"
+	exit 0
+fi
+rm -f "$out/.ms-built-key"
 stage "building the $variant kernel on $base_series in $out"
 run_logged "kernel-$base_series-$variant-build" make -C "$tree" O="$out" \
 	-j"$(nproc)" all
@@ -87,4 +99,5 @@ grep -q 'message_slot/main\.o' "$log" ||
 if grep -iE '(warning|error):' "$log"; then
 	die "W=1 warnings in message_slot files; full log: $log"
 fi
+echo "$built_key" >"$out/.ms-built-key"
 echo "$out"

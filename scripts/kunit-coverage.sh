@@ -18,7 +18,7 @@ out=$("$MS_TOP/scripts/build-kernel.sh" coverage "$MS_MAINLINE")
 "$MS_TOP/scripts/build-userspace.sh" >/dev/null
 # The stress tests add no lines; a short run of them is enough. The
 # 32-bit suite is what reaches compat_ioctl.
-MS_STRESS_OPS=${MS_STRESS_OPS:-20000} \
+MS_STRESS_OPS=${MS_STRESS_OPS:-20000} MS_VM_CACHE=1 \
 MS_TESTS="message_slot_test message_slot_test_32 message_slot_stress" \
 	"$MS_TOP/scripts/vm-run.sh" coverage "$out/arch/x86/boot/bzImage" coverage
 run=$MS_CACHE/runs/coverage

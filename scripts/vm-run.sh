@@ -21,7 +21,8 @@
 # (default 2), MS_CPU the QEMU CPU model (default max,la57=off) and
 # MS_BENCH_ARGS the arguments of message_slot_bench. MS_MODULE_ARGS are
 # the module parameters MODULE is loaded with, every time (e.g.
-# "major=0 nodes=4"). In bench mode, MS_BASELINE_MODULE is an earlier
+# "major=0 nodes=4"). MS_VM_CACHE=1 reuses the last passing run when
+# nothing it depends on changed. In bench mode, MS_BASELINE_MODULE is an earlier
 # build of the module to time first (see scripts/vm/init).
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -85,6 +86,26 @@ mknod "$root/dev/console" c 5 1
 (cd "$root" && find . | cpio -o -H newc --quiet >"$run/initramfs.cpio")
 
 timeout=${MS_VM_TIMEOUT:-600}
+
+# MS_VM_CACHE=1: a run whose inputs (kernel, module, programs, scripts and
+# settings) are those of the last run of NAME that passed is not booted
+# again; that run's results stand, and the stage line says so.
+key= saved=$MS_CACHE/vm-passed/$name
+if [ -n "${MS_VM_CACHE:-}" ]; then
+	# shellcheck disable=SC2086
+	key=$( (cat "$kernel" $module "$userspace"/* "$MS_TOP"/scripts/vm/* \
+		"$0" /bin/busybox 2>/dev/null | sha256sum
+		echo "$mode $append ${MS_SMP:-2} ${MS_CPU:-} $timeout") |
+		sha256sum | cut -c1-16)
+	if [ "$(cat "$saved/key" 2>/dev/null)" = "$key" ]; then
+		rm -rf "$run"
+		cp -a "$saved" "$run"
+		read -r passed failed skipped <"$run/counts"
+		stage "$name: $passed passed, $failed failed, $skipped skipped (cached: same kernel, module, programs and settings as the last passing run)"
+		exit 0
+	fi
+fi
+
 start=$(date +%s)
 version=$(file -bL "$kernel" | sed -n 's/.*, version \([^ ]*\) .*/\1/p')
 stage "booting $name: Linux ${version:-?} ($(basename "$kernel")), $mode"
@@ -183,6 +204,13 @@ case $mode in test | coverage)
 esac
 # Everything the tests need is in the VM: a skip means something is wrong.
 [ "$skipped" = 0 ] || fail "$skipped tests skipped: $(grep '# SKIP' "$run/output.log" | head -3)"
+if [ -n "$key" ]; then
+	rm -rf "$saved"
+	mkdir -p "$(dirname "$saved")"
+	cp -a "$run" "$saved"
+	rm -rf "$saved/initramfs" "$saved/initramfs.cpio"
+	echo "$key" >"$saved/key"
+fi
 if [ "$mode" = test ] || [ "$mode" = coverage ]; then
 	stage "$name: $passed passed, $failed failed, $skipped skipped (${seconds}s)"
 else
