@@ -83,21 +83,23 @@ if [ -f "$out/arch/x86/boot/bzImage" ] &&
 	exit 0
 fi
 rm -f "$out/.ms-built-key"
-stage "building the $variant kernel on $base_series in $out"
-run_logged "kernel-$base_series-$variant-build" make -C "$tree" O="$out" \
-	-j"$(nproc)" all
-# Our files once more with W=1, every time, so that their warnings are
-# always in the log. Only ours: W=1 over the whole tree would double its
-# build time (on 7.3 it runs the Python kernel-doc on every file) to
-# report warnings in code that is not ours.
+# First our files with W=1, every time, so that their warnings are always
+# in the log. Only ours: W=1 over the whole tree would double its build
+# time (on 7.3 it runs the Python kernel-doc on every file) to report
+# warnings in code that is not ours. The whole kernel comes second, and
+# compiles our files once more without W=1, so that every object in it,
+# and every gcov notes file of the coverage kernel, comes from that build.
 touch "$tree"/drivers/char/message_slot/*.c "$tree"/samples/message_slot/*.c
+stage "building the $variant kernel on $base_series in $out"
 log=$MS_LOGS/kernel-$base_series-$variant-w1.log
 run_logged "kernel-$base_series-$variant-w1" make -C "$tree" O="$out" W=1 \
-	-j"$(nproc)" drivers/char/message_slot/ samples/message_slot/
+	-j"$(nproc)" headers drivers/char/message_slot/ samples/message_slot/
 grep -q 'message_slot/main\.o' "$log" ||
 	die "the W=1 build did not compile message_slot; log: $log"
 if grep -iE '(warning|error):' "$log"; then
 	die "W=1 warnings in message_slot files; full log: $log"
 fi
+run_logged "kernel-$base_series-$variant-build" make -C "$tree" O="$out" \
+	-j"$(nproc)" all
 echo "$built_key" >"$out/.ms-built-key"
 echo "$out"
