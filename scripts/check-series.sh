@@ -165,8 +165,9 @@ build_patch() {
 	[ -n "${_targets// /}" ] || return 0
 	# shellcheck disable=SC2086
 	make -C "$verify" O="$_out" W=1 -j"$(nproc)" $_targets || return 1
-	! grep -E 'message_slot.*(warning|error):' \
-		"$MS_LOGS/build-$b-$_variant-${_commit:0:12}.log"
+	# This function's output goes to the log that run_logged names below.
+	_log=$MS_LOGS/build-$b-$_variant-${_commit:0:12}.log
+	[ -f "$_log" ] && ! grep -E 'message_slot.*(warning|error):' "$_log"
 }
 
 for variant in m y; do
@@ -177,7 +178,7 @@ for variant in m y; do
 		key=$(echo "$prefix" | sha256sum | cut -c1-16)
 		subject=$(git -C "$verify" log -1 --format=%s "$commit")
 		verdict "build =$variant: $subject" "$key" \
-			run_logged "build-$variant-${commit:0:12}" \
+			run_logged "build-$b-$variant-${commit:0:12}" \
 			build_patch "$variant" "$commit"
 	done
 done
