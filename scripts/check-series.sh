@@ -238,10 +238,16 @@ cocci_check() {
 	make -C "$verify" O="$MS_CACHE/build-series-$b-m" coccicheck MODE=report \
 		M="$verify/drivers/char/message_slot" >"$MS_LOGS/cocci-$b.out" 2>&1 ||
 		return 1
-	grep -q -- "--dir $verify/drivers/char/message_slot" "$MS_LOGS/cocci-$b.out" ||
+	# 6.12 names the directory to spatch; 7.3 enters it and scans ".".
+	_dir=$verify/drivers/char/message_slot
+	grep -q -- "--dir $_dir" "$MS_LOGS/cocci-$b.out" ||
+	{ grep -q "Entering directory '$_dir'" "$MS_LOGS/cocci-$b.out" &&
+	  grep -q -- "--dir \. " "$MS_LOGS/cocci-$b.out"; } ||
 		{ echo "coccicheck did not scan the sources"; return 1; }
 	cat "$MS_LOGS/cocci-$b.out"
-	! grep -E '^(/|drivers).*message_slot.*:[0-9]+:' "$MS_LOGS/cocci-$b.out"
+	# A finding starts with the file and line it is about, relative to
+	# the scanned directory or not.
+	! grep -E '^[^ :]+\.[ch]:[0-9]+:' "$MS_LOGS/cocci-$b.out"
 }
 verdict coccicheck "$src_key" run_logged "coccicheck-$b" cocci_check
 
