@@ -3,7 +3,8 @@
 #
 # build-oot.sh KDIR OUTDIR: build message_slot.ko as an external module
 # against the kernel build tree KDIR (e.g. /lib/modules/$(uname -r)/build),
-# with W=1; any warning in our files fails the build.
+# with W=1; any warning in our files fails the build. scripts/oot/compat.h
+# supplies what the driver takes from mainline and older kernels lack.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -21,7 +22,8 @@ done
 touch "$out"/*.c
 log=oot-$(basename "$(dirname "$kdir")")-$(basename "$kdir")
 run_logged "$log" make -C "$kdir" M="$out" CONFIG_MESSAGE_SLOT=m \
-	KCPPFLAGS="-I$MS_TOP/include" W=1 modules
+	KCPPFLAGS="-I$MS_TOP/include" KCFLAGS="--include=$MS_TOP/scripts/oot/compat.h" \
+	W=1 modules
 if grep -iE '(warning|error):' "$MS_LOGS/$log.log"; then
 	die "warnings building the module; full log: $MS_LOGS/$log.log"
 fi

@@ -133,7 +133,7 @@ static int msg_slot_open(struct inode *inode, struct file *file)
 {
 	struct msg_slot_file *state;
 
-	state = kzalloc(sizeof(*state), GFP_KERNEL_ACCOUNT);
+	state = kzalloc_obj(*state, GFP_KERNEL_ACCOUNT);
 	if (!state)
 		return -ENOMEM;
 	spin_lock_init(&state->lock);

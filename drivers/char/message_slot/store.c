@@ -193,7 +193,7 @@ struct msg_slot *msg_slot_alloc(void)
 	struct msg_slot *slot;
 	unsigned int i;
 
-	slot = kzalloc(sizeof(*slot), GFP_KERNEL);
+	slot = kzalloc_obj(*slot, GFP_KERNEL);
 	if (!slot)
 		return NULL;
 
