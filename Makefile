@@ -21,8 +21,9 @@
 #                                on 7.3 by default
 #   make kernel-test             boot that kernel and run the selftests
 #   make kunit [BASE=6.12]       the KUnit suite on UML (also in make check)
-#   make kunit-x86_64            the KUnit suite on x86_64 under QEMU, 7.3
-#                                (also in make check)
+#   make kunit-x86_64            the KUnit suite through kunit.py on x86_64
+#                                under QEMU, 7.3 (make check runs the suite
+#                                on x86_64 in the coverage boot instead)
 #   make kunit-coverage          line coverage of the KUnit suite and the
 #                                selftests, with gcov, 7.3 (also in make check)
 #   make check-clang             build 7.3 with clang-16, W=1, no warnings
