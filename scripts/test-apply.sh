@@ -46,8 +46,10 @@ for base_series in $MS_BASES; do
 	git -C "$base" archive HEAD | tar -x -C "$work/plain"
 	"$apply" "$work/plain" >/dev/null 2>&1 ||
 		fail "refused a plain $base_series tree"
+	# The driver as this base's series has it (wiring/BASE/ included).
+	"$MS_TOP/scripts/overlay.sh" "$base_series" >/dev/null 2>&1
 	cmp -s "$work/plain/drivers/char/message_slot/store.c" \
-		"$MS_TOP/drivers/char/message_slot/store.c" ||
+		"$MS_CACHE/overlay-stage-$base_series/drivers/char/message_slot/store.c" ||
 		fail "plain $base_series tree does not hold the driver"
 	if "$apply" "$work/plain" >/dev/null 2>&1; then
 		fail "applied twice to a plain $base_series tree"
