@@ -64,6 +64,9 @@ if [ ! -f "$base/.git/ms-ready" ]; then
 		git init -q -b base .
 		git config core.autocrlf false
 		git config gc.auto 0
+		# Uncompressed objects: zlib would be most of the time of
+		# git add, for a repository that lives only in the cache.
+		git config core.looseCompression 0
 		# The tarball ships its own .gitignore files; force-add so the
 		# base is exactly the tarball.
 		git add -A -f .
