@@ -5,10 +5,9 @@
 # BASE (default: mainline, the first of scripts/bases) for QEMU into the
 # cache.
 #   debug    tinyconfig + scripts/config/{vm,debug}.config, message_slot=m
-#   builtin  the same with scripts/config/builtin.config: message_slot=y
-#            and the in-tree samples
-#   coverage tinyconfig + scripts/config/{vm,coverage}.config: gcov, and
-#            message_slot with its KUnit suite built in
+#   builtin  the same with scripts/config/{builtin,coverage}.config:
+#            message_slot=y, the in-tree samples, and gcov of message_slot
+#            with its KUnit suite built in (the coverage lane boots it)
 #   kcsan    tinyconfig + scripts/config/{vm,kcsan}.config: the data race
 #            detector, message_slot=m
 # The build is incremental; W=1 warnings in our files fail it.
@@ -21,10 +20,9 @@ base_series=${2:-$MS_MAINLINE}
 check_base "$base_series"
 case $variant in
 debug) fragments="vm debug" ;;
-builtin) fragments="vm debug builtin" ;;
-coverage) fragments="vm coverage" ;;
+builtin) fragments="vm debug builtin coverage" ;;
 kcsan) fragments="vm kcsan" ;;
-*) die "usage: build-kernel.sh debug|builtin|coverage|kcsan [BASE]" ;;
+*) die "usage: build-kernel.sh debug|builtin|kcsan [BASE]" ;;
 esac
 
 need_packages build-essential flex bison bc libelf-dev libssl-dev \
@@ -88,7 +86,7 @@ rm -f "$out/.ms-built-key"
 # time (on 7.3 it runs the Python kernel-doc on every file) to report
 # warnings in code that is not ours. The whole kernel comes second, and
 # compiles our files once more without W=1, so that every object in it,
-# and every gcov notes file of the coverage kernel, comes from that build.
+# and every gcov notes file of the built-in kernel, comes from that build.
 touch "$tree"/drivers/char/message_slot/*.c "$tree"/samples/message_slot/*.c
 stage "building the $variant kernel on $base_series in $out"
 log=$MS_LOGS/kernel-$base_series-$variant-w1.log

@@ -1,11 +1,15 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# kunit-coverage.sh: line coverage of the message_slot sources, measured
-# with the kernel's own gcov (Documentation/dev-tools/gcov.rst) in an
-# x86_64 QEMU boot of the mainline kernel (the first of scripts/bases). The KUnit suite runs built in at boot; the gcov data
-# is dumped once after it (what KUnit alone covers) and once more after
-# the selftests (what all our tests cover), then summarised with lcov.
+# kunit-coverage.sh [RUN]: line coverage of the message_slot sources,
+# measured with the kernel's own gcov (Documentation/dev-tools/gcov.rst)
+# in an x86_64 QEMU boot of the built-in debug kernel of mainline (the
+# first of scripts/bases), which profiles message_slot and runs its KUnit
+# suite at boot. The gcov data is dumped once after the suite (what KUnit
+# alone covers) and once more after the selftests (what all our tests
+# cover), then summarised with lcov. Without RUN it builds that kernel and
+# boots it; with RUN it reads the run of that name that make check has
+# already booted in coverage mode.
 # Fails if KUnit covers less than MS_MIN_COVERAGE percent (default 95) of
 # the lines of the channel store. Writes the figures to coverage.txt in
 # the run directory and prints it.
@@ -14,14 +18,19 @@ set -eu
 
 min_coverage=${MS_MIN_COVERAGE:-95}
 need_packages lcov
-out=$("$MS_TOP/scripts/build-kernel.sh" coverage "$MS_MAINLINE")
-"$MS_TOP/scripts/build-userspace.sh" >/dev/null
-# The stress tests add no lines; a short run of them is enough. The
-# 32-bit suite is what reaches compat_ioctl.
-MS_STRESS_OPS=${MS_STRESS_OPS:-20000} MS_VM_CACHE=1 \
-MS_TESTS="message_slot_test message_slot_test_32 message_slot_stress" \
-	"$MS_TOP/scripts/vm-run.sh" coverage "$out/arch/x86/boot/bzImage" coverage
-run=$MS_CACHE/runs/coverage
+out=$("$MS_TOP/scripts/build-kernel.sh" builtin "$MS_MAINLINE")
+name=${1:-coverage}
+if [ $# = 0 ]; then
+	"$MS_TOP/scripts/build-userspace.sh" >/dev/null
+	# The stress tests add no lines; a short run of them is enough.
+	# The 32-bit suite is what reaches compat_ioctl.
+	MS_STRESS_OPS=${MS_STRESS_OPS:-20000} MS_VM_CACHE=1 \
+	MS_TESTS="message_slot_test message_slot_test_32 message_slot_stress" \
+		"$MS_TOP/scripts/vm-run.sh" "$name" "$out/arch/x86/boot/bzImage" \
+		coverage
+fi
+run=$MS_CACHE/runs/$name
+[ -f "$run/gcov.log" ] || die "no gcov data in $run (not a coverage boot)"
 objdir=$out/drivers/char/message_slot
 
 # The suite's own KTAP summary line, from the kernel console.

@@ -70,5 +70,15 @@ for file in $new_manifest; do
 	fi
 done
 printf '%s\n' "$new_manifest" >"$manifest"
+
+# Test trees only, not the series: gcov profiles message_slot's directory
+# (Documentation/dev-tools/gcov.rst) in the test kernels that enable
+# CONFIG_GCOV_KERNEL, and no others. Kbuild reads a directory's Kbuild
+# file in preference to its Makefile.
+gcov_kbuild=$tree/drivers/char/message_slot/Kbuild
+printf '%s\n' '# Written by scripts/overlay.sh for the test kernels.' \
+	'include $(srctree)/drivers/char/message_slot/Makefile' \
+	'GCOV_PROFILE := y' >"$stage.kbuild"
+cmp -s "$stage.kbuild" "$gcov_kbuild" || cp "$stage.kbuild" "$gcov_kbuild"
 stage "overlay on $base_series: $(printf '%s\n' "$new_manifest" | wc -l) files, $changed updated"
 echo "$tree"

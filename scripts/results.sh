@@ -122,8 +122,8 @@ table=$(mktemp)
 		lane "KUnit (kunit.py run)" "${kunit_run%%-*} (Linux ${kunit_run#*-})" "$kunit"
 	done
 	coverage=$(sed -n 's/^store.c covered by KUnit: *//p' \
-		"$runs/coverage/coverage.txt" 2>/dev/null || true)
-	lane "KUnit line coverage of store.c" "$(kernel coverage)" "$coverage"
+		"$runs/builtin/coverage.txt" 2>/dev/null || true)
+	lane "KUnit line coverage of store.c" "$(kernel builtin)" "$coverage"
 } >"$table"
 
 awk -v table="$table" '
