@@ -122,32 +122,29 @@ for patch in "$patches"/0[0-9][0-9][1-9]-*.patch; do
 		run_logged "checkpatch-$b-${patch##*/}" checkpatch_one "$patch"
 done
 
-# 4. Build what every patch touches, =m and =y, with W=1.
-build_dir() {
-	_variant=$1
-	_out=$MS_CACHE/build-series-$b-$_variant
-	if [ ! -f "$_out/.ms-ready" ]; then
-		stage "$b: preparing the series build directory (=$_variant; once)"
-		git -C "$verify" checkout -q HEAD
-		run_logged "series-$b-$_variant-config" sh -c "
-			make -C '$verify' O='$_out' tinyconfig &&
-			'$verify/scripts/kconfig/merge_config.sh' -m -O '$_out' \
-				'$_out/.config' '$MS_TOP/scripts/config/vm.config' \
-				'$MS_TOP/scripts/config/builtin.config' &&
-			'$verify/scripts/config' --file '$_out/.config' \
-				--set-val MESSAGE_SLOT $_variant \
-				--enable UAPI_HEADER_TEST --enable KUNIT \
-				--set-val MESSAGE_SLOT_KUNIT_TEST $_variant &&
-			make -C '$verify' O='$_out' olddefconfig"
-		: >"$_out/.ms-ready"
-	fi
-	echo "$_out"
+# 4. Build what every patch touches, =m and =y, with W=1, in one build
+# directory: switching the option rebuilds only what depends on it, and
+# the tree is prepared once.
+series_build=$MS_CACHE/build-series-$b
+prepare_build_dir() {
+	[ ! -f "$series_build/.ms-ready" ] || return 0
+	stage "$b: preparing the series build directory (once)"
+	git -C "$verify" checkout -q HEAD
+	run_logged "series-$b-config" sh -c "
+		make -C '$verify' O='$series_build' tinyconfig &&
+		'$verify/scripts/kconfig/merge_config.sh' -m -O '$series_build' \
+			'$series_build/.config' '$MS_TOP/scripts/config/vm.config' \
+			'$MS_TOP/scripts/config/builtin.config' &&
+		'$verify/scripts/config' --file '$series_build/.config' \
+			--enable UAPI_HEADER_TEST --enable KUNIT &&
+		make -C '$verify' O='$series_build' olddefconfig"
+	: >"$series_build/.ms-ready"
 }
 
 # build_patch VARIANT COMMIT: W=1 build of the directories COMMIT touches.
 build_patch() {
 	_variant=$1 _commit=$2
-	_out=$MS_CACHE/build-series-$b-$_variant
+	_out=$series_build
 	git -C "$verify" checkout -q "$_commit"
 	"$verify/scripts/config" --file "$_out/.config" \
 		--set-val MESSAGE_SLOT "$_variant" --enable SAMPLE_MESSAGE_SLOT \
@@ -170,8 +167,8 @@ build_patch() {
 	[ -f "$_log" ] && ! grep -E 'message_slot.*(warning|error):' "$_log"
 }
 
+prepare_build_dir
 for variant in m y; do
-	build_dir "$variant" >/dev/null
 	prefix=
 	for commit in $commits; do
 		prefix=$prefix$(git -C "$verify" show "$commit" | sha256sum | cut -c1-8)
@@ -192,7 +189,7 @@ git -C "$verify" checkout -q verify
 # 6. Static checks on the final tree.
 src_key=$(cat "$patches"/*.patch "$0" | sha256sum | cut -c1-16)
 sparse_check() {
-	make -C "$verify" O="$MS_CACHE/build-series-$b-m" C=2 W=1 \
+	make -C "$verify" O="$series_build" C=2 W=1 \
 		drivers/char/message_slot/ >"$MS_LOGS/sparse-$b.out" 2>&1 || return 1
 	cat "$MS_LOGS/sparse-$b.out"
 	! grep -E 'message_slot.*(warning|error):' "$MS_LOGS/sparse-$b.out"
@@ -209,7 +206,7 @@ kerneldoc_check() {
 verdict kernel-doc "$src_key" run_logged "kernel-doc-$b" kerneldoc_check
 
 uapi_check() {
-	_out=$MS_CACHE/build-series-$b-m
+	_out=$series_build
 	# CONFIG_UAPI_HEADER_TEST compiles every exported header on its own.
 	make -C "$verify" O="$_out" usr/ &&
 	ls "$_out"/usr/include/linux/message_slot.hdrtest* &&
@@ -235,7 +232,7 @@ maintainer_check() {
 verdict get_maintainer "$src_key" run_logged "get-maintainer-$b" maintainer_check
 
 cocci_check() {
-	make -C "$verify" O="$MS_CACHE/build-series-$b-m" coccicheck MODE=report \
+	make -C "$verify" O="$series_build" coccicheck MODE=report \
 		M="$verify/drivers/char/message_slot" >"$MS_LOGS/cocci-$b.out" 2>&1 ||
 		return 1
 	# 6.12 names the directory to spatch; 7.3 enters it and scans ".".
