@@ -42,8 +42,12 @@ for base_series in $MS_BASES; do
 		fail "dirty $base_series tree was changed"
 	stage "apply on $base_series: dirty git tree: refused"
 
+	# A plain tree as far as the series can tell: the top Makefile, which
+	# names the version, and every file the series changes.
 	mkdir "$work/plain"
-	git -C "$base" archive HEAD | tar -x -C "$work/plain"
+	# shellcheck disable=SC2046
+	git -C "$base" archive HEAD Makefile $(cat "$patches"/0[0-9][0-9][1-9]-*.patch |
+		sed -n 's|^--- a/||p' | sort -u) | tar -x -C "$work/plain"
 	"$apply" "$work/plain" >/dev/null 2>&1 ||
 		fail "refused a plain $base_series tree"
 	# The driver as this base's series has it (wiring/BASE/ included).
