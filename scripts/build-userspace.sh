@@ -31,6 +31,11 @@ run_logged userspace-selftests make -B -C "$tree/tools/testing/selftests/message
 [ "$(od -An -tu1 -j4 -N1 "$out/message_slot_test_32" | tr -d ' ')" = 1 ] ||
 	die "message_slot_test_32 is not a 32-bit ELF program"
 
+# The lifecycle lane's opener and failing loader (scripts/vm/lifecycle.sh).
+run_logged userspace-slot-opener gcc -O2 -Wall -Werror -static \
+	-I"$MS_TOP/include/uapi" -o "$out/slot_opener" \
+	"$MS_TOP/scripts/vm/slot_opener.c"
+
 stage "building samples standalone: gcc -O3 -Wall -std=c11"
 for prog in message_sender message_reader message_channel; do
 	run_logged "userspace-$prog" gcc -O3 -Wall -Werror -std=c11 \

@@ -97,6 +97,10 @@ table=$(mktemp)
 	lane "load/unload" "$(kernel debug)" "$lifecycle"
 	lane "device nodes, major=0" "$(kernel debug)" "$(line debug 'lifecycle: nodes appear' |
 		sed 's/^ok [0-9]* lifecycle: //')"
+	lane "open() racing rmmod" "$(kernel debug)" "$(line debug 'lifecycle: open() racing [0-9]* insmod' |
+		sed 's/^ok [0-9]* lifecycle: //')$(line debug '^# opener:' | head -n 1 | sed 's/^# opener:/; first opener:/')"
+	lane "open() racing failing loads" "$(kernel debug)" "$(line debug 'lifecycle: open() racing loads' |
+		sed 's/^ok [0-9]* lifecycle: //')"
 	for run in cloud debug builtin; do
 		lane "32-bit suite (gcc -m32, compat_ioctl)" "$(kernel $run)" "$(totals_32 $run)"
 	done

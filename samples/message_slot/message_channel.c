@@ -128,7 +128,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	fd = open(dev, O_RDONLY);
+	/* Clearing destroys a message: the driver wants write access. */
+	fd = open(dev, strcmp(cmd, "clear") ? O_RDONLY : O_WRONLY);
 	if (fd < 0) {
 		fprintf(stderr, "%s: cannot open %s: %s\n",
 			prog, dev, strerror(errno));

@@ -6,8 +6,12 @@
 # while a file is open, then unloads the module and runs CYCLES rounds of
 # insmod, traffic through two slots and rmmod, the first NODE_CYCLES of
 # them also with device node and statistics checks, and compares the Slab
-# line of /proc/meminfo before and after the rounds. Leaves MODULE loaded again. Prints kselftest TAP lines; leaks of
-# single objects are kmemleak's job (the caller scans after the last rmmod).
+# line of /proc/meminfo before and after the rounds. Then it races open()
+# with the module's load and unload, and with loads that fail at each
+# fault injection point in turn (see race_*() below). Leaves MODULE
+# loaded again. Prints kselftest TAP lines; leaks of single objects are
+# kmemleak's job (the caller scans after the last rmmod), use after free
+# is KASAN's (the host fails the run on any report).
 
 module=$1
 cycles=$2
@@ -17,6 +21,17 @@ slab_noise_kb=512
 # Rounds that also check nodes and statistics: each check runs programs,
 # which take seconds under KASAN.
 node_cycles=10
+# The races: openers, load/unload rounds, and the largest fault injection
+# point the failing loads may need (the sweep ends when a load no longer
+# reaches the point it is asked to fail).
+race_openers=2
+race_cycles=30
+race_max_points=3000
+# A fixed major, so that a node made by hand stays valid across loads.
+race_major=235
+race_node=/tmp/lifecycle-race
+race_stop=/tmp/lifecycle-race-stop
+failslab=/sys/kernel/debug/failslab
 node=/tmp/lifecycle-slot
 other=/tmp/lifecycle-slot-other
 class=/sys/class/message_slot
@@ -92,8 +107,90 @@ node_traffic() {
 	  "3 $((3 * ${#1} + 26)) 3 " ]
 }
 
+# Unload, retrying while an opener holds a file (EBUSY).
+unload() {
+	until rmmod message_slot 2>/dev/null; do
+		loaded || return 0
+	done
+}
+
+# Openers loop on a node of the fixed major: each open must succeed, or
+# fail with ENXIO or ENODEV while no module is there or it is going.
+race_start_openers() {
+	rm -f $race_stop $race_node
+	mknod $race_node c $race_major 0 || return 1
+	openers=
+	i=0
+	while [ $i -lt $race_openers ]; do
+		slot_opener open $race_node $race_stop &
+		openers="$openers $!"
+		i=$((i + 1))
+	done
+}
+
+race_stop_openers() {
+	touch $race_stop
+	status=0
+	for pid in $openers; do
+		wait "$pid" || status=1
+	done
+	rm -f $race_stop $race_node
+	return $status
+}
+
+# open() racing rmmod: chrdev_open() must pin the module through the cdev
+# before it uses the cdev, or rmmod frees it under the opener.
+race_unload() {
+	race_start_openers || return 1
+	failures=0
+	cycle=1
+	while [ $cycle -le "$race_cycles" ]; do
+		insmod "$module" major=$race_major || failures=$((failures + 1))
+		unload
+		cycle=$((cycle + 1))
+	done
+	race_stop_openers || failures=$((failures + 1))
+	return $failures
+}
+
+# open() racing a load that fails: once an open can succeed, nothing may
+# fail, or the failure frees slots and module memory that open files use.
+# Every fault injection point of the load is made to fail in turn, with
+# the openers running; a load that still succeeds is unloaded again.
+race_failing_load() {
+	gfp_wait=$(cat $failslab/ignore-gfp-wait)
+	verbose=$(cat $failslab/verbose)
+	echo N >$failslab/ignore-gfp-wait
+	echo 0 >$failslab/verbose
+	race_start_openers || return 1
+	failures=0
+	nth=1
+	while :; do
+		slot_opener insmod-fail $nth "$module" "major=$race_major nodes=8" \
+			>/dev/null
+		case $? in
+		0) break ;;
+		2) ;;
+		3) unload ;;
+		*) failures=$((failures + 1)); break ;;
+		esac
+		nth=$((nth + 1))
+		if [ $nth -gt $race_max_points ]; then
+			echo "# the load still reached point $race_max_points"
+			failures=$((failures + 1))
+			break
+		fi
+	done
+	unload
+	race_stop_openers || failures=$((failures + 1))
+	echo "$gfp_wait" >$failslab/ignore-gfp-wait
+	echo "$verbose" >$failslab/verbose
+	race_points=$nth
+	return $failures
+}
+
 echo "TAP version 13"
-echo "1..4"
+echo "1..6"
 make_nodes
 exec 3<$node
 rmmod message_slot 2>/dev/null && status=1 || status=0
@@ -136,4 +233,14 @@ delta_kb=$((end_kb - start_kb))
 echo "# Slab: ${start_kb} kB before, ${end_kb} kB after $cycles cycles (${delta_kb} kB)"
 tap $((delta_kb > slab_noise_kb)) "lifecycle: Slab within ${slab_noise_kb} kB after $cycles cycles (${delta_kb} kB)"
 rm -f $node $other
+
+race_unload
+tap $? "lifecycle: open() racing $race_cycles insmod/rmmod cycles, $race_openers openers: every open succeeded or failed with ENXIO or ENODEV"
+race_points=0
+if [ -d $failslab ]; then
+	race_failing_load
+	tap $? "lifecycle: open() racing loads failing at each of $race_points fault injection points"
+else
+	tap 1 "lifecycle: open() racing failing loads: no $failslab"
+fi
 load

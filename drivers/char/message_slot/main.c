@@ -159,9 +159,9 @@ static int msg_slot_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
-static long msg_slot_select(struct msg_slot_file *state, unsigned long id)
+static long msg_slot_select(struct msg_slot_file *state, u32 id)
 {
-	if (!id || id > U32_MAX)
+	if (!id)
 		return -EINVAL;
 
 	/*
@@ -202,10 +202,14 @@ static long msg_slot_get_info(struct msg_slot_file *state,
 	return 0;
 }
 
-static long msg_slot_clear_channel(struct msg_slot_file *state)
+static long msg_slot_clear_channel(struct file *file)
 {
+	struct msg_slot_file *state = file->private_data;
 	u32 channel = READ_ONCE(state->channel);
 
+	/* Clearing destroys a message, as a write replaces one. */
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
 	if (!channel)
 		return -EINVAL;
 	return msg_slot_clear(state->slot, channel);
@@ -216,15 +220,23 @@ static long msg_slot_ioctl(struct file *file, unsigned int cmd,
 {
 	struct msg_slot_file *state = file->private_data;
 
-	/* Not in the switch: on 32-bit the two are the same number. */
-	if (cmd == MSG_SLOT_CHANNEL || cmd == MSG_SLOT_CHANNEL_LONG)
-		return msg_slot_select(state, arg);
+	/*
+	 * Not in the switch: on 32-bit the two are the same number. An
+	 * unsigned int passed by value fills only the low half of the
+	 * register; the C ABI leaves the upper half undefined (riscv64 and
+	 * mips64 sign-extend it), so only the low 32 bits count. The
+	 * unsigned long encoding carries a real 64-bit value.
+	 */
+	if (cmd == MSG_SLOT_CHANNEL)
+		return msg_slot_select(state, lower_32_bits(arg));
+	if (cmd == MSG_SLOT_CHANNEL_LONG)
+		return arg > U32_MAX ? -EINVAL : msg_slot_select(state, arg);
 
 	switch (cmd) {
 	case MSG_SLOT_CHANNEL_INFO:
 		return msg_slot_get_info(state, (void __user *)arg);
 	case MSG_SLOT_CLEAR:
-		return msg_slot_clear_channel(state);
+		return msg_slot_clear_channel(file);
 	default:
 		return -EINVAL;
 	}
@@ -518,24 +530,28 @@ static int __init msg_slot_init(void)
 	if (err)
 		goto err_unregister_region;
 
-	cdev_init(&msg_slot_cdev, &msg_slot_fops);
-	err = cdev_add(&msg_slot_cdev, msg_slot_devt, MSG_SLOT_MINORS);
+	err = msg_slot_create_devices();
 	if (err)
 		goto err_unregister_class;
 
-	/* The nodes appear only once the device can be opened. */
-	err = msg_slot_create_devices();
+	/*
+	 * Last: from here on any node of the major, made by hand too, opens
+	 * a slot, and a failure would have to free slots in use. Until then
+	 * an open fails with ENXIO.
+	 */
+	cdev_init(&msg_slot_cdev, &msg_slot_fops);
+	/* chrdev_open() pins the module through this, not through fops. */
+	msg_slot_cdev.owner = THIS_MODULE;
+	err = cdev_add(&msg_slot_cdev, msg_slot_devt, MSG_SLOT_MINORS);
 	if (err)
-		goto err_del_cdev;
+		goto err_destroy_devices;
 
 	if (!major)
 		pr_info("using dynamic major %u\n", MAJOR(msg_slot_devt));
 	return 0;
 
-err_del_cdev:
-	cdev_del(&msg_slot_cdev);
-	/* Nodes made by hand may have opened slots meanwhile. */
-	msg_slot_free_all();
+err_destroy_devices:
+	msg_slot_destroy_devices(nodes);
 err_unregister_class:
 	class_unregister(&msg_slot_class);
 err_unregister_region:
@@ -545,8 +561,8 @@ err_unregister_region:
 
 static void __exit msg_slot_exit(void)
 {
-	msg_slot_destroy_devices(nodes);
 	cdev_del(&msg_slot_cdev);
+	msg_slot_destroy_devices(nodes);
 	class_unregister(&msg_slot_class);
 	unregister_chrdev_region(msg_slot_devt, MSG_SLOT_MINORS);
 	msg_slot_free_all();

@@ -38,14 +38,17 @@
  * MSG_SLOT_CHANNEL - select the channel of an open file
  *
  * The argument is the channel id itself, passed by value (not a pointer):
- * ``ioctl(fd, MSG_SLOT_CHANNEL, id)``. It must be non-zero and fit in 32
- * bits. The selection belongs to the open file; later read(2) and write(2)
- * calls on that file act on the channel.
+ * ``ioctl(fd, MSG_SLOT_CHANNEL, id)``. It is an unsigned int, so only the
+ * low 32 bits of the argument count: some ABIs leave the upper half of the
+ * register undefined. Id 0 fails with EINVAL. The selection belongs to the
+ * open file; later read(2) and write(2) calls on that file act on the
+ * channel.
  *
  * The direction and size fields of the encoding are historical: the first
  * users declared the command with _IOW() of an unsigned int, and binaries
  * built that way must keep working. The same command declared with an
- * unsigned long size is accepted too.
+ * unsigned long size is accepted too; its argument is a whole unsigned
+ * long, and a value above 0xffffffff fails with EINVAL.
  */
 #define MSG_SLOT_CHANNEL	_IOW(MSG_SLOT_IOC_MAGIC, 0, unsigned int)
 
@@ -82,7 +85,8 @@ struct msg_slot_channel_info {
  *
  * ``ioctl(fd, MSG_SLOT_CLEAR)`` frees the channel's message; a read then
  * fails with EWOULDBLOCK until the next write. Clearing a channel that
- * holds no message succeeds. The argument is ignored. It fails with EINVAL
+ * holds no message succeeds. The argument is ignored. Like write(2), it
+ * fails with EBADF on a file not opened for writing; it fails with EINVAL
  * when no channel is selected. The channel keeps its write count (see
  * struct msg_slot_channel_info) and its place among the slot's channels.
  */

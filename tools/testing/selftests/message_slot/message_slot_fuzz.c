@@ -179,7 +179,7 @@ static const unsigned int wrong_cmds[] = {
 enum arg_kind {
 	ARG_CHANNEL,	/* the id of one of the sequence's channels */
 	ARG_ZERO,
-	ARG_ABOVE,	/* a channel's id plus 2^32: valid once truncated */
+	ARG_ABOVE,	/* a channel's id plus 2^32: valid as an unsigned int */
 	ARG_BIG,	/* from big_args[] */
 	NR_ARG_KINDS
 };
@@ -193,8 +193,10 @@ static const unsigned int arg_weights[NR_ARG_KINDS] = {
 
 #define U32_LIMIT	((uint64_t)UINT32_MAX + 1)	/* 2^32 */
 
+/* Zero in the low 32 bits, so no encoding of MSG_SLOT_CHANNEL takes them. */
 static const uint64_t big_args[] = {
-	U32_LIMIT, U32_LIMIT + 1, (uint64_t)INT64_MAX + 1, UINT64_MAX,
+	U32_LIMIT, (uint64_t)INT64_MAX + 1, UINT64_MAX << 32,
+	0xdeadbeefULL << 32,
 };
 
 /* Boundary ids, used now and then instead of random ones. */
@@ -879,11 +881,6 @@ static void issue(const struct call *call, struct outcome *got)
 	got->err = got->ret < 0 ? errno : 0;
 }
 
-static bool is_select(unsigned int cmd)
-{
-	return cmd == MSG_SLOT_CHANNEL || cmd == MSG_SLOT_CHANNEL_UL;
-}
-
 /* An ioctl that takes no pointer: judged by the command's value. */
 static void plan_ioctl(const struct model *m, const struct op *op,
 		       struct call *call)
@@ -893,7 +890,10 @@ static void plan_ioctl(const struct model *m, const struct op *op,
 
 	call->cmd = op->cmd;
 	call->arg = ioctl_arg(m, op);
-	if (is_select(call->cmd))
+	if (call->cmd == MSG_SLOT_CHANNEL)
+		/* An unsigned int by value: only the low 32 bits count. */
+		ok = (uint32_t)call->arg != 0;
+	else if (call->cmd == MSG_SLOT_CHANNEL_UL)
 		ok = call->arg && fits_u32(call->arg);
 	else if (call->cmd == MSG_SLOT_CLEAR)
 		ok = file->chan >= 0;

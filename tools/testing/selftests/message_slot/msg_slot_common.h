@@ -99,8 +99,8 @@ static inline int msg_slot_open(const struct msg_slot_env *env,
 	return open(path, flags | O_CLOEXEC);
 }
 
-/* The channel id goes by value, as an unsigned long like any ioctl arg. */
-static inline int msg_slot_set_channel(int fd, unsigned long id)
+/* The channel id goes by value, as the unsigned int the command declares. */
+static inline int msg_slot_set_channel(int fd, unsigned int id)
 {
 	return ioctl(fd, MSG_SLOT_CHANNEL, id);
 }
