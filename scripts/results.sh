@@ -109,6 +109,7 @@ table=$(mktemp)
 		lane "memory cgroup" "$(kernel $run)" "$(line $run 'channels of 128 bytes')$(
 			line $run '^# .*:then ' | sed 's/^then/, then/')$(
 			line $run 'memory.events: ' | sed 's/^/; /')"
+		lane "table growth, memory cgroup" "$(kernel $run)" "$(line $run 'new channels after')"
 	done
 	kcsan=
 	if passed kcsan; then

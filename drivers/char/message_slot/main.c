@@ -113,6 +113,7 @@ static dev_t msg_slot_devt;
 
 /* Slots are created on first open and live until the module goes away. */
 static DEFINE_MUTEX(msg_slot_minors_lock);	/* serialises slot creation */
+/* Written under msg_slot_minors_lock, read lock-free by sysfs. */
 static struct msg_slot *msg_slot_minors[MSG_SLOT_MINORS];
 
 static struct msg_slot *msg_slot_get(unsigned int minor)
@@ -123,7 +124,8 @@ static struct msg_slot *msg_slot_get(unsigned int minor)
 	slot = msg_slot_minors[minor];
 	if (!slot) {
 		slot = msg_slot_alloc();
-		msg_slot_minors[minor] = slot;
+		/* Pairs with the acquire of msg_slot_dev_stats(). */
+		smp_store_release(&msg_slot_minors[minor], slot);
 	}
 	mutex_unlock(&msg_slot_minors_lock);
 	return slot;
@@ -375,13 +377,10 @@ static __poll_t msg_slot_poll(struct file *file, poll_table *wait)
 			break;
 		/*
 		 * Watch the channel before looking at it, so that a message
-		 * written after the look wakes the waiter. Only a fatal
-		 * signal makes this fail: then report the file readable
-		 * rather than leave the waiters of a shared epoll set
-		 * unwatched.
+		 * written after the look wakes the waiter. It cannot fail
+		 * for a non-zero id, and never waits for a writer.
 		 */
-		if (msg_slot_watch(state->slot, &state->watcher, channel))
-			return mask | EPOLLIN | EPOLLRDNORM;
+		msg_slot_watch(state->slot, &state->watcher, channel);
 		/*
 		 * Another poller of this file may have watched a newer
 		 * selection, which this moved away from: wake it to watch
@@ -409,39 +408,47 @@ static const struct file_operations msg_slot_fops = {
 };
 
 /*
- * Read the counters of the slot behind a device node; all zero until the
- * slot is first opened.
+ * Read the counters of the slot behind a device node, without waiting for
+ * any writer; all zero until the slot is first opened.
  */
-static int msg_slot_dev_stats(struct device *dev, struct msg_slot_stats *stats)
+static void msg_slot_dev_stats(struct device *dev, struct msg_slot_stats *stats)
 {
 	struct msg_slot *slot;
 
-	mutex_lock(&msg_slot_minors_lock);
-	slot = msg_slot_minors[MINOR(dev->devt)];
-	mutex_unlock(&msg_slot_minors_lock);
-
-	memset(stats, 0, sizeof(*stats));
 	/* A slot lives until the module goes, after its device. */
-	return slot ? msg_slot_get_stats(slot, stats) : 0;
+	slot = smp_load_acquire(&msg_slot_minors[MINOR(dev->devt)]);
+	memset(stats, 0, sizeof(*stats));
+	if (slot)
+		msg_slot_get_stats(slot, stats);
 }
 
 static ssize_t channels_show(struct device *dev, struct device_attribute *attr,
 			     char *buf)
 {
 	struct msg_slot_stats stats;
-	int err = msg_slot_dev_stats(dev, &stats);
 
-	return err ? err : sysfs_emit(buf, "%u\n", stats.channels);
+	msg_slot_dev_stats(dev, &stats);
+	return sysfs_emit(buf, "%u\n", stats.channels);
 }
 static DEVICE_ATTR_RO(channels);
+
+static ssize_t channels_used_show(struct device *dev,
+				  struct device_attribute *attr, char *buf)
+{
+	struct msg_slot_stats stats;
+
+	msg_slot_dev_stats(dev, &stats);
+	return sysfs_emit(buf, "%u\n", stats.channels_used);
+}
+static DEVICE_ATTR_RO(channels_used);
 
 static ssize_t bytes_show(struct device *dev, struct device_attribute *attr,
 			  char *buf)
 {
 	struct msg_slot_stats stats;
-	int err = msg_slot_dev_stats(dev, &stats);
 
-	return err ? err : sysfs_emit(buf, "%llu\n", stats.bytes);
+	msg_slot_dev_stats(dev, &stats);
+	return sysfs_emit(buf, "%llu\n", stats.bytes);
 }
 static DEVICE_ATTR_RO(bytes);
 
@@ -449,14 +456,15 @@ static ssize_t writes_show(struct device *dev, struct device_attribute *attr,
 			   char *buf)
 {
 	struct msg_slot_stats stats;
-	int err = msg_slot_dev_stats(dev, &stats);
 
-	return err ? err : sysfs_emit(buf, "%llu\n", stats.writes);
+	msg_slot_dev_stats(dev, &stats);
+	return sysfs_emit(buf, "%llu\n", stats.writes);
 }
 static DEVICE_ATTR_RO(writes);
 
 static struct attribute *msg_slot_attrs[] = {
 	&dev_attr_channels.attr,
+	&dev_attr_channels_used.attr,
 	&dev_attr_bytes.attr,
 	&dev_attr_writes.attr,
 	NULL

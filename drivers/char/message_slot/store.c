@@ -14,11 +14,17 @@
  *
  * Locking:
  *
- *   msg_slot.lock (mutex): serialises all writers of a slot, and guards
- *                          its watchers and counters
- *     msg_slot.stripes[] (seqcount): write side taken under the mutex,
- *                                    with preemption disabled
+ *   msg_slot.lock (mutex): serialises the writers of a slot; held only
+ *                          for work that does not sleep, apart from the
+ *                          rehash of a growing table
+ *     msg_slot.stripes[], msg_slot.stats_count (seqcount): write side
+ *                          taken under the mutex, preemption disabled
+ *   msg_slot.watch_lock (spinlock): guards the watcher lists
  *     msg_slot_watcher.wait (wait queue lock): taken to wake a watcher
+ *
+ * Nothing waits on the mutex but writers: allocations happen before it is
+ * taken, and poll(), close() and the counters never take it. A writer
+ * that finds it needs memory drops the mutex, allocates, and looks again.
  *
  * Readers take no lock. They run under rcu_read_lock(), which keeps the
  * table and every message buffer they may see alive, and validate their
@@ -31,14 +37,15 @@
  *
  * A writer wakes only the watchers of the channel it wrote, found in a
  * small hash of lists, and looks there only when the slot has watchers:
- * a write nobody waits for pays one load and a branch. Watchers register
- * under the same mutex, before they look at the channel, so a message is
- * either seen by the watcher or followed by its wake-up.
+ * a write nobody waits for pays a barrier, one load and a branch. A
+ * watcher registers before it looks at the channel, and a writer looks
+ * for watchers after it has stored the message, each with a full barrier
+ * in between, so a message is either seen by the watcher or followed by
+ * its wake-up.
  */
 
 #include <kunit/static_stub.h>
 #include <kunit/visibility.h>
-#include <linux/jhash.h>
 #include <linux/kernel.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
@@ -46,8 +53,11 @@
 #include <linux/poll.h>
 #include <linux/random.h>
 #include <linux/rcupdate.h>
+#include <linux/sched.h>
 #include <linux/seqlock.h>
+#include <linux/siphash.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
 #include <linux/string.h>
 #include <uapi/linux/message_slot.h>
 
@@ -56,6 +66,8 @@
 #define MSG_SLOT_STRIPES	64
 #define MSG_SLOT_WATCH_BUCKETS	64
 #define MSG_SLOT_MIN_CAPACITY	8
+/* Entries a rehash moves between two chances for the scheduler. */
+#define MSG_SLOT_REHASH_BATCH	1024
 
 /*
  * A message lives in a kmalloc() buffer of the smallest power-of-two size,
@@ -70,11 +82,16 @@
 #define MSG_SLOT_CLASS_MASK		7UL
 
 /*
- * Allocations are charged to the writer's memory cgroup. A writer that
- * hits its cgroup limit gets -ENOMEM rather than an OOM kill, and the
- * failure is not worth a warning: the caller reports it.
+ * A failed allocation is reported to the writer as -ENOMEM: it is worth
+ * neither an OOM kill nor a warning. Message buffers are charged to the
+ * writer's memory cgroup. The table is not: it serves every channel of the
+ * slot, and charging a growth to whichever writer crosses the threshold
+ * would fail a small cgroup's first channel because of channels others
+ * made. Its size is bounded by the max_channels parameter instead (see
+ * "Denial of service" in Documentation/userspace-api/message_slot.rst).
  */
-#define MSG_SLOT_GFP	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
+#define MSG_SLOT_GFP		(GFP_KERNEL | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
+#define MSG_SLOT_BUFFER_GFP	(MSG_SLOT_GFP | __GFP_ACCOUNT)
 
 struct msg_slot_entry {
 	u32 id;			/* channel id; 0 marks a free entry */
@@ -93,13 +110,18 @@ struct msg_slot {
 	struct mutex lock;	/* serialises writers of this slot */
 	struct msg_slot_table __rcu *table;	/* NULL until the first write */
 	u32 nr_channels;	/* entries in use; written under lock */
-	u32 hash_seed;		/* keeps crafted ids from colliding */
-	/* The counters of msg_slot_get_stats(), all under lock. */
+	hsiphash_key_t hash_key;	/* keeps crafted ids from colliding */
+	/*
+	 * The counters of msg_slot_get_stats(), written under lock within
+	 * @stats_count, which lets readers see them from one moment.
+	 */
+	seqcount_t stats_count;
 	u32 nr_messages;	/* entries that hold a message */
 	u64 nr_bytes;		/* their total length */
 	u64 nr_writes;		/* successful writes */
-	unsigned int nr_watchers;	/* watchers in the lists; lock */
-	struct hlist_head watchers[MSG_SLOT_WATCH_BUCKETS];	/* lock */
+	spinlock_t watch_lock;	/* guards the watcher lists */
+	unsigned int nr_watchers;	/* watchers in the lists */
+	struct hlist_head watchers[MSG_SLOT_WATCH_BUCKETS];
 	/*
 	 * Plain seqcounts, not seqcount_mutex_t: on PREEMPT_RT a reader of
 	 * the latter takes the mutex to wait for a preempted writer, and
@@ -127,7 +149,7 @@ static void *msg_slot_buffer(unsigned long msg)
 
 static u32 msg_slot_hash(const struct msg_slot *slot, u32 id)
 {
-	return jhash_1word(id, slot->hash_seed);
+	return hsiphash_1u32(id, &slot->hash_key);
 }
 
 static seqcount_t *msg_slot_stripe(struct msg_slot *slot, u32 hash)
@@ -172,7 +194,7 @@ static struct msg_slot_entry *msg_slot_probe(struct msg_slot_table *table,
 
 	for (;;) {
 		struct msg_slot_entry *entry = &table->entries[i];
-		/* Pairs with the release in msg_slot_insert(). */
+		/* Pairs with the release in msg_slot_store(). */
 		u32 entry_id = smp_load_acquire(&entry->id);
 
 		*found = entry_id == id;
@@ -198,11 +220,13 @@ struct msg_slot *msg_slot_alloc(void)
 		return NULL;
 
 	mutex_init(&slot->lock);
+	seqcount_init(&slot->stats_count);
+	spin_lock_init(&slot->watch_lock);
 	for (i = 0; i < MSG_SLOT_STRIPES; i++)
 		seqcount_init(&slot->stripes[i]);
 	for (i = 0; i < MSG_SLOT_WATCH_BUCKETS; i++)
 		INIT_HLIST_HEAD(&slot->watchers[i]);
-	slot->hash_seed = get_random_u32();
+	get_random_bytes(&slot->hash_key, sizeof(slot->hash_key));
 	return slot;
 }
 EXPORT_SYMBOL_IF_KUNIT(msg_slot_alloc);
@@ -315,7 +339,8 @@ EXPORT_SYMBOL_IF_KUNIT(msg_slot_channel_info);
 VISIBLE_IF_KUNIT void *msg_slot_alloc_buffer(unsigned int class)
 {
 	KUNIT_STATIC_STUB_REDIRECT(msg_slot_alloc_buffer, class);
-	return kmalloc(1U << (class + MSG_SLOT_MIN_CLASS_SHIFT), MSG_SLOT_GFP);
+	return kmalloc(1U << (class + MSG_SLOT_MIN_CLASS_SHIFT),
+		       MSG_SLOT_BUFFER_GFP);
 }
 EXPORT_SYMBOL_IF_KUNIT(msg_slot_alloc_buffer);
 
@@ -327,98 +352,214 @@ VISIBLE_IF_KUNIT struct msg_slot_table *msg_slot_alloc_table(u32 capacity)
 }
 EXPORT_SYMBOL_IF_KUNIT(msg_slot_alloc_table);
 
-/*
- * Make room for one more entry, moving to a larger table when the current
- * one would pass 7/8 full. Readers may go on using the old table until a
- * grace period has passed; nothing writes to it any more, so what they
- * find there is a consistent, if older, view.
- */
-static int msg_slot_reserve(struct msg_slot *slot, u32 max_channels)
+/* Whether @table, if any, can take channel number @nr + 1. */
+static bool msg_slot_table_fits(const struct msg_slot_table *table, u32 nr)
 {
-	struct msg_slot_table *old, *new;
-	u32 nr = slot->nr_channels;
-	u32 capacity, i;
+	return table && msg_slot_capacity_for(nr + 1) <= table->capacity;
+}
+
+/* The next table: larger by half, never past what the channel limit needs. */
+static u32 msg_slot_next_capacity(u32 nr, u32 max_channels)
+{
+	return msg_slot_capacity_for(clamp(nr + nr / 2, nr + 1,
+					   max(max_channels, nr + 1)));
+}
+
+/*
+ * Move every channel to @new and publish it. Readers may go on using the
+ * old table until a grace period has passed; nothing writes to it any
+ * more, so what they find there is a consistent, if older, view.
+ */
+static void msg_slot_rehash(struct msg_slot *slot, struct msg_slot_table *new)
+{
+	struct msg_slot_table *old;
 	bool found;
+	u32 i;
 
 	old = rcu_dereference_protected(slot->table,
 					lockdep_is_held(&slot->lock));
-	if (old && msg_slot_capacity_for(nr + 1) <= old->capacity)
-		return 0;
-
-	/* Grow by half, but never past what the channel limit needs. */
-	capacity = msg_slot_capacity_for(clamp(nr + nr / 2, nr + 1,
-					       max(max_channels, nr + 1)));
-	new = msg_slot_alloc_table(capacity);
-	if (!new)
-		return -ENOMEM;
-	new->capacity = capacity;
-
 	for (i = 0; old && i < old->capacity; i++) {
 		struct msg_slot_entry *entry = &old->entries[i];
 
 		if (entry->id)
 			*msg_slot_probe(new, msg_slot_hash(slot, entry->id),
 					entry->id, &found) = *entry;
+		/* The lock keeps out only writers, who can wait. */
+		if (!((i + 1) % MSG_SLOT_REHASH_BATCH))
+			cond_resched();
 	}
 
 	rcu_assign_pointer(slot->table, new);
 	if (old)
 		kvfree_rcu(old, rcu);
-	return 0;
-}
-
-/* Create channel @id holding @msg, a tagged message buffer. */
-static int msg_slot_insert(struct msg_slot *slot, u32 hash, u32 id,
-			   unsigned long msg, unsigned int len,
-			   u32 max_channels)
-{
-	struct msg_slot_table *table;
-	struct msg_slot_entry *entry;
-	bool found;
-	int err;
-
-	err = msg_slot_reserve(slot, max_channels);
-	if (err)
-		return err;
-
-	table = rcu_dereference_protected(slot->table,
-					  lockdep_is_held(&slot->lock));
-	entry = msg_slot_probe(table, hash, id, &found);
-	entry->len = len;
-	entry->msg = msg;
-	entry->seq = 1;
-	/*
-	 * Publish the id last: a reader that finds it also sees the message,
-	 * and a reader that misses it read the channel before it existed.
-	 * No reader can be inside a seqcount section for a message it has
-	 * not found, so the stripe needs no bump.
-	 */
-	smp_store_release(&entry->id, id);
-	WRITE_ONCE(slot->nr_channels, slot->nr_channels + 1);
-	return 0;
 }
 
 /*
- * Account a successful write of @len bytes over a message of @old_len (0
- * if the channel held none), and wake whoever watches the channel.
+ * Count a change of the slot: @nr_new channels created, and a message of
+ * @len bytes in place of one of @old_len (0 for none).
  */
-static void msg_slot_written(struct msg_slot *slot, u32 hash, u32 id,
-			     unsigned int old_len, unsigned int len)
+static void msg_slot_count(struct msg_slot *slot, u32 nr_new,
+			   unsigned int old_len, unsigned int len)
+{
+	msg_slot_write_begin(slot, &slot->stats_count);
+	WRITE_ONCE(slot->nr_channels, slot->nr_channels + nr_new);
+	if (!old_len && len)
+		slot->nr_messages++;
+	else if (old_len && !len)
+		slot->nr_messages--;
+	slot->nr_bytes = slot->nr_bytes - old_len + len;
+	if (len)
+		slot->nr_writes++;
+	msg_slot_write_end(&slot->stats_count);
+}
+
+/*
+ * Wake whoever watches channel @id of @slot, after a write to it. Pairs
+ * with the smp_mb() in msg_slot_watch(): either the watcher's look at the
+ * channel sees the message stored before, or this sees the watcher.
+ */
+static void msg_slot_wake(struct msg_slot *slot, u32 hash, u32 id)
 {
 	struct msg_slot_watcher *watcher;
 
-	lockdep_assert_held(&slot->lock);
-	if (!old_len)
-		slot->nr_messages++;
-	slot->nr_bytes = slot->nr_bytes - old_len + len;
-	slot->nr_writes++;
-
-	if (!slot->nr_watchers)
+	smp_mb();
+	if (!READ_ONCE(slot->nr_watchers))
 		return;
+	spin_lock(&slot->watch_lock);
 	hlist_for_each_entry(watcher, msg_slot_watchers(slot, hash), node)
 		if (watcher->channel == id)
 			wake_up_interruptible_poll(&watcher->wait,
 						   EPOLLIN | EPOLLRDNORM);
+	spin_unlock(&slot->watch_lock);
+}
+
+/**
+ * struct msg_slot_write - a write in progress
+ * @id: the channel id
+ * @hash: its hash
+ * @msg: the message
+ * @len: its length
+ * @class: the size class of its buffer
+ * @max_channels: most channels the slot may hold
+ * @buffer: a buffer of @class, allocated without the slot lock; NULL once
+ *          the channel holds it
+ * @table: a larger table, allocated without the slot lock; NULL once the
+ *         slot uses it
+ * @capacity: the capacity of the table to allocate, 0 for none
+ * @old_msg: the tagged buffer the write replaced, for freeing after a
+ *           grace period
+ */
+struct msg_slot_write {
+	u32 id;
+	u32 hash;
+	const u8 *msg;
+	unsigned int len;
+	unsigned int class;
+	u32 max_channels;
+	void *buffer;
+	struct msg_slot_table *table;
+	u32 capacity;
+	unsigned long old_msg;
+};
+
+/* Allocate what msg_slot_store() asked for. */
+static int msg_slot_prealloc(struct msg_slot_write *w)
+{
+	if (!w->buffer) {
+		w->buffer = msg_slot_alloc_buffer(w->class);
+		if (!w->buffer)
+			return -ENOMEM;
+	}
+	if (w->capacity) {
+		kvfree(w->table);
+		w->table = msg_slot_alloc_table(w->capacity);
+		if (!w->table)
+			return -ENOMEM;
+		w->table->capacity = w->capacity;
+		w->capacity = 0;
+	}
+	return 0;
+}
+
+/*
+ * Store the message of @w, with the slot lock held, if it has all the
+ * memory it needs.
+ *
+ * Return: 0, -ENOSPC, or -EAGAIN when it needs a buffer or a table first
+ * (msg_slot_prealloc() allocates them, without the lock).
+ */
+static int msg_slot_store(struct msg_slot *slot, struct msg_slot_write *w)
+{
+	seqcount_t *stripe = msg_slot_stripe(slot, w->hash);
+	struct msg_slot_table *table;
+	struct msg_slot_entry *entry;
+	unsigned int old_len;
+	bool found = false;
+
+	lockdep_assert_held(&slot->lock);
+	table = rcu_dereference_protected(slot->table,
+					  lockdep_is_held(&slot->lock));
+	entry = table ? msg_slot_probe(table, w->hash, w->id, &found) : NULL;
+
+	/* The common case: a message of the same size class, in place. */
+	if (found && entry->msg &&
+	    (entry->msg & MSG_SLOT_CLASS_MASK) == w->class) {
+		old_len = entry->len;
+		msg_slot_write_begin(slot, stripe);
+		memcpy(msg_slot_buffer(entry->msg), w->msg, w->len);
+		WRITE_ONCE(entry->len, w->len);
+		WRITE_ONCE(entry->seq, entry->seq + 1);
+		msg_slot_write_end(stripe);
+		msg_slot_count(slot, 0, old_len, w->len);
+		return 0;
+	}
+
+	if (!found) {
+		if (slot->nr_channels >= w->max_channels)
+			return -ENOSPC;
+		if (!msg_slot_table_fits(table, slot->nr_channels) &&
+		    !msg_slot_table_fits(w->table, slot->nr_channels)) {
+			w->capacity = msg_slot_next_capacity(slot->nr_channels,
+							     w->max_channels);
+			return -EAGAIN;
+		}
+	}
+	if (!w->buffer)
+		return -EAGAIN;
+	memcpy(w->buffer, w->msg, w->len);
+
+	if (!found) {
+		if (!msg_slot_table_fits(table, slot->nr_channels)) {
+			msg_slot_rehash(slot, w->table);
+			table = w->table;
+			w->table = NULL;
+		}
+		entry = msg_slot_probe(table, w->hash, w->id, &found);
+		entry->len = w->len;
+		entry->msg = (unsigned long)w->buffer | w->class;
+		entry->seq = 1;
+		/*
+		 * Publish the id last: a reader that finds it also sees the
+		 * message, and a reader that misses it read the channel
+		 * before it existed. No reader can be inside a seqcount
+		 * section for a message it has not found, so the stripe
+		 * needs no bump.
+		 */
+		smp_store_release(&entry->id, w->id);
+		msg_slot_count(slot, 1, 0, w->len);
+	} else {
+		/* Another size class, or a cleared channel: a new buffer. */
+		w->old_msg = entry->msg;
+		old_len = entry->len;
+		msg_slot_write_begin(slot, stripe);
+		WRITE_ONCE(entry->msg, (unsigned long)w->buffer | w->class);
+		WRITE_ONCE(entry->len, w->len);
+		WRITE_ONCE(entry->seq, entry->seq + 1);
+		msg_slot_write_end(stripe);
+		msg_slot_count(slot, 0, old_len, w->len);
+	}
+	w->buffer = NULL;
+	return 0;
 }
 
 /**
@@ -432,7 +573,8 @@ static void msg_slot_written(struct msg_slot *slot, u32 hash, u32 id,
  *
  * The first write to a channel creates it. A failed write changes nothing.
  * A successful one adds one to the channel's write count and wakes the
- * watchers of the channel.
+ * watchers of the channel. Memory is allocated before the slot lock is
+ * taken, so writers of a slot never wait for another one's allocation.
  *
  * Context: process context; may sleep.
  * Return: 0 on success, -EINVAL for channel id 0, -EMSGSIZE for a bad
@@ -442,90 +584,44 @@ static void msg_slot_written(struct msg_slot *slot, u32 hash, u32 id,
 int msg_slot_write_message(struct msg_slot *slot, u32 id, const u8 *msg,
 			   unsigned int len, u32 max_channels)
 {
-	u32 hash = msg_slot_hash(slot, id);
-	seqcount_t *stripe = msg_slot_stripe(slot, hash);
-	unsigned int class = msg_slot_class(len);
-	struct msg_slot_table *table;
-	struct msg_slot_entry *entry = NULL;
-	unsigned int old_len;
-	unsigned long old_msg;
-	bool found = false;
-	void *buffer;
+	struct msg_slot_write w = {
+		.id = id,
+		.msg = msg,
+		.len = len,
+		/* Also keeps the capacity arithmetic far from overflow. */
+		.max_channels = min(max_channels, MSG_SLOT_MAX_CHANNELS),
+	};
 	int err;
 
 	if (!id)
 		return -EINVAL;
 	if (!len || len > MSG_SLOT_MAX_MSG_LEN)
 		return -EMSGSIZE;
-	/* Also keeps the capacity arithmetic far from overflow. */
-	max_channels = min(max_channels, MSG_SLOT_MAX_CHANNELS);
+	w.hash = msg_slot_hash(slot, id);
+	w.class = msg_slot_class(len);
 
-	/*
-	 * Another writer of the slot may hold the lock through a slow
-	 * allocation; a task that is being killed need not wait for it.
-	 */
-	err = mutex_lock_killable(&slot->lock);
-	if (err)
-		return err;
-	table = rcu_dereference_protected(slot->table,
-					  lockdep_is_held(&slot->lock));
-	if (table)
-		entry = msg_slot_probe(table, hash, id, &found);
-
-	/* The common case: a message of the same size class, in place. */
-	if (found && entry->msg &&
-	    (entry->msg & MSG_SLOT_CLASS_MASK) == class) {
-		old_len = entry->len;
-		msg_slot_write_begin(slot, stripe);
-		memcpy(msg_slot_buffer(entry->msg), msg, len);
-		WRITE_ONCE(entry->len, len);
-		WRITE_ONCE(entry->seq, entry->seq + 1);
-		msg_slot_write_end(stripe);
-		msg_slot_written(slot, hash, id, old_len, len);
-		mutex_unlock(&slot->lock);
-		return 0;
-	}
-
-	err = -ENOSPC;
-	if (!found && slot->nr_channels >= max_channels)
-		goto err_unlock;
-
-	err = -ENOMEM;
-	buffer = msg_slot_alloc_buffer(class);
-	if (!buffer)
-		goto err_unlock;
-	memcpy(buffer, msg, len);
-
-	if (!found) {
-		err = msg_slot_insert(slot, hash, id,
-				      (unsigned long)buffer | class, len,
-				      max_channels);
+	for (;;) {
+		/* A task that is being killed need not wait for writers. */
+		err = mutex_lock_killable(&slot->lock);
 		if (err)
-			goto err_free_buffer;
-		msg_slot_written(slot, hash, id, 0, len);
+			break;
+		err = msg_slot_store(slot, &w);
 		mutex_unlock(&slot->lock);
-		return 0;
+		if (err != -EAGAIN)
+			break;
+		err = msg_slot_prealloc(&w);
+		if (err)
+			break;
 	}
 
-	/* Another size class, or a cleared channel: a new buffer. */
-	old_msg = entry->msg;
-	old_len = entry->len;
-	msg_slot_write_begin(slot, stripe);
-	WRITE_ONCE(entry->msg, (unsigned long)buffer | class);
-	WRITE_ONCE(entry->len, len);
-	WRITE_ONCE(entry->seq, entry->seq + 1);
-	msg_slot_write_end(stripe);
-	msg_slot_written(slot, hash, id, old_len, len);
-	mutex_unlock(&slot->lock);
+	if (!err)
+		msg_slot_wake(slot, w.hash, id);
+	/* What a racing writer made unnecessary, or a failure left. */
+	kfree(w.buffer);
+	kvfree(w.table);
 	/* Lockless readers may still be copying from the old buffer. */
-	if (old_msg)
-		kfree_rcu_mightsleep(msg_slot_buffer(old_msg));
-	return 0;
-
-err_free_buffer:
-	kfree(buffer);
-err_unlock:
-	mutex_unlock(&slot->lock);
+	if (w.old_msg)
+		kfree_rcu_mightsleep(msg_slot_buffer(w.old_msg));
 	return err;
 }
 EXPORT_SYMBOL_IF_KUNIT(msg_slot_write_message);
@@ -545,10 +641,12 @@ EXPORT_SYMBOL_IF_KUNIT(msg_slot_write_message);
 int msg_slot_clear(struct msg_slot *slot, u32 id)
 {
 	u32 hash = msg_slot_hash(slot, id);
+	seqcount_t *stripe = msg_slot_stripe(slot, hash);
 	struct msg_slot_table *table;
 	struct msg_slot_entry *entry;
-	unsigned long old_msg;
-	bool found;
+	unsigned long old_msg = 0;
+	unsigned int old_len;
+	bool found = false;
 	int err;
 
 	if (!id)
@@ -558,25 +656,19 @@ int msg_slot_clear(struct msg_slot *slot, u32 id)
 		return err;
 	table = rcu_dereference_protected(slot->table,
 					  lockdep_is_held(&slot->lock));
-	if (!table)
-		goto out_unlock;
-	entry = msg_slot_probe(table, hash, id, &found);
-	if (!found || !entry->msg)
-		goto out_unlock;
-
-	old_msg = entry->msg;
-	slot->nr_messages--;
-	slot->nr_bytes -= entry->len;
-	msg_slot_write_begin(slot, msg_slot_stripe(slot, hash));
-	WRITE_ONCE(entry->msg, 0);
-	WRITE_ONCE(entry->len, 0);
-	msg_slot_write_end(msg_slot_stripe(slot, hash));
+	entry = table ? msg_slot_probe(table, hash, id, &found) : NULL;
+	if (found && entry->msg) {
+		old_msg = entry->msg;
+		old_len = entry->len;
+		msg_slot_write_begin(slot, stripe);
+		WRITE_ONCE(entry->msg, 0);
+		WRITE_ONCE(entry->len, 0);
+		msg_slot_write_end(stripe);
+		msg_slot_count(slot, 0, old_len, 0);
+	}
 	mutex_unlock(&slot->lock);
-	kfree_rcu_mightsleep(msg_slot_buffer(old_msg));
-	return 0;
-
-out_unlock:
-	mutex_unlock(&slot->lock);
+	if (old_msg)
+		kfree_rcu_mightsleep(msg_slot_buffer(old_msg));
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(msg_slot_clear);
@@ -599,32 +691,30 @@ EXPORT_SYMBOL_IF_KUNIT(msg_slot_watcher_init);
  * @watcher: the watcher, watching nothing or another channel of @slot
  * @id: the channel id, non-zero
  *
- * From then on every successful write to channel @id wakes @watcher->wait.
+ * From then on every successful write to channel @id wakes @watcher->wait;
+ * a look at the channel after this call sees every write that does not.
  * A watcher follows one channel at a time; it leaves the one before.
  *
- * Context: process context; may sleep.
- * Return: 0, -EINVAL for channel id 0, or -EINTR when the task was killed
- * while waiting for a writer.
+ * Context: any context that may take a spinlock; never waits for writers.
+ * Return: 0, or -EINVAL for channel id 0.
  */
 int msg_slot_watch(struct msg_slot *slot, struct msg_slot_watcher *watcher,
 		   u32 id)
 {
-	int err;
-
 	if (!id)
 		return -EINVAL;
-	err = mutex_lock_killable(&slot->lock);
-	if (err)
-		return err;
+	spin_lock(&slot->watch_lock);
 	if (watcher->channel)
 		hlist_del(&watcher->node);
 	else
-		slot->nr_watchers++;
+		WRITE_ONCE(slot->nr_watchers, slot->nr_watchers + 1);
 	hlist_add_head(&watcher->node,
 		       msg_slot_watchers(slot, msg_slot_hash(slot, id)));
 	/* Pairs with the lockless check of the caller's poll(). */
 	WRITE_ONCE(watcher->channel, id);
-	mutex_unlock(&slot->lock);
+	spin_unlock(&slot->watch_lock);
+	/* Pairs with the smp_mb() in msg_slot_wake(). */
+	smp_mb();
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(msg_slot_watch);
@@ -634,17 +724,17 @@ EXPORT_SYMBOL_IF_KUNIT(msg_slot_watch);
  * @slot: the slot
  * @watcher: the watcher; nobody may call msg_slot_watch() on it meanwhile
  *
- * Context: process context; may sleep.
+ * Context: any context that may take a spinlock; never waits for writers.
  */
 void msg_slot_unwatch(struct msg_slot *slot, struct msg_slot_watcher *watcher)
 {
 	if (!watcher->channel)
 		return;
-	mutex_lock(&slot->lock);
+	spin_lock(&slot->watch_lock);
 	hlist_del_init(&watcher->node);
-	slot->nr_watchers--;
+	WRITE_ONCE(slot->nr_watchers, slot->nr_watchers - 1);
 	WRITE_ONCE(watcher->channel, 0);
-	mutex_unlock(&slot->lock);
+	spin_unlock(&slot->watch_lock);
 }
 EXPORT_SYMBOL_IF_KUNIT(msg_slot_unwatch);
 
@@ -668,20 +758,18 @@ EXPORT_SYMBOL_IF_KUNIT(msg_slot_nr_channels);
  * @slot: the slot
  * @stats: filled with the counters, all from the same moment
  *
- * Context: process context; may sleep.
- * Return: 0, or -EINTR when the task was killed while waiting for a writer.
+ * Never sleeps, and never waits for a writer that does.
  */
-int msg_slot_get_stats(struct msg_slot *slot, struct msg_slot_stats *stats)
+void msg_slot_get_stats(struct msg_slot *slot, struct msg_slot_stats *stats)
 {
-	int err;
+	unsigned int start;
 
-	err = mutex_lock_killable(&slot->lock);
-	if (err)
-		return err;
-	stats->channels = slot->nr_messages;
-	stats->bytes = slot->nr_bytes;
-	stats->writes = slot->nr_writes;
-	mutex_unlock(&slot->lock);
-	return 0;
+	do {
+		start = read_seqcount_begin(&slot->stats_count);
+		stats->channels = slot->nr_messages;
+		stats->channels_used = slot->nr_channels;
+		stats->bytes = slot->nr_bytes;
+		stats->writes = slot->nr_writes;
+	} while (read_seqcount_retry(&slot->stats_count, start));
 }
 EXPORT_SYMBOL_IF_KUNIT(msg_slot_get_stats);

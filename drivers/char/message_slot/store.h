@@ -15,9 +15,9 @@ struct msg_slot;
 
 /**
  * struct msg_slot_watcher - a waiter for new messages on one channel
- * @node: entry in the slot's list of watchers; slot lock
+ * @node: entry in the slot's list of watchers; the slot's watch lock
  * @channel: the channel watched, 0 when not watching; written under the
- *           slot lock
+ *           slot's watch lock
  * @wait: woken with EPOLLIN when a message is written to @channel
  *
  * An open file embeds one and polls on @wait, so only the files watching
@@ -33,11 +33,14 @@ struct msg_slot_watcher {
 /**
  * struct msg_slot_stats - counters of one slot
  * @channels: channels that hold a message
+ * @channels_used: channels written since the slot was created, holding a
+ *                 message or cleared: what the channel limit bounds
  * @bytes: total length of the messages held
  * @writes: successful writes since the slot was created
  */
 struct msg_slot_stats {
 	u32 channels;
+	u32 channels_used;
 	u64 bytes;
 	u64 writes;
 };
@@ -59,7 +62,7 @@ void msg_slot_unwatch(struct msg_slot *slot,
 		      struct msg_slot_watcher *watcher);
 
 u32 msg_slot_nr_channels(struct msg_slot *slot);
-int msg_slot_get_stats(struct msg_slot *slot, struct msg_slot_stats *stats);
+void msg_slot_get_stats(struct msg_slot *slot, struct msg_slot_stats *stats);
 
 #if IS_ENABLED(CONFIG_KUNIT)
 /* The allocators of store.c, visible only so that KUnit can stub them. */

@@ -94,10 +94,13 @@
 #define MSG_SLOT_TEST_RACE_NR_LENS	(MSG_SLOT_MAX_MSG_LEN + 1U - \
 					 MSG_SLOT_TEST_RACE_MIN_LEN)
 
+struct msg_slot_test_bystander;
+
 /**
  * struct msg_slot_test - state of one test case
  * @slot: the slot under test, freed when the case ends
- * @nr_stub_calls: calls to the failing allocator stubs
+ * @nr_stub_calls: calls to the allocator stubs
+ * @bystander: the task that runs while an allocator stub waits
  * @msg: message to write, one byte longer than a channel holds
  * @expected: message the case expects to read
  * @buf: message read back
@@ -106,6 +109,7 @@
 struct msg_slot_test {
 	struct msg_slot *slot;
 	unsigned int nr_stub_calls;
+	struct msg_slot_test_bystander *bystander;
 	u8 msg[MSG_SLOT_TEST_TOO_LONG];
 	u8 expected[MSG_SLOT_MAX_MSG_LEN];
 	u8 buf[MSG_SLOT_MAX_MSG_LEN];
@@ -1113,8 +1117,10 @@ static void msg_slot_test_expect_stats(struct kunit *test, u32 channels,
 	struct msg_slot_test *ctx = test->priv;
 	struct msg_slot_stats stats;
 
-	KUNIT_ASSERT_EQ(test, msg_slot_get_stats(ctx->slot, &stats), 0);
+	msg_slot_get_stats(ctx->slot, &stats);
 	KUNIT_EXPECT_EQ(test, stats.channels, channels);
+	KUNIT_EXPECT_EQ(test, stats.channels_used,
+			msg_slot_nr_channels(ctx->slot));
 	KUNIT_EXPECT_EQ(test, stats.bytes, bytes);
 	KUNIT_EXPECT_EQ(test, stats.writes, writes);
 }
@@ -1326,6 +1332,136 @@ static void msg_slot_watch_wakes_its_channel(struct kunit *test)
 	}
 }
 
+/*
+ * While a writer allocates, everything else goes on: the allocation stubs
+ * below run the bystander task to the end before they allocate, and note
+ * whether it got there. Each step of the bystander is one that must never
+ * wait for a writer's allocation.
+ */
+struct msg_slot_test_bystander {
+	struct msg_slot *slot;
+	struct completion start;
+	struct completion done;
+	bool finished;	/* within the timeout, while the stub waited */
+	int write_err;
+};
+
+static int msg_slot_test_bystander_run(void *data)
+{
+	struct msg_slot_test_bystander *bystander = data;
+	struct msg_slot_watcher watcher;
+	struct msg_slot_stats stats;
+	const u8 msg = 'b';
+	u64 seq;
+
+	wait_for_completion(&bystander->start);
+	/* A writer of another channel, which exists. */
+	bystander->write_err = msg_slot_write_message(bystander->slot, 1, &msg,
+						      sizeof(msg),
+						      MSG_SLOT_MAX_CHANNELS);
+	/* A poll of a file that selected channel 3: watch, then look. */
+	msg_slot_watcher_init(&watcher);
+	msg_slot_watch(bystander->slot, &watcher, 3);
+	msg_slot_channel_info(bystander->slot, 3, &seq);
+	/* Its release, and a reader of the sysfs counters. */
+	msg_slot_unwatch(bystander->slot, &watcher);
+	msg_slot_get_stats(bystander->slot, &stats);
+	complete(&bystander->done);
+	msg_slot_test_wait_for_stop();
+	return 0;
+}
+
+/* Let the bystander run, and note whether it finished meanwhile. */
+static void msg_slot_test_meanwhile(struct msg_slot_test *ctx)
+{
+	struct msg_slot_test_bystander *bystander = ctx->bystander;
+
+	ctx->nr_stub_calls++;
+	complete(&bystander->start);
+	bystander->finished = wait_for_completion_timeout(&bystander->done,
+							  10 * HZ);
+}
+
+static void *msg_slot_test_bystander_buffer(unsigned int class)
+{
+	struct kunit *test = kunit_get_current_test();
+
+	msg_slot_test_meanwhile(test->priv);
+	kunit_deactivate_static_stub(test, msg_slot_alloc_buffer);
+	return msg_slot_alloc_buffer(class);
+}
+
+static struct msg_slot_table *msg_slot_test_bystander_table(u32 capacity)
+{
+	struct kunit *test = kunit_get_current_test();
+
+	msg_slot_test_meanwhile(test->priv);
+	kunit_deactivate_static_stub(test, msg_slot_alloc_table);
+	return msg_slot_alloc_table(capacity);
+}
+
+/* Parameters: the allocation that takes its time. */
+static const char * const msg_slot_test_slow_allocs[] = {
+	"message buffer", "table",
+};
+
+static void msg_slot_test_slow_alloc_desc(const char * const *param,
+					  char *desc)
+{
+	strscpy(desc, *param, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(msg_slot_test_slow_alloc, msg_slot_test_slow_allocs,
+		  msg_slot_test_slow_alloc_desc);
+
+/*
+ * A writer allocates without the slot lock: another writer, a poll, a
+ * release and the counters never wait for its allocation, however slow.
+ */
+static void msg_slot_write_message_allocates_unlocked(struct kunit *test)
+{
+	const char * const *param = test->param_value;
+	bool table = param == &msg_slot_test_slow_allocs[1];
+	struct msg_slot_test *ctx = test->priv;
+	struct msg_slot_test_bystander *bystander;
+	struct task_struct *task;
+	u32 id;
+	int err;
+
+	bystander = kunit_kzalloc(test, sizeof(*bystander), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, bystander);
+	bystander->slot = ctx->slot;
+	init_completion(&bystander->start);
+	init_completion(&bystander->done);
+	ctx->bystander = bystander;
+	KUNIT_ASSERT_EQ(test, msg_slot_test_write(test, 1, 1, 1), 0);
+	task = kthread_run(msg_slot_test_bystander_run, bystander,
+			   "msg_slot_bystander");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+
+	if (table)
+		kunit_activate_static_stub(test, msg_slot_alloc_table,
+					   msg_slot_test_bystander_table);
+	else
+		kunit_activate_static_stub(test, msg_slot_alloc_buffer,
+					   msg_slot_test_bystander_buffer);
+	/* New channels, away from the bystander's, until one allocates. */
+	for (id = 100, err = 0; !ctx->nr_stub_calls && !err; id++)
+		err = msg_slot_test_write(test, id, id, 1);
+	KUNIT_EXPECT_EQ(test, err, 0);
+	KUNIT_EXPECT_EQ(test, ctx->nr_stub_calls, 1U);
+	KUNIT_EXPECT_TRUE_MSG(test, bystander->finished,
+			      "the bystander waited for a writer's allocation");
+
+	/* If it did wait, it finishes now that the writer is done. */
+	complete(&bystander->start);
+	if (!bystander->finished)
+		wait_for_completion(&bystander->done);
+	kthread_stop(task);
+	KUNIT_EXPECT_EQ(test, bystander->write_err, 0);
+	msg_slot_test_expect_holds(test, id - 1, id - 1, 1);
+}
+
 static struct kunit_case msg_slot_store_cases[] = {
 	KUNIT_CASE_PARAM(msg_slot_read_message_empty_channel,
 			 msg_slot_test_ids_gen_params),
@@ -1352,6 +1488,8 @@ static struct kunit_case msg_slot_store_cases[] = {
 	KUNIT_CASE(msg_slot_write_message_counts_writes),
 	KUNIT_CASE(msg_slot_clear_keeps_count),
 	KUNIT_CASE(msg_slot_watch_wakes_its_channel),
+	KUNIT_CASE_PARAM(msg_slot_write_message_allocates_unlocked,
+			 msg_slot_test_slow_alloc_gen_params),
 	{}
 };
 

@@ -37,6 +37,7 @@
 
 #define MINOR_CHANNEL_LIMIT	250
 #define MINOR_MEMCG		251
+#define MINOR_VICTIM		252
 
 /* The overflow uid and gid: an account that owns nothing here. */
 #define NOBODY_ID		65534
@@ -50,6 +51,20 @@
  * few ten thousand channels.
  */
 #define CGROUP_MEMORY_MAX	(8UL << 20)
+
+/*
+ * The table growth test: others fill a slot up to the first growth of its
+ * table from VICTIM_PREFILL channels on, then a writer in a cgroup of
+ * VICTIM_MEMORY_MAX creates VICTIM_CHANNELS more. The first of them makes
+ * the table grow to hold at least 196,608 channels: over 5 MiB, beyond the
+ * cgroup, while the writer's own messages take a few hundred bytes.
+ */
+#define VICTIM_PREFILL		(1UL << 17)
+#define VICTIM_CHANNELS		16UL
+#define VICTIM_MEMORY_MAX	(4UL << 20)
+/* Table entries that hold @n channels, as Documentation says: 7/8 full. */
+#define TABLE_ENTRIES(n)	((n) + (n) / 7 + 1)
+#define TABLE_MIN_ENTRIES	8UL
 
 /* Room for cgroup paths: a mount point, a cgroup and a file name in it. */
 #define CG_PATH			256
@@ -398,9 +413,13 @@ static int find_cgroup2(struct __test_metadata *_metadata,
 	return 0;
 }
 
-/* Make the writer's cgroup. Returns 0, or 1 with @why for a skip. */
+/*
+ * Make the writer's cgroup, of @memory_max bytes. Returns 0, or 1 with
+ * @why for a skip.
+ */
 static int make_memcg(struct __test_metadata *_metadata,
-		      struct memcg_setup *cg, const char **why)
+		      struct memcg_setup *cg, unsigned long memory_max,
+		      const char **why)
 {
 	char path[CG_FILE_PATH], buf[256];
 	long n;
@@ -434,7 +453,7 @@ static int make_memcg(struct __test_metadata *_metadata,
 		TH_LOG("mkdir %s: %s", cg->dir, strerror(errno));
 
 	snprintf(path, sizeof(path), "%s/memory.max", cg->dir);
-	snprintf(buf, sizeof(buf), "%lu\n", CGROUP_MEMORY_MAX);
+	snprintf(buf, sizeof(buf), "%lu\n", memory_max);
 	ret = msg_slot_write_file(path, buf);
 	ASSERT_EQ(0, ret) TH_LOG("writing %s: %s", path, strerror(-ret));
 
@@ -540,7 +559,7 @@ TEST_F_TIMEOUT(limits, unprivileged_memcg_enomem, 300)
 	int fd;
 	pid_t pid;
 
-	if (make_memcg(_metadata, &self->cg, &why))
+	if (make_memcg(_metadata, &self->cg, CGROUP_MEMORY_MAX, &why))
 		SKIP(return, "%s", why);
 	/* Channels would run out only after far more than memory.max. */
 	set_max_channels(_metadata, MSG_SLOT_MAX_CHANNELS);
@@ -585,6 +604,109 @@ TEST_F_TIMEOUT(limits, unprivileged_memcg_enomem, 300)
 			TH_LOG("channel %lu: %s", id, self->rep->why);
 	}
 	close(fd);
+}
+
+/*
+ * The number of channels, at least @from, at which a slot's next channel
+ * makes its table grow. The table holds TABLE_ENTRIES(n) entries for n
+ * channels (at least TABLE_MIN_ENTRIES), and grows to hold half again as
+ * many channels when one more would not fit; max_channels is at 2^20.
+ */
+static unsigned long next_table_growth(unsigned long from)
+{
+	unsigned long nr, want, entries = 0;
+
+	for (nr = 0;; nr++) {
+		if (entries && TABLE_ENTRIES(nr + 1) <= entries)
+			continue;
+		if (nr >= from)
+			return nr;
+		want = nr + nr / 2 > nr ? nr + nr / 2 : nr + 1;
+		if (want > MSG_SLOT_MAX_CHANNELS)
+			want = MSG_SLOT_MAX_CHANNELS;
+		entries = TABLE_ENTRIES(want) > TABLE_MIN_ENTRIES ?
+			  TABLE_ENTRIES(want) : TABLE_MIN_ENTRIES;
+	}
+}
+
+/* Create VICTIM_CHANNELS channels from @rep->first on, in @procs. */
+static void victim_child(const char *procs, const char *node,
+			 struct child_report *rep)
+{
+	unsigned long first = rep->first, id;
+	const unsigned char msg = 'v';
+	char pid[32];
+	int fd, ret;
+
+	snprintf(pid, sizeof(pid), "%d\n", getpid());
+	ret = msg_slot_write_file(procs, pid);
+	if (ret)
+		child_fail(rep, "joining %s: %s", procs, strerror(-ret));
+	memset(rep, 0, sizeof(*rep));
+	rep->first = first;
+	errno = 0;
+	drop_privileges(rep);
+
+	fd = open(node, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		child_fail(rep, "open %s: %s", node, strerror(errno));
+	for (id = first; id < first + VICTIM_CHANNELS; id++) {
+		if (msg_slot_set_channel(fd, id) ||
+		    write(fd, &msg, sizeof(msg)) != sizeof(msg))
+			break;
+	}
+	rep->err = id < first + VICTIM_CHANNELS ? errno : 0;
+	rep->written = id - first;
+	_exit(0);
+}
+
+/*
+ * The table of a slot serves every channel in it: its growth must not be
+ * charged to the writer who happens to cross the threshold, or a small
+ * cgroup's first channels fail because of channels others made.
+ */
+TEST_F_TIMEOUT(limits, memcg_victim_of_table_growth, 300)
+{
+	const struct child_report *rep = self->rep;
+	char node[128], procs[CG_FILE_PATH];
+	const unsigned char msg = 'p';
+	unsigned long first, id, growth;
+	const char *why = "";
+	int fd;
+	pid_t pid;
+
+	if (make_memcg(_metadata, &self->cg, VICTIM_MEMORY_MAX, &why))
+		SKIP(return, "%s", why);
+	set_max_channels(_metadata, MSG_SLOT_MAX_CHANNELS);
+	make_public_node(_metadata, &self->env, MINOR_VICTIM, node,
+			 sizeof(node));
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", self->cg.dir);
+
+	/*
+	 * Others' channels, outside the cgroup, up to a growth. Every
+	 * channel of this slot was made here, from id 1 up.
+	 */
+	fd = msg_slot_open(&self->env, MINOR_VICTIM, O_RDWR);
+	ASSERT_LE(0, fd) TH_LOG("open: %s", strerror(errno));
+	first = first_free_channel(fd, self->rep);
+	growth = next_table_growth(first - 1 + VICTIM_PREFILL);
+	for (id = first; id <= growth; id++)
+		ASSERT_EQ(0, msg_slot_set_channel(fd, id) ||
+			     write(fd, &msg, sizeof(msg)) != sizeof(msg))
+			TH_LOG("prefilling channel %lu: %s", id, strerror(errno));
+	close(fd);
+
+	self->rep->first = growth + 1;
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		victim_child(procs, node, self->rep);
+	reap_child(_metadata, pid, rep);
+	TH_LOG("uid %d, memory.max %lu: %lu of %lu new channels after %lu others', the first growing the table (%s)",
+	       NOBODY_ID, VICTIM_MEMORY_MAX, rep->written, VICTIM_CHANNELS,
+	       growth, rep->err ? strerror(rep->err) : "no error");
+	EXPECT_EQ(0, rep->err);
+	EXPECT_EQ(VICTIM_CHANNELS, rep->written);
 }
 
 TEST_HARNESS_MAIN

@@ -2003,25 +2003,28 @@ static unsigned long long read_number(struct __test_metadata *_metadata,
 }
 
 struct slot_stats {
-	unsigned long long channels, bytes, writes;
+	unsigned long long channels, used, bytes, writes;
 };
 
 static void read_stats(struct __test_metadata *_metadata,
 		       struct slot_stats *st)
 {
 	st->channels = read_number(_metadata, SYSFS_SLOT0 "/channels");
+	st->used = read_number(_metadata, SYSFS_SLOT0 "/channels_used");
 	st->bytes = read_number(_metadata, SYSFS_SLOT0 "/bytes");
 	st->writes = read_number(_metadata, SYSFS_SLOT0 "/writes");
 }
 
 /* The statistics must differ from @start by exactly these amounts. */
-#define CHECK_STATS(start, d_channels, d_bytes, d_writes) do {		\
+#define CHECK_STATS(start, d_channels, d_used, d_bytes, d_writes) do {	\
 	const struct slot_stats *__start = (start);			\
 	struct slot_stats __now;					\
 									\
 	read_stats(_metadata, &__now);					\
 	ASSERT_EQ((long long)(d_channels),				\
 		  (long long)(__now.channels - __start->channels));	\
+	ASSERT_EQ((long long)(d_used),					\
+		  (long long)(__now.used - __start->used));		\
 	ASSERT_EQ((long long)(d_bytes),					\
 		  (long long)(__now.bytes - __start->bytes));		\
 	ASSERT_EQ((long long)(d_writes),				\
@@ -2111,16 +2114,16 @@ TEST_F(slot, device_stats)
 	c = fresh_channel(_metadata, fd, b + 1);
 	read_stats(_metadata, &start);
 	/* Selecting channels and asking about them is no change. */
-	CHECK_STATS(&start, 0, 0, 0);
+	CHECK_STATS(&start, 0, 0, 0, 0);
 
 	set_channel(_metadata, fd, a);
 	put_msg(_metadata, fd, msg, 10);
-	CHECK_STATS(&start, 1, 10, 1);
+	CHECK_STATS(&start, 1, 1, 10, 1);
 	/* An overwrite replaces the length. */
 	put_msg(_metadata, fd, msg, 100);
-	CHECK_STATS(&start, 1, 100, 2);
+	CHECK_STATS(&start, 1, 1, 100, 2);
 	put_msg(_metadata, fd, msg, 3);
-	CHECK_STATS(&start, 1, 3, 3);
+	CHECK_STATS(&start, 1, 1, 3, 3);
 
 	/* Failed writes change nothing. */
 	ASSERT_ERRNO(EMSGSIZE, write(fd, msg, 0));
@@ -2131,37 +2134,37 @@ TEST_F(slot, device_stats)
 	munmap(map, map_len);
 	set_channel(_metadata, fd, c);
 	ASSERT_ERRNO(EFAULT, write(fd, null_buf, 5));
-	CHECK_STATS(&start, 1, 3, 3);
+	CHECK_STATS(&start, 1, 1, 3, 3);
 	/* So do reads. */
 	set_channel(_metadata, fd, a);
 	check_msg(_metadata, fd, msg, 3);
-	CHECK_STATS(&start, 1, 3, 3);
+	CHECK_STATS(&start, 1, 1, 3, 3);
 
 	set_channel(_metadata, fd, b);
 	put_msg(_metadata, fd, msg, MSG_SLOT_MAX_MSG_LEN);
-	CHECK_STATS(&start, 2, 3 + MSG_SLOT_MAX_MSG_LEN, 4);
+	CHECK_STATS(&start, 2, 2, 3 + MSG_SLOT_MAX_MSG_LEN, 4);
 
 	/* A clear removes the message but is no write. */
 	set_channel(_metadata, fd, a);
 	ASSERT_EQ(0, ioctl(fd, MSG_SLOT_CLEAR));
-	CHECK_STATS(&start, 1, MSG_SLOT_MAX_MSG_LEN, 4);
+	CHECK_STATS(&start, 1, 2, MSG_SLOT_MAX_MSG_LEN, 4);
 	ASSERT_EQ(0, ioctl(fd, MSG_SLOT_CLEAR));
-	CHECK_STATS(&start, 1, MSG_SLOT_MAX_MSG_LEN, 4);
+	CHECK_STATS(&start, 1, 2, MSG_SLOT_MAX_MSG_LEN, 4);
 	set_channel(_metadata, fd, c);
 	ASSERT_EQ(0, ioctl(fd, MSG_SLOT_CLEAR));
-	CHECK_STATS(&start, 1, MSG_SLOT_MAX_MSG_LEN, 4);
+	CHECK_STATS(&start, 1, 2, MSG_SLOT_MAX_MSG_LEN, 4);
 	ASSERT_ERRNO(EWOULDBLOCK, read(fd, buf, sizeof(buf)));
 
 	/* A write to a cleared channel holds a message again. */
 	set_channel(_metadata, fd, a);
 	put_msg(_metadata, fd, msg, 50);
-	CHECK_STATS(&start, 2, 50 + MSG_SLOT_MAX_MSG_LEN, 5);
+	CHECK_STATS(&start, 2, 2, 50 + MSG_SLOT_MAX_MSG_LEN, 5);
 
 	/* Leave the slot as it was, but for the write count. */
 	ASSERT_EQ(0, ioctl(fd, MSG_SLOT_CLEAR));
 	set_channel(_metadata, fd, b);
 	ASSERT_EQ(0, ioctl(fd, MSG_SLOT_CLEAR));
-	CHECK_STATS(&start, 0, 0, 5);
+	CHECK_STATS(&start, 0, 2, 0, 5);
 	close(fd);
 }
 
