@@ -121,7 +121,7 @@ for variant in debug builtin; do
 		fi
 		MS_TESTS=$debug_tests MS_STRESS_OPS=50000 MS_FUZZ_OPS=100000 \
 		MS_LIFECYCLE=$lifecycle MS_KMEMLEAK=1 MS_MODULE_ARGS=$module_args \
-		MS_VM_TIMEOUT=900 MS_VM_MODE=$mode \
+		MS_VM_TIMEOUT=1200 MS_VM_MODE=$mode \
 			vm_check "$variant" "$build/arch/x86/boot/bzImage" $module
 	fi
 done

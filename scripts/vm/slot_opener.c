@@ -16,9 +16,14 @@
  *	the load failed; prints "loaded" and exits 3 when it loaded although
  *	the fault was injected, and exits 0 when it loaded before the NTH
  *	point was reached: then the sweep is over.
+ *
+ *   slot_opener insmod-count MODULE [PARAMS]
+ *	Load MODULE and print how many fault injection points of this task
+ *	the load went through; exits 0 when it loaded.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,8 +71,11 @@ static int open_until_stopped(const char *node, const char *stopfile)
 	return 0;
 }
 
+/* Far more points than a load has: counts them without failing one. */
+#define COUNT_ONLY_NTH	"1000000"
+
 static int insmod_failing(const char *nth, const char *module,
-			  const char *params)
+			  const char *params, bool count)
 {
 	char left[16] = "";
 	int fd, nth_fd, err;
@@ -94,6 +102,10 @@ static int insmod_failing(const char *nth, const char *module,
 		printf("failed %d\n", err);
 		return 2;
 	}
+	if (count) {
+		printf("%d\n", atoi(nth) - atoi(left));
+		return 0;
+	}
 	printf("loaded\n");
 	return atoi(left) ? 0 : 3;
 }
@@ -103,8 +115,14 @@ int main(int argc, char **argv)
 	if (argc == 4 && !strcmp(argv[1], "open"))
 		return open_until_stopped(argv[2], argv[3]);
 	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "insmod-fail"))
-		return insmod_failing(argv[2], argv[3], argc == 5 ? argv[4] : "");
+		return insmod_failing(argv[2], argv[3], argc == 5 ? argv[4] : "",
+				      false);
+	if ((argc == 3 || argc == 4) && !strcmp(argv[1], "insmod-count"))
+		return insmod_failing(COUNT_ONLY_NTH, argv[2],
+				      argc == 4 ? argv[3] : "", true);
 	fprintf(stderr, "usage: %s open NODE STOPFILE\n"
-		"       %s insmod-fail NTH MODULE [PARAMS]\n", argv[0], argv[0]);
+		"       %s insmod-fail NTH MODULE [PARAMS]\n"
+		"       %s insmod-count MODULE [PARAMS]\n", argv[0], argv[0],
+		argv[0]);
 	return 1;
 }
