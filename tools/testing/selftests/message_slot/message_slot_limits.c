@@ -550,6 +550,26 @@ static unsigned long memcg_event(struct __test_metadata *_metadata,
 	return 0;
 }
 
+/*
+ * The start of a memory cgroup test: the writer's cgroup of @memory_max
+ * bytes, max_channels at its maximum, so that only memory stops writers,
+ * and a node of @minor that anyone may open. Returns 1 with @why for a
+ * skip.
+ */
+static int memcg_test_start(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(limits) *self,
+			    unsigned long memory_max, unsigned int minor,
+			    char *node, size_t node_size, char *procs,
+			    size_t procs_size, const char **why)
+{
+	if (make_memcg(_metadata, &self->cg, memory_max, why))
+		return 1;
+	set_max_channels(_metadata, MSG_SLOT_MAX_CHANNELS);
+	make_public_node(_metadata, &self->env, minor, node, node_size);
+	snprintf(procs, procs_size, "%s/cgroup.procs", self->cg.dir);
+	return 0;
+}
+
 TEST_F_TIMEOUT(limits, unprivileged_memcg_enomem, 300)
 {
 	const struct child_report *rep = self->rep;
@@ -559,13 +579,9 @@ TEST_F_TIMEOUT(limits, unprivileged_memcg_enomem, 300)
 	int fd;
 	pid_t pid;
 
-	if (make_memcg(_metadata, &self->cg, CGROUP_MEMORY_MAX, &why))
+	if (memcg_test_start(_metadata, self, CGROUP_MEMORY_MAX, MINOR_MEMCG,
+			     node, sizeof(node), procs, sizeof(procs), &why))
 		SKIP(return, "%s", why);
-	/* Channels would run out only after far more than memory.max. */
-	set_max_channels(_metadata, MSG_SLOT_MAX_CHANNELS);
-	make_public_node(_metadata, &self->env, MINOR_MEMCG, node,
-			 sizeof(node));
-	snprintf(procs, sizeof(procs), "%s/cgroup.procs", self->cg.dir);
 
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -675,12 +691,9 @@ TEST_F_TIMEOUT(limits, memcg_victim_of_table_growth, 300)
 	int fd;
 	pid_t pid;
 
-	if (make_memcg(_metadata, &self->cg, VICTIM_MEMORY_MAX, &why))
+	if (memcg_test_start(_metadata, self, VICTIM_MEMORY_MAX, MINOR_VICTIM,
+			     node, sizeof(node), procs, sizeof(procs), &why))
 		SKIP(return, "%s", why);
-	set_max_channels(_metadata, MSG_SLOT_MAX_CHANNELS);
-	make_public_node(_metadata, &self->env, MINOR_VICTIM, node,
-			 sizeof(node));
-	snprintf(procs, sizeof(procs), "%s/cgroup.procs", self->cg.dir);
 
 	/*
 	 * Others' channels, outside the cgroup, up to a growth. Every
