@@ -59,11 +59,9 @@
  * the table grow to hold at least 196,608 channels: over 5 MiB, beyond the
  * cgroup, while the writer's own messages take a few hundred bytes.
  */
-#define VICTIM_PREFILL		(1UL << 17)
+#define VICTIM_PREFILL		131072UL	/* 2^17 */
 #define VICTIM_CHANNELS		16UL
 #define VICTIM_MEMORY_MAX	(4UL << 20)
-/* Table entries that hold @n channels, as Documentation says: 7/8 full. */
-#define TABLE_ENTRIES(n)	((n) + (n) / 7 + 1)
 #define TABLE_MIN_ENTRIES	8UL
 
 /* Room for cgroup paths: a mount point, a cgroup and a file name in it. */
@@ -485,18 +483,32 @@ static unsigned long first_free_channel(int fd, struct child_report *rep)
 	child_fail(rep, "every channel id is taken");
 }
 
-static void memcg_child(const char *procs, const char *node,
-			struct child_report *rep)
+/*
+ * In a child: move into the cgroup whose cgroup.procs is @procs, clear
+ * the report and become the unprivileged user.
+ */
+static void join_memcg_unprivileged(const char *procs,
+				    struct child_report *rep)
 {
-	unsigned char msg[MSG_SLOT_MAX_MSG_LEN];
-	unsigned long id;
 	char pid[32];
-	int fd, ret;
+	int ret;
 
 	snprintf(pid, sizeof(pid), "%d\n", getpid());
 	ret = msg_slot_write_file(procs, pid);
 	if (ret)
 		child_fail(rep, "joining %s: %s", procs, strerror(-ret));
+	memset(rep, 0, sizeof(*rep));
+	errno = 0;
+	drop_privileges(rep);
+}
+
+static void memcg_child(const char *procs, const char *node,
+			struct child_report *rep)
+{
+	unsigned char msg[MSG_SLOT_MAX_MSG_LEN];
+	unsigned long id;
+	int fd;
+
 	/*
 	 * Once the cgroup is full, a page fault would have to charge memory
 	 * and could only get it from the OOM killer. So write now to what is
@@ -504,9 +516,7 @@ static void memcg_child(const char *procs, const char *node,
 	 * of the parent's pages until then. The stack of the loop is in
 	 * place from its first rounds, and nothing after it goes deeper.
 	 */
-	memset(rep, 0, sizeof(*rep));
-	errno = 0;
-	drop_privileges(rep);
+	join_memcg_unprivileged(procs, rep);
 
 	fd = open(node, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
@@ -557,16 +567,16 @@ static unsigned long memcg_event(struct __test_metadata *_metadata,
  * skip.
  */
 static int memcg_test_start(struct __test_metadata *_metadata,
-			    FIXTURE_DATA(limits) *self,
+			    struct memcg_setup *cg, struct msg_slot_env *env,
 			    unsigned long memory_max, unsigned int minor,
 			    char *node, size_t node_size, char *procs,
 			    size_t procs_size, const char **why)
 {
-	if (make_memcg(_metadata, &self->cg, memory_max, why))
+	if (make_memcg(_metadata, cg, memory_max, why))
 		return 1;
 	set_max_channels(_metadata, MSG_SLOT_MAX_CHANNELS);
-	make_public_node(_metadata, &self->env, minor, node, node_size);
-	snprintf(procs, procs_size, "%s/cgroup.procs", self->cg.dir);
+	make_public_node(_metadata, env, minor, node, node_size);
+	snprintf(procs, procs_size, "%s/cgroup.procs", cg->dir);
 	return 0;
 }
 
@@ -579,8 +589,9 @@ TEST_F_TIMEOUT(limits, unprivileged_memcg_enomem, 300)
 	int fd;
 	pid_t pid;
 
-	if (memcg_test_start(_metadata, self, CGROUP_MEMORY_MAX, MINOR_MEMCG,
-			     node, sizeof(node), procs, sizeof(procs), &why))
+	if (memcg_test_start(_metadata, &self->cg, &self->env, CGROUP_MEMORY_MAX,
+			     MINOR_MEMCG, node, sizeof(node), procs,
+			     sizeof(procs), &why))
 		SKIP(return, "%s", why);
 
 	pid = fork();
@@ -622,26 +633,33 @@ TEST_F_TIMEOUT(limits, unprivileged_memcg_enomem, 300)
 	close(fd);
 }
 
+/* Table entries that hold @n channels, as Documentation says: 7/8 full. */
+static unsigned long table_entries(unsigned long n)
+{
+	unsigned long entries = n + n / 7 + 1;
+
+	return entries > TABLE_MIN_ENTRIES ? entries : TABLE_MIN_ENTRIES;
+}
+
 /*
  * The number of channels, at least @from, at which a slot's next channel
- * makes its table grow. The table holds TABLE_ENTRIES(n) entries for n
- * channels (at least TABLE_MIN_ENTRIES), and grows to hold half again as
- * many channels when one more would not fit; max_channels is at 2^20.
+ * makes its table grow. The table holds table_entries(n) entries for n
+ * channels, and grows to hold half again as many channels when one more
+ * would not fit; max_channels is at 2^20.
  */
 static unsigned long next_table_growth(unsigned long from)
 {
 	unsigned long nr, want, entries = 0;
 
 	for (nr = 0;; nr++) {
-		if (entries && TABLE_ENTRIES(nr + 1) <= entries)
+		if (entries && table_entries(nr + 1) <= entries)
 			continue;
 		if (nr >= from)
 			return nr;
 		want = nr + nr / 2 > nr ? nr + nr / 2 : nr + 1;
 		if (want > MSG_SLOT_MAX_CHANNELS)
 			want = MSG_SLOT_MAX_CHANNELS;
-		entries = TABLE_ENTRIES(want) > TABLE_MIN_ENTRIES ?
-			  TABLE_ENTRIES(want) : TABLE_MIN_ENTRIES;
+		entries = table_entries(want);
 	}
 }
 
@@ -650,27 +668,17 @@ static void victim_child(const char *procs, const char *node,
 			 struct child_report *rep)
 {
 	unsigned long first = rep->first, id;
-	const unsigned char msg = 'v';
-	char pid[32];
-	int fd, ret;
+	int fd;
 
-	snprintf(pid, sizeof(pid), "%d\n", getpid());
-	ret = msg_slot_write_file(procs, pid);
-	if (ret)
-		child_fail(rep, "joining %s: %s", procs, strerror(-ret));
-	memset(rep, 0, sizeof(*rep));
+	join_memcg_unprivileged(procs, rep);
 	rep->first = first;
-	errno = 0;
-	drop_privileges(rep);
 
 	fd = open(node, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		child_fail(rep, "open %s: %s", node, strerror(errno));
-	for (id = first; id < first + VICTIM_CHANNELS; id++) {
-		if (msg_slot_set_channel(fd, id) ||
-		    write(fd, &msg, sizeof(msg)) != sizeof(msg))
+	for (id = first; id < first + VICTIM_CHANNELS; id++)
+		if (put_channel(fd, id, 1))
 			break;
-	}
 	rep->err = id < first + VICTIM_CHANNELS ? errno : 0;
 	rep->written = id - first;
 	_exit(0);
@@ -685,14 +693,14 @@ TEST_F_TIMEOUT(limits, memcg_victim_of_table_growth, 300)
 {
 	const struct child_report *rep = self->rep;
 	char node[128], procs[CG_FILE_PATH];
-	const unsigned char msg = 'p';
 	unsigned long first, id, growth;
 	const char *why = "";
 	int fd;
 	pid_t pid;
 
-	if (memcg_test_start(_metadata, self, VICTIM_MEMORY_MAX, MINOR_VICTIM,
-			     node, sizeof(node), procs, sizeof(procs), &why))
+	if (memcg_test_start(_metadata, &self->cg, &self->env, VICTIM_MEMORY_MAX,
+			     MINOR_VICTIM, node, sizeof(node), procs,
+			     sizeof(procs), &why))
 		SKIP(return, "%s", why);
 
 	/*
@@ -704,8 +712,7 @@ TEST_F_TIMEOUT(limits, memcg_victim_of_table_growth, 300)
 	first = first_free_channel(fd, self->rep);
 	growth = next_table_growth(first - 1 + VICTIM_PREFILL);
 	for (id = first; id <= growth; id++)
-		ASSERT_EQ(0, msg_slot_set_channel(fd, id) ||
-			     write(fd, &msg, sizeof(msg)) != sizeof(msg))
+		ASSERT_EQ(0, put_channel(fd, id, 1))
 			TH_LOG("prefilling channel %lu: %s", id, strerror(errno));
 	close(fd);
 
@@ -715,9 +722,10 @@ TEST_F_TIMEOUT(limits, memcg_victim_of_table_growth, 300)
 	if (pid == 0)
 		victim_child(procs, node, self->rep);
 	reap_child(_metadata, pid, rep);
-	TH_LOG("uid %d, memory.max %lu: %lu of %lu new channels after %lu others', the first growing the table (%s)",
+	TH_LOG("uid %d, memory.max %lu: %lu of %lu new channels after %lu others', %s (%s)",
 	       NOBODY_ID, VICTIM_MEMORY_MAX, rep->written, VICTIM_CHANNELS,
-	       growth, rep->err ? strerror(rep->err) : "no error");
+	       growth, "the first growing the table",
+	       rep->err ? strerror(rep->err) : "no error");
 	EXPECT_EQ(0, rep->err);
 	EXPECT_EQ(VICTIM_CHANNELS, rep->written);
 }
