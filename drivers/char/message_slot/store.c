@@ -422,6 +422,7 @@ static void msg_slot_wake(struct msg_slot *slot, u32 hash, u32 id)
 {
 	struct msg_slot_watcher *watcher;
 
+	/* Order the message stored before against the look at watchers. */
 	smp_mb();
 	if (!READ_ONCE(slot->nr_watchers))
 		return;
