@@ -192,7 +192,7 @@ sparse_check() {
 	make -C "$verify" O="$series_build" C=2 W=1 \
 		drivers/char/message_slot/ >"$MS_LOGS/sparse-$b.out" 2>&1 || return 1
 	cat "$MS_LOGS/sparse-$b.out"
-	grep -q 'CHECK *drivers/char/message_slot/main\.c' "$MS_LOGS/sparse-$b.out" ||
+	grep -Eq 'CHECK +([^ ]*/)?drivers/char/message_slot/main\.c$' "$MS_LOGS/sparse-$b.out" ||
 		{ echo "sparse did not check the driver"; return 1; }
 	! grep -E 'message_slot.*(warning|error):' "$MS_LOGS/sparse-$b.out"
 }
