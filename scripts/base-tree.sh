@@ -18,6 +18,8 @@ base_series=${1:-}
 [ -n "$base_series" ] || die "usage: base-tree.sh BASE (one of: $MS_BASES)"
 check_base "$base_series"
 need_packages xz-utils git debian-archive-keyring
+# One at a time: the private apt lists and the base trees are shared.
+ms_lock base-tree
 pkg=linux-source-$base_series
 pinned=$(pinned_version "$base_series")
 

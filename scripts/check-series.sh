@@ -17,8 +17,8 @@ set -eu
 base_series=${1:-}
 [ -n "$base_series" ] || die "usage: check-series.sh BASE (one of: $MS_BASES)"
 check_base "$base_series"
-need_packages build-essential flex bison bc libelf-dev libssl-dev sparse \
-	coccinelle ocaml-nox python3-sphinx python3-ply python3-git g++ perl
+# shellcheck disable=SC2086
+need_packages $MS_SERIES_PACKAGES
 base=$("$MS_TOP/scripts/base-tree.sh" "$base_series")
 base_commit=$(git -C "$base" rev-parse HEAD)
 patches=$(patches_dir "$base_series")

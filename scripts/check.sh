@@ -61,6 +61,46 @@ for base_series in $MS_BASES; do
 done
 "$MS_TOP/scripts/build-userspace.sh" >/dev/null
 
+# What every base gets: the KUnit suite as kernel developers run it,
+# kunit.py on UML, the patch series as users and maintainers receive
+# them, and make apply. The series checks mostly keep one CPU busy
+# (checkpatch, coccicheck, Sphinx, git, small builds); the kernel lanes
+# below keep two busy while they build and about one while a VM boots.
+# So the two run side by side, and their lines, each naming its base,
+# come as they finish. The series' packages are installed first, so
+# that only one apt runs.
+# shellcheck disable=SC2086
+need_packages $MS_SERIES_PACKAGES
+series_counts=$MS_CACHE/series-track.counts
+series_track() {
+	passed=0 failed=0 failed_stages=
+	for base_series in $MS_BASES; do
+		counted "kunit-uml-$base_series" \
+			"$MS_CACHE/kunit-$base_series-uml.counts" \
+			"$MS_TOP/scripts/kunit.sh" uml "$base_series"
+		stage "patch series for $base_series ($(patches_dir "$base_series" | sed "s|^$MS_TOP/||"))"
+		counted "series-$base_series" "$MS_CACHE/series-counts-$base_series" \
+			"$MS_TOP/scripts/check-series.sh" "$base_series"
+	done
+	apply_key=$(cat "$MS_TOP"/patches/*.patch "$MS_TOP"/patches/*/*.patch \
+		"$MS_TOP/scripts/apply.sh" "$MS_TOP/scripts/test-apply.sh" \
+		"$MS_TOP/scripts/bases" | sha256sum | cut -c1-16)
+	if [ -f "$MS_CACHE/verdicts/apply-$apply_key" ]; then
+		stage "make apply on $MS_BASES_TEXT: ok (cached)"
+		passed=$((passed + 1))
+	elif check make-apply "$MS_TOP/scripts/test-apply.sh"; then
+		: >"$MS_CACHE/verdicts/apply-$apply_key"
+	fi || true
+	echo "$passed $failed$failed_stages" >"$series_counts"
+}
+rm -f "$series_counts"
+# In a process group of its own, so that a failed check stops all of it.
+set -m
+series_track &
+series_pid=$!
+set +m
+trap 'kill -- "-$series_pid" 2>/dev/null || true' EXIT
+
 # What runs on which base: a distribution user has Debian 12's 6.12 cloud
 # kernel, and builds the module out of tree, with `make` or DKMS; those
 # lanes boot that kernel. The kernels built from source (debug, built in,
@@ -140,14 +180,6 @@ if check kernel-kcsan "$MS_TOP/scripts/build-kernel.sh" kcsan "$MS_MAINLINE" \
 		"$MS_CACHE/runs/kcsan/console.log"
 fi
 
-# The KUnit suite as kernel developers run it, kunit.py on UML, on every
-# base.
-for base_series in $MS_BASES; do
-	counted "kunit-uml-$base_series" \
-		"$MS_CACHE/kunit-$base_series-uml.counts" \
-		"$MS_TOP/scripts/kunit.sh" uml "$base_series"
-done
-
 # What the KUnit suite and the selftests cover of the driver, with gcov,
 # read from the built-in kernel's boot above; KUnit must cover at least
 # 95% of the lines of the channel store. The suite ran built in at boot,
@@ -163,21 +195,18 @@ check coverage "$MS_TOP/scripts/kunit-coverage.sh" builtin || true
 cp "$x86_counts" "$x86_counts.boot" 2>/dev/null || true
 counted "kunit-x86_64-$MS_MAINLINE" "$x86_counts" cp "$x86_counts.boot" "$x86_counts"
 
-# The patch series, as users and maintainers receive them.
-for base_series in $MS_BASES; do
-	stage "patch series for $base_series ($(patches_dir "$base_series" | sed "s|^$MS_TOP/||"))"
-	counted "series-$base_series" "$MS_CACHE/series-counts-$base_series" \
-		"$MS_TOP/scripts/check-series.sh" "$base_series"
-done
-apply_key=$(cat "$MS_TOP"/patches/*.patch "$MS_TOP"/patches/*/*.patch \
-	"$MS_TOP/scripts/apply.sh" "$MS_TOP/scripts/test-apply.sh" \
-	"$MS_TOP/scripts/bases" | sha256sum | cut -c1-16)
-if [ -f "$MS_CACHE/verdicts/apply-$apply_key" ]; then
-	stage "make apply on $MS_BASES_TEXT: ok (cached)"
-	passed=$((passed + 1))
-elif check make-apply "$MS_TOP/scripts/test-apply.sh"; then
-	: >"$MS_CACHE/verdicts/apply-$apply_key"
-fi || true
+stage "waiting for KUnit on UML and the series checks"
+wait "$series_pid" || true
+trap - EXIT
+if [ -f "$series_counts" ]; then
+	read -r _p _f _stages <"$series_counts"
+	passed=$((passed + _p))
+	failed=$((failed + _f))
+	failed_stages="$failed_stages${_stages:+ $_stages}"
+else
+	failed=$((failed + 1))
+	failed_stages="$failed_stages series"
+fi
 
 # The benchmark in smoke mode, so that it cannot rot; its times mean
 # nothing and nothing is asserted about them.

@@ -39,6 +39,19 @@ run_logged() {
 	fi
 }
 
+# ms_lock NAME: hold the lock NAME until the script exits, waiting for
+# whoever holds it: make check runs the series checks beside the kernel
+# lanes, and both lay out the same trees.
+ms_lock() {
+	exec 8>"$MS_CACHE/$1.lock"
+	flock 8
+}
+
+# What scripts/check-series.sh needs; make check installs it before the
+# series checks start beside the kernel lanes, so that only one apt runs.
+MS_SERIES_PACKAGES="build-essential flex bison bc libelf-dev libssl-dev sparse
+coccinelle ocaml-nox python3-sphinx python3-ply python3-git g++ perl"
+
 ms_apt_updated=
 # need_packages PKG...: install the Debian packages that are missing.
 need_packages() {

@@ -21,6 +21,7 @@ samples/message_slot tools/testing/selftests/message_slot Documentation"
 base_series=${1:-}
 [ -n "$base_series" ] || die "usage: overlay.sh BASE (one of: $MS_BASES)"
 check_base "$base_series"
+ms_lock "overlay-$base_series"
 base=$("$MS_TOP/scripts/base-tree.sh" "$base_series")
 tree=$MS_CACHE/tree-$base_series
 stage=$MS_CACHE/overlay-stage-$base_series
@@ -78,7 +79,9 @@ printf '%s\n' "$new_manifest" >"$manifest"
 gcov_kbuild=$tree/drivers/char/message_slot/Kbuild
 printf '%s\n' '# Written by scripts/overlay.sh for the test kernels.' \
 	'include $(srctree)/drivers/char/message_slot/Makefile' \
-	'GCOV_PROFILE := y' >"$stage.kbuild"
+	'# Profiled only where coverage is read: the built-in kernel.' \
+	'ifeq ($(CONFIG_MESSAGE_SLOT),y)' 'GCOV_PROFILE := y' 'endif' \
+	>"$stage.kbuild"
 cmp -s "$stage.kbuild" "$gcov_kbuild" || cp "$stage.kbuild" "$gcov_kbuild"
 stage "overlay on $base_series: $(printf '%s\n' "$new_manifest" | wc -l) files, $changed updated"
 echo "$tree"
