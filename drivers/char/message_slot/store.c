@@ -14,6 +14,8 @@
  *
  * Locking:
  *
+ *   msg_slot.grow_lock (mutex): one writer at a time allocates a larger
+ *                          table; taken only by writers that need one
  *   msg_slot.lock (mutex): serialises the writers of a slot; held only
  *                          for work that does not sleep, apart from the
  *                          rehash of a growing table
@@ -25,6 +27,9 @@
  * Nothing waits on the mutex but writers: allocations happen before it is
  * taken, and poll(), close() and the counters never take it. A writer
  * that finds it needs memory drops the mutex, allocates, and looks again.
+ * Writers that find the table full grow it one at a time, so that however
+ * many of them there are, the slot's unaccounted memory stays one table
+ * and the next one (see MSG_SLOT_GFP).
  *
  * Readers take no lock. They run under rcu_read_lock(), which keeps the
  * table and every message buffer they may see alive, and validate their
@@ -66,8 +71,8 @@
 #define MSG_SLOT_STRIPES	64
 #define MSG_SLOT_WATCH_BUCKETS	64
 #define MSG_SLOT_MIN_CAPACITY	8
-/* Entries a rehash moves between two chances for the scheduler. */
-#define MSG_SLOT_REHASH_BATCH	1024
+/* Entries a rehash or a free visits between two chances to reschedule. */
+#define MSG_SLOT_RESCHED_BATCH	1024
 
 /*
  * A message lives in a kmalloc() buffer of the smallest power-of-two size,
@@ -107,6 +112,7 @@ struct msg_slot_table {
 };
 
 struct msg_slot {
+	struct mutex grow_lock;	/* one writer at a time grows the table */
 	struct mutex lock;	/* serialises writers of this slot */
 	struct msg_slot_table __rcu *table;	/* NULL until the first write */
 	u32 nr_channels;	/* entries in use; written under lock */
@@ -220,6 +226,7 @@ struct msg_slot *msg_slot_alloc(void)
 		return NULL;
 
 	mutex_init(&slot->lock);
+	mutex_init(&slot->grow_lock);
 	seqcount_init(&slot->stats_count);
 	spin_lock_init(&slot->watch_lock);
 	for (i = 0; i < MSG_SLOT_STRIPES; i++)
@@ -245,10 +252,15 @@ void msg_slot_free(struct msg_slot *slot)
 
 	table = rcu_dereference_protected(slot->table, true);
 	if (table) {
-		for (i = 0; i < table->capacity; i++)
+		for (i = 0; i < table->capacity; i++) {
 			kfree(msg_slot_buffer(table->entries[i].msg));
+			/* A full slot holds a million messages. */
+			if (!((i + 1) % MSG_SLOT_RESCHED_BATCH))
+				cond_resched();
+		}
 		kvfree(table);
 	}
+	mutex_destroy(&slot->grow_lock);
 	mutex_destroy(&slot->lock);
 	kfree(slot);
 }
@@ -385,7 +397,7 @@ static void msg_slot_rehash(struct msg_slot *slot, struct msg_slot_table *new)
 			*msg_slot_probe(new, msg_slot_hash(slot, entry->id),
 					entry->id, &found) = *entry;
 		/* The lock keeps out only writers, who can wait. */
-		if (!((i + 1) % MSG_SLOT_REHASH_BATCH))
+		if (!((i + 1) % MSG_SLOT_RESCHED_BATCH))
 			cond_resched();
 	}
 
@@ -498,6 +510,7 @@ static int msg_slot_store(struct msg_slot *slot, struct msg_slot_write *w)
 	bool found = false;
 
 	lockdep_assert_held(&slot->lock);
+	w->capacity = 0;
 	table = rcu_dereference_protected(slot->table,
 					  lockdep_is_held(&slot->lock));
 	entry = table ? msg_slot_probe(table, w->hash, w->id, &found) : NULL;
@@ -575,7 +588,9 @@ static int msg_slot_store(struct msg_slot *slot, struct msg_slot_write *w)
  * The first write to a channel creates it. A failed write changes nothing.
  * A successful one adds one to the channel's write count and wakes the
  * watchers of the channel. Memory is allocated before the slot lock is
- * taken, so writers of a slot never wait for another one's allocation.
+ * taken, so writers of a slot never wait for another one's allocation,
+ * but for writers that need a larger table, which wait for the writer
+ * that grows it.
  *
  * Context: process context; may sleep.
  * Return: 0 on success, -EINVAL for channel id 0, -EMSGSIZE for a bad
@@ -592,6 +607,7 @@ int msg_slot_write_message(struct msg_slot *slot, u32 id, const u8 *msg,
 		/* Also keeps the capacity arithmetic far from overflow. */
 		.max_channels = min(max_channels, MSG_SLOT_MAX_CHANNELS),
 	};
+	bool growing = false;
 	int err;
 
 	if (!id)
@@ -610,16 +626,31 @@ int msg_slot_write_message(struct msg_slot *slot, u32 id, const u8 *msg,
 		mutex_unlock(&slot->lock);
 		if (err != -EAGAIN)
 			break;
+		/*
+		 * One table at a time: wait for whoever grows it, then look
+		 * again, since that growth may have made room.
+		 */
+		if (w.capacity && !growing) {
+			err = mutex_lock_killable(&slot->grow_lock);
+			if (err)
+				break;
+			growing = true;
+			continue;
+		}
 		err = msg_slot_prealloc(&w);
 		if (err)
 			break;
 	}
+	if (growing)
+		mutex_unlock(&slot->grow_lock);
 
 	if (!err)
 		msg_slot_wake(slot, w.hash, id);
 	/* What a racing writer made unnecessary, or a failure left. */
-	kfree(w.buffer);
-	kvfree(w.table);
+	if (unlikely(w.buffer || w.table)) {
+		kfree(w.buffer);
+		kvfree(w.table);
+	}
 	/* Lockless readers may still be copying from the old buffer. */
 	if (w.old_msg)
 		kfree_rcu_mightsleep(msg_slot_buffer(w.old_msg));

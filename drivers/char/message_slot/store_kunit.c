@@ -94,13 +94,18 @@
 #define MSG_SLOT_TEST_RACE_NR_LENS	(MSG_SLOT_MAX_MSG_LEN + 1U - \
 					 MSG_SLOT_TEST_RACE_MIN_LEN)
 
+/* How long a case waits for another task to get where it expects. */
+#define MSG_SLOT_TEST_TIMEOUT		(10 * HZ)
+
 struct msg_slot_test_bystander;
+struct msg_slot_test_grower;
 
 /**
  * struct msg_slot_test - state of one test case
  * @slot: the slot under test, freed when the case ends
  * @nr_stub_calls: calls to the allocator stubs
  * @bystander: the task that runs while an allocator stub waits
+ * @grower: the second writer of the case that grows the table twice over
  * @msg: message to write, one byte longer than a channel holds
  * @expected: message the case expects to read
  * @buf: message read back
@@ -110,6 +115,7 @@ struct msg_slot_test {
 	struct msg_slot *slot;
 	unsigned int nr_stub_calls;
 	struct msg_slot_test_bystander *bystander;
+	struct msg_slot_test_grower *grower;
 	u8 msg[MSG_SLOT_TEST_TOO_LONG];
 	u8 expected[MSG_SLOT_MAX_MSG_LEN];
 	u8 buf[MSG_SLOT_MAX_MSG_LEN];
@@ -1379,7 +1385,7 @@ static void msg_slot_test_meanwhile(struct msg_slot_test *ctx)
 	ctx->nr_stub_calls++;
 	complete(&bystander->start);
 	bystander->finished = wait_for_completion_timeout(&bystander->done,
-							  10 * HZ);
+							  MSG_SLOT_TEST_TIMEOUT);
 }
 
 static void *msg_slot_test_bystander_buffer(unsigned int class)
@@ -1462,6 +1468,88 @@ static void msg_slot_write_message_allocates_unlocked(struct kunit *test)
 	msg_slot_test_expect_holds(test, id - 1, id - 1, 1);
 }
 
+/*
+ * Two writers need a larger table at the same time: the second one waits
+ * for the first one's table instead of allocating one of its own, so that
+ * however many writers cross the threshold together, a slot allocates one
+ * table at a time.
+ */
+struct msg_slot_test_grower {
+	struct msg_slot *slot;
+	struct task_struct *task;
+	struct completion done;
+	bool finished_meanwhile;	/* while the first allocated */
+	int err;
+};
+
+static int msg_slot_test_grower_run(void *data)
+{
+	struct msg_slot_test_grower *grower = data;
+	const u8 msg = 'g';
+
+	grower->err = msg_slot_write_message(grower->slot, 2, &msg, sizeof(msg),
+					     MSG_SLOT_TEST_NO_LIMIT);
+	complete(&grower->done);
+	msg_slot_test_wait_for_stop();
+	return 0;
+}
+
+/*
+ * The first writer's table allocation: start the second writer, and let
+ * it run until it finishes, which it can only do by growing the table
+ * itself, or sleeps in a killable wait, the one for the first writer.
+ */
+static struct msg_slot_table *msg_slot_test_first_grower_table(u32 capacity)
+{
+	struct kunit *test = kunit_get_current_test();
+	struct msg_slot_test *ctx = test->priv;
+	struct msg_slot_test_grower *grower = ctx->grower;
+	unsigned long timeout = jiffies + MSG_SLOT_TEST_TIMEOUT;
+
+	ctx->nr_stub_calls++;
+	kunit_deactivate_static_stub(test, msg_slot_alloc_table);
+	wake_up_process(grower->task);
+	while (!completion_done(&grower->done) &&
+	       READ_ONCE(grower->task->__state) != TASK_KILLABLE &&
+	       time_before(jiffies, timeout))
+		schedule_timeout_uninterruptible(1);
+	grower->finished_meanwhile = completion_done(&grower->done);
+	return msg_slot_alloc_table(capacity);
+}
+
+static void msg_slot_write_message_grows_one_table(struct kunit *test)
+{
+	struct msg_slot_test *ctx = test->priv;
+	struct msg_slot_test_grower *grower;
+	unsigned int len;
+
+	grower = kunit_kzalloc(test, sizeof(*grower), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, grower);
+	grower->slot = ctx->slot;
+	init_completion(&grower->done);
+	grower->task = kthread_create(msg_slot_test_grower_run, grower,
+				      "msg_slot_grower");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(grower->task));
+	ctx->grower = grower;
+	kunit_activate_static_stub(test, msg_slot_alloc_table,
+				   msg_slot_test_first_grower_table);
+
+	/* The first write to a slot allocates its first table. */
+	KUNIT_EXPECT_EQ(test, msg_slot_test_write(test, 1, 1, 1), 0);
+	KUNIT_EXPECT_EQ(test, ctx->nr_stub_calls, 1U);
+	KUNIT_EXPECT_FALSE_MSG(test, grower->finished_meanwhile,
+			       "a second writer grew the table meanwhile");
+
+	wake_up_process(grower->task);
+	wait_for_completion(&grower->done);
+	kthread_stop(grower->task);
+	KUNIT_EXPECT_EQ(test, grower->err, 0);
+	msg_slot_test_expect_holds(test, 1, 1, 1);
+	len = msg_slot_read_message(ctx->slot, 2, ctx->buf, &ctx->seq);
+	KUNIT_EXPECT_EQ(test, len, 1U);
+	KUNIT_EXPECT_EQ(test, ctx->buf[0], 'g');
+}
+
 static struct kunit_case msg_slot_store_cases[] = {
 	KUNIT_CASE_PARAM(msg_slot_read_message_empty_channel,
 			 msg_slot_test_ids_gen_params),
@@ -1490,6 +1578,7 @@ static struct kunit_case msg_slot_store_cases[] = {
 	KUNIT_CASE(msg_slot_watch_wakes_its_channel),
 	KUNIT_CASE_PARAM(msg_slot_write_message_allocates_unlocked,
 			 msg_slot_test_slow_alloc_gen_params),
+	KUNIT_CASE(msg_slot_write_message_grows_one_table),
 	{}
 };
 
