@@ -26,7 +26,11 @@ node_cycles=10
 # goes through some hundred points before the driver's init runs, each
 # failing load takes seconds under KASAN, and what the race needs is the
 # driver's init (with nodes=2, under 60 points) and what follows it.
+# The unload race runs twice: on one CPU, where only preemption
+# interleaves the openers with rmmod, then on every CPU, where they run
+# side by side.
 race_openers=2
+race_cpu_sets="0 0-$(($(nproc) - 1))"
 race_cycles=30
 race_window=100
 race_nodes=2
@@ -125,7 +129,7 @@ race_start_openers() {
 	openers=
 	i=0
 	while [ $i -lt $race_openers ]; do
-		slot_opener open $race_node $race_stop &
+		taskset -c "$race_cpus" slot_opener open $race_node $race_stop &
 		openers="$openers $!"
 		i=$((i + 1))
 	done
@@ -142,8 +146,11 @@ race_stop_openers() {
 }
 
 # open() racing rmmod: chrdev_open() must pin the module through the cdev
-# before it uses the cdev, or rmmod frees it under the opener.
+# before it uses the cdev, or rmmod frees it under the opener. The openers
+# and this shell, which loads and unloads, run on the CPUs race_cpus.
 race_unload() {
+	all_cpus=$(taskset -p $$ | sed 's/.*: //')
+	taskset -p -c "$race_cpus" $$ >/dev/null || return 1
 	race_start_openers || return 1
 	failures=0
 	cycle=1
@@ -153,6 +160,7 @@ race_unload() {
 		cycle=$((cycle + 1))
 	done
 	race_stop_openers || failures=$((failures + 1))
+	taskset -p "$all_cpus" $$ >/dev/null || failures=$((failures + 1))
 	return $failures
 }
 
@@ -191,7 +199,7 @@ race_failing_load() {
 }
 
 echo "TAP version 13"
-echo "1..6"
+echo "1..$((5 + $(echo $race_cpu_sets | wc -w)))"
 make_nodes
 exec 3<$node
 rmmod message_slot 2>/dev/null && status=1 || status=0
@@ -235,8 +243,11 @@ echo "# Slab: ${start_kb} kB before, ${end_kb} kB after $cycles cycles (${delta_
 tap $((delta_kb > slab_noise_kb)) "lifecycle: Slab within ${slab_noise_kb} kB after $cycles cycles (${delta_kb} kB)"
 rm -f $node $other
 
-race_unload
-tap $? "lifecycle: open() racing $race_cycles insmod/rmmod cycles, $race_openers openers: every open succeeded or failed with ENXIO or ENODEV"
+for race_cpus in $race_cpu_sets; do
+	race_unload
+	tap $? "lifecycle: open() racing $race_cycles insmod/rmmod cycles, $race_openers openers, on CPUs $race_cpus: every open succeeded or failed with ENXIO or ENODEV"
+done
+race_cpus=$(echo $race_cpu_sets | sed 's/.* //')
 race_points=0 race_swept=0
 if [ -d $failslab ]; then
 	race_failing_load
