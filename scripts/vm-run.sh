@@ -24,6 +24,10 @@
 # "major=0 nodes=4"). MS_VM_CACHE=1 reuses the last passing run when
 # nothing it depends on changed. In bench mode, MS_BASELINE_MODULE is an earlier
 # build of the module to time first (see scripts/vm/init).
+# MS_ICOUNT=1 boots one vCPU whose clock counts instructions (QEMU's
+# -icount shift=0,sleep=off: one nanosecond per guest instruction), so
+# that the times the guest takes are instruction counts, whatever the host
+# is doing; it implies MS_SMP=1.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -61,6 +65,13 @@ printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n' 
 	>"$root/etc/passwd"
 printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
 append="console=ttyS0 rdinit=/init panic=-1 oops=panic loglevel=7 ms_mode=$mode"
+accel=tcg,thread=multi smp=${MS_SMP:-2}
+if [ -n "${MS_ICOUNT:-}" ]; then
+	# Without a TSC it trusts, the guest keeps time in jiffies, and every
+	# time it takes would be a multiple of 4 ms.
+	append="$append tsc=reliable clocksource=tsc"
+	accel="tcg -icount shift=0,sleep=off" smp=1
+fi
 [ -z "${MS_STRESS_OPS:-}" ] || append="$append ms_stress_ops=$MS_STRESS_OPS"
 [ -z "${MS_FUZZ_OPS:-}" ] || append="$append ms_fuzz_ops=$MS_FUZZ_OPS"
 [ -z "${MS_TESTS:-}" ] || append="$append ms_tests=$(echo $MS_TESTS | tr ' ' ,)"
@@ -95,7 +106,7 @@ if [ -n "${MS_VM_CACHE:-}" ]; then
 	# shellcheck disable=SC2086
 	key=$( (cat "$kernel" $module "$userspace"/* "$MS_TOP"/scripts/vm/* \
 		"$0" /bin/busybox 2>/dev/null | sha256sum
-		echo "$mode $append ${MS_SMP:-2} ${MS_CPU:-} $timeout") |
+		echo "$mode $append $accel $smp ${MS_CPU:-} $timeout") |
 		sha256sum | cut -c1-16)
 	if [ "$(cat "$saved/key" 2>/dev/null)" = "$key" ]; then
 		rm -rf "$run"
@@ -113,8 +124,9 @@ stage "booting $name: Linux ${version:-?} ($(basename "$kernel")), $mode"
 # wild access in an interrupt during early boot under TCG, before any
 # of our code runs.
 boot() {
-	timeout -k 10 "$timeout" qemu-system-x86_64 -accel tcg,thread=multi \
-		-cpu "${MS_CPU:-max,la57=off}" -smp "${MS_SMP:-2}" -m 2G \
+	# shellcheck disable=SC2086 # $accel is the accelerator and its options
+	timeout -k 10 "$timeout" qemu-system-x86_64 -accel $accel \
+		-cpu "${MS_CPU:-max,la57=off}" -smp "$smp" -m 2G \
 		-nodefaults -display none -no-reboot \
 		-kernel "$kernel" -initrd "$run/initramfs.cpio" \
 		-append "$append" \
@@ -194,8 +206,8 @@ if grep -Eq "$splat" "$run/console-checked.log" "$run/output.log"; then
 fi
 grep -q '^MS-DONE' "$run/output.log" || fail "the VM stopped before the end"
 cpus=$(sed -n 's/^MS-CPUS //p' "$run/output.log")
-[ "$cpus" = "${MS_SMP:-2}" ] ||
-	fail "the guest saw ${cpus:-no} CPUs instead of ${MS_SMP:-2}"
+[ "$cpus" = "$smp" ] ||
+	fail "the guest saw ${cpus:-no} CPUs instead of $smp"
 bad_exits=$(grep '^MS-EXIT' "$run/output.log" | grep -v ' 0$' || true)
 [ -z "$bad_exits" ] || fail "non-zero exit: $(echo $bad_exits)"
 [ "$failed" = 0 ] || fail "$failed tests failed: $(grep '^not ok' "$run/output.log" | head -5)"
