@@ -12,6 +12,7 @@
  * See Documentation/userspace-api/message_slot.rst.
  */
 
+#include <linux/atomic.h>
 #include <linux/cdev.h>
 #include <linux/compat.h>
 #include <linux/device.h>
@@ -90,7 +91,8 @@ MODULE_PARM_DESC(nodes, "Minors that get a device node, from minor 0 up, 0 to "
  * struct msg_slot_file - the state of an open file
  * @slot: the slot of the file's minor
  * @lock: serialises changes of @channel and of the seen record
- * @channel: selected channel id, 0 until MSG_SLOT_CHANNEL
+ * @channel: the selected channel, as msg_slot_file_channel() reads it;
+ *           id 0 until MSG_SLOT_CHANNEL
  * @seen_count: lets readers of the seen record see it whole, lock-free
  * @seen_channel: channel of the last message the file read, 0 if none
  * @seen: write count of that message, which numbers it in its channel;
@@ -101,12 +103,27 @@ MODULE_PARM_DESC(nodes, "Minors that get a device node, from minor 0 up, 0 to "
 struct msg_slot_file {
 	struct msg_slot *slot;
 	spinlock_t lock;	/* guards channel, seen_channel and seen */
-	u32 channel;
+	atomic64_t channel;
 	seqcount_spinlock_t seen_count;
 	u32 seen_channel;
 	u64 seen;
 	struct msg_slot_watcher watcher;
 };
+
+/*
+ * The selection is a channel key, its id and hash packed in one 64-bit
+ * word so that a file's reads, writes and polls, which do not take its
+ * lock, never pair the id of one selection with the hash of another.
+ */
+static struct msg_slot_key msg_slot_file_channel(struct msg_slot_file *state)
+{
+	u64 packed = atomic64_read(&state->channel);
+
+	return (struct msg_slot_key){
+		.id = lower_32_bits(packed),
+		.hash = upper_32_bits(packed),
+	};
+}
 
 static struct cdev msg_slot_cdev;
 static dev_t msg_slot_devt;
@@ -163,17 +180,26 @@ static int msg_slot_release(struct inode *inode, struct file *file)
 
 static long msg_slot_select(struct msg_slot_file *state, u32 id)
 {
+	struct msg_slot_key key;
+
 	if (!id)
 		return -EINVAL;
-
 	/*
-	 * Pairs with the READ_ONCE() of concurrent reads, writes and polls,
+	 * Programs often select their channel again before each read or
+	 * write; that changes nothing, and need not hash the id again.
+	 */
+	if (msg_slot_file_channel(state).id == id)
+		return 0;
+
+	key = msg_slot_key(state->slot, id);
+	/*
+	 * Pairs with the lock-free reads of concurrent reads, writes and polls,
 	 * and with the check of msg_slot_file_seen(). The record of the last
 	 * message read stays: if the file comes back to that channel, the
 	 * message it read there is still not new.
 	 */
 	spin_lock(&state->lock);
-	WRITE_ONCE(state->channel, id);
+	atomic64_set(&state->channel, (u64)key.hash << 32 | key.id);
 	spin_unlock(&state->lock);
 
 	/*
@@ -187,17 +213,20 @@ static long msg_slot_select(struct msg_slot_file *state, u32 id)
 	return 0;
 }
 
-static long msg_slot_get_info(struct msg_slot_file *state,
+/*
+ * Not inlined into msg_slot_ioctl(): the struct it builds on the stack
+ * would make every channel selection pay for a stack canary.
+ */
+static noinline long msg_slot_get_info(struct msg_slot_file *state,
 			      struct msg_slot_channel_info __user *uinfo)
 {
-	struct msg_slot_channel_info info = {
-		.channel = READ_ONCE(state->channel),
-	};
+	struct msg_slot_key channel = msg_slot_file_channel(state);
+	struct msg_slot_channel_info info = { .channel = channel.id };
 	u64 seq;
 
-	if (!info.channel)
+	if (!channel.id)
 		return -EINVAL;
-	info.len = msg_slot_channel_info(state->slot, info.channel, &seq);
+	info.len = msg_slot_channel_info(state->slot, channel, &seq);
 	info.seq = seq;
 	if (copy_to_user(uinfo, &info, sizeof(info)))
 		return -EFAULT;
@@ -207,12 +236,12 @@ static long msg_slot_get_info(struct msg_slot_file *state,
 static long msg_slot_clear_channel(struct file *file)
 {
 	struct msg_slot_file *state = file->private_data;
-	u32 channel = READ_ONCE(state->channel);
+	struct msg_slot_key channel = msg_slot_file_channel(state);
 
 	/* Clearing destroys a message, as a write replaces one. */
 	if (!(file->f_mode & FMODE_WRITE))
 		return -EBADF;
-	if (!channel)
+	if (!channel.id)
 		return -EINVAL;
 	return msg_slot_clear(state->slot, channel);
 }
@@ -282,8 +311,12 @@ static bool msg_slot_file_has_seen(struct msg_slot_file *state, u32 channel,
 static void msg_slot_file_seen(struct msg_slot_file *state, u32 channel,
 			       u64 seq)
 {
-	/* Reading the same message again is the common case. */
-	if (msg_slot_file_has_seen(state, channel, seq))
+	/*
+	 * Reading the same message again is the common case; a read of
+	 * another channel than the last one needs no closer look.
+	 */
+	if (READ_ONCE(state->seen_channel) == channel &&
+	    msg_slot_file_has_seen(state, channel, seq))
 		return;
 
 	spin_lock(&state->lock);
@@ -292,7 +325,7 @@ static void msg_slot_file_seen(struct msg_slot_file *state, u32 channel,
 	 * racing reads of it the newer: then a read never makes the file
 	 * readable, which would leave its poll() waiters asleep.
 	 */
-	if (state->channel == channel &&
+	if (msg_slot_file_channel(state).id == channel &&
 	    (state->seen_channel != channel || state->seen < seq)) {
 		write_seqcount_begin(&state->seen_count);
 		WRITE_ONCE(state->seen_channel, channel);
@@ -306,7 +339,7 @@ static ssize_t msg_slot_read(struct file *file, char __user *buf,
 			     size_t count, loff_t *ppos)
 {
 	struct msg_slot_file *state = file->private_data;
-	u32 channel = READ_ONCE(state->channel);
+	struct msg_slot_key channel = msg_slot_file_channel(state);
 	/*
 	 * Only the bytes the store copies in are ever copied out, so the
 	 * buffer need not be cleared first (CONFIG_INIT_STACK_ALL_ZERO
@@ -316,7 +349,7 @@ static ssize_t msg_slot_read(struct file *file, char __user *buf,
 	unsigned int len;
 	u64 seq;
 
-	if (!channel)
+	if (!channel.id)
 		return -EINVAL;
 
 	/* Copy out of the store first: it cannot fault on user memory. */
@@ -327,7 +360,7 @@ static ssize_t msg_slot_read(struct file *file, char __user *buf,
 		return -ENOSPC;
 	if (copy_to_user(buf, msg, len))
 		return -EFAULT;
-	msg_slot_file_seen(state, channel, seq);
+	msg_slot_file_seen(state, channel.id, seq);
 	return len;
 }
 
@@ -335,12 +368,12 @@ static ssize_t msg_slot_write(struct file *file, const char __user *buf,
 			      size_t count, loff_t *ppos)
 {
 	struct msg_slot_file *state = file->private_data;
-	u32 channel = READ_ONCE(state->channel);
+	struct msg_slot_key channel = msg_slot_file_channel(state);
 	/* Only the count bytes copied in are used: no need to clear it. */
 	u8 msg[MSG_SLOT_MAX_MSG_LEN] __uninitialized;
 	int err;
 
-	if (!channel)
+	if (!channel.id)
 		return -EINVAL;
 	if (!count || count > MSG_SLOT_MAX_MSG_LEN)
 		return -EMSGSIZE;
@@ -361,7 +394,8 @@ static __poll_t msg_slot_poll(struct file *file, poll_table *wait)
 {
 	struct msg_slot_file *state = file->private_data;
 	__poll_t mask = EPOLLOUT | EPOLLWRNORM;
-	u32 channel, watched;
+	struct msg_slot_key channel;
+	u32 watched;
 	u64 seq;
 
 	poll_wait(file, &state->watcher.wait, wait);
@@ -371,9 +405,9 @@ static __poll_t msg_slot_poll(struct file *file, poll_table *wait)
 	 */
 	smp_mb();
 	for (;;) {
-		channel = READ_ONCE(state->channel);
+		channel = msg_slot_file_channel(state);
 		watched = READ_ONCE(state->watcher.channel);
-		if (!channel || watched == channel)
+		if (!channel.id || watched == channel.id)
 			break;
 		/*
 		 * Watch the channel before looking at it, so that a message
@@ -390,8 +424,8 @@ static __poll_t msg_slot_poll(struct file *file, poll_table *wait)
 			wake_up_interruptible_poll(&state->watcher.wait,
 						   EPOLLIN | EPOLLRDNORM);
 	}
-	if (channel && msg_slot_channel_info(state->slot, channel, &seq) &&
-	    !msg_slot_file_has_seen(state, channel, seq))
+	if (channel.id && msg_slot_channel_info(state->slot, channel, &seq) &&
+	    !msg_slot_file_has_seen(state, channel.id, seq))
 		mask |= EPOLLIN | EPOLLRDNORM;
 	return mask;
 }

@@ -12,6 +12,11 @@
  * so memory follows the number of channels, whether their ids are dense or
  * scattered over the whole 32-bit space.
  *
+ * Ids are hashed with hsiphash under a random key of the slot, so that ids
+ * chosen to collide do not make long probe chains. Callers hash an id
+ * once, with msg_slot_key(), and pass that key to every lookup: an open
+ * file hashes its channel when it selects it, not on every read and write.
+ *
  * Locking:
  *
  *   msg_slot.grow_lock (mutex): one writer at a time allocates a larger
@@ -68,8 +73,6 @@
 
 #include "store.h"
 
-#define MSG_SLOT_STRIPES	64
-#define MSG_SLOT_WATCH_BUCKETS	64
 #define MSG_SLOT_MIN_CAPACITY	8
 /* Entries a rehash or a free visits between two chances to reschedule. */
 #define MSG_SLOT_RESCHED_BATCH	1024
@@ -111,32 +114,6 @@ struct msg_slot_table {
 	struct msg_slot_entry entries[] __counted_by(capacity);
 };
 
-struct msg_slot {
-	struct mutex grow_lock;	/* one writer at a time grows the table */
-	struct mutex lock;	/* serialises writers of this slot */
-	struct msg_slot_table __rcu *table;	/* NULL until the first write */
-	u32 nr_channels;	/* entries in use; written under lock */
-	hsiphash_key_t hash_key;	/* keeps crafted ids from colliding */
-	/*
-	 * The counters of msg_slot_get_stats(), written under lock within
-	 * @stats_count, which lets readers see them from one moment.
-	 */
-	seqcount_t stats_count;
-	u32 nr_messages;	/* entries that hold a message */
-	u64 nr_bytes;		/* their total length */
-	u64 nr_writes;		/* successful writes */
-	spinlock_t watch_lock;	/* guards the watcher lists */
-	unsigned int nr_watchers;	/* watchers in the lists */
-	struct hlist_head watchers[MSG_SLOT_WATCH_BUCKETS];
-	/*
-	 * Plain seqcounts, not seqcount_mutex_t: on PREEMPT_RT a reader of
-	 * the latter takes the mutex to wait for a preempted writer, and
-	 * readers here must never sleep (they are inside rcu_read_lock()).
-	 * Writers disable preemption instead; see msg_slot_write_begin().
-	 */
-	seqcount_t stripes[MSG_SLOT_STRIPES];
-};
-
 static unsigned int msg_slot_class(unsigned int len)
 {
 	return max(order_base_2(len), MSG_SLOT_MIN_CLASS_SHIFT) -
@@ -151,11 +128,6 @@ static unsigned int msg_slot_class_size(unsigned long msg)
 static void *msg_slot_buffer(unsigned long msg)
 {
 	return (void *)(msg & ~MSG_SLOT_CLASS_MASK);
-}
-
-static u32 msg_slot_hash(const struct msg_slot *slot, u32 id)
-{
-	return hsiphash_1u32(id, &slot->hash_key);
 }
 
 static seqcount_t *msg_slot_stripe(struct msg_slot *slot, u32 hash)
@@ -267,14 +239,14 @@ void msg_slot_free(struct msg_slot *slot)
 EXPORT_SYMBOL_IF_KUNIT(msg_slot_free);
 
 /*
- * Load the length and write count of channel @id, and copy its message to
- * @buf unless @buf is NULL, all from one moment of the channel.
+ * Load the length and write count of channel @key, and copy its message to
+ * @buf unless @buf is NULL, all from one moment of the channel. Inline: it
+ * is the whole of a read.
  */
-static unsigned int msg_slot_load(struct msg_slot *slot, u32 id, u8 *buf,
-				  u64 *seq)
+static __always_inline unsigned int
+msg_slot_load(struct msg_slot *slot, struct msg_slot_key key, u8 *buf, u64 *seq)
 {
-	u32 hash = msg_slot_hash(slot, id);
-	seqcount_t *stripe = msg_slot_stripe(slot, hash);
+	seqcount_t *stripe = msg_slot_stripe(slot, key.hash);
 	struct msg_slot_table *table;
 	struct msg_slot_entry *entry;
 	unsigned int len, start;
@@ -287,10 +259,10 @@ static unsigned int msg_slot_load(struct msg_slot *slot, u32 id, u8 *buf,
 		len = 0;
 		*seq = 0;
 		/* Id 0 would match free entries; no channel ever has it. */
-		table = id ? rcu_dereference(slot->table) : NULL;
+		table = key.id ? rcu_dereference(slot->table) : NULL;
 		if (!table)
 			continue;
-		entry = msg_slot_probe(table, hash, id, &found);
+		entry = msg_slot_probe(table, key.hash, key.id, &found);
 		if (!found)
 			continue;
 		*seq = READ_ONCE(entry->seq);
@@ -310,7 +282,7 @@ static unsigned int msg_slot_load(struct msg_slot *slot, u32 id, u8 *buf,
 /**
  * msg_slot_read_message() - copy the current message of a channel
  * @slot: the slot
- * @id: the channel id
+ * @key: the channel, from msg_slot_key() of @slot
  * @buf: destination of at least %MSG_SLOT_MAX_MSG_LEN bytes
  * @seq: set to the channel's write count, which numbers the message
  *
@@ -320,26 +292,27 @@ static unsigned int msg_slot_load(struct msg_slot *slot, u32 id, u8 *buf,
  * Return: the length of the message copied to @buf, or 0 when the channel
  * holds no message.
  */
-unsigned int msg_slot_read_message(struct msg_slot *slot, u32 id, u8 *buf,
-				   u64 *seq)
+unsigned int msg_slot_read_message(struct msg_slot *slot,
+				   struct msg_slot_key key, u8 *buf, u64 *seq)
 {
-	return msg_slot_load(slot, id, buf, seq);
+	return msg_slot_load(slot, key, buf, seq);
 }
 EXPORT_SYMBOL_IF_KUNIT(msg_slot_read_message);
 
 /**
  * msg_slot_channel_info() - length and write count of a channel
  * @slot: the slot
- * @id: the channel id
+ * @key: the channel, from msg_slot_key() of @slot
  * @seq: set to the number of successful writes to the channel so far
  *
  * Never sleeps.
  *
  * Return: the length of the channel's message, 0 when it holds none.
  */
-unsigned int msg_slot_channel_info(struct msg_slot *slot, u32 id, u64 *seq)
+unsigned int msg_slot_channel_info(struct msg_slot *slot,
+				   struct msg_slot_key key, u64 *seq)
 {
-	return msg_slot_load(slot, id, NULL, seq);
+	return msg_slot_load(slot, key, NULL, seq);
 }
 EXPORT_SYMBOL_IF_KUNIT(msg_slot_channel_info);
 
@@ -394,7 +367,7 @@ static void msg_slot_rehash(struct msg_slot *slot, struct msg_slot_table *new)
 		struct msg_slot_entry *entry = &old->entries[i];
 
 		if (entry->id)
-			*msg_slot_probe(new, msg_slot_hash(slot, entry->id),
+			*msg_slot_probe(new, msg_slot_key(slot, entry->id).hash,
 					entry->id, &found) = *entry;
 		/* The lock keeps out only writers, who can wait. */
 		if (!((i + 1) % MSG_SLOT_RESCHED_BATCH))
@@ -426,11 +399,11 @@ static void msg_slot_count(struct msg_slot *slot, u32 nr_new,
 }
 
 /*
- * Wake whoever watches channel @id of @slot, after a write to it. Pairs
+ * Wake whoever watches channel @key of @slot, after a write to it. Pairs
  * with the smp_mb() in msg_slot_watch(): either the watcher's look at the
  * channel sees the message stored before, or this sees the watcher.
  */
-static void msg_slot_wake(struct msg_slot *slot, u32 hash, u32 id)
+static void msg_slot_wake(struct msg_slot *slot, struct msg_slot_key key)
 {
 	struct msg_slot_watcher *watcher;
 
@@ -439,8 +412,8 @@ static void msg_slot_wake(struct msg_slot *slot, u32 hash, u32 id)
 	if (!READ_ONCE(slot->nr_watchers))
 		return;
 	spin_lock(&slot->watch_lock);
-	hlist_for_each_entry(watcher, msg_slot_watchers(slot, hash), node)
-		if (watcher->channel == id)
+	hlist_for_each_entry(watcher, msg_slot_watchers(slot, key.hash), node)
+		if (watcher->channel == key.id)
 			wake_up_interruptible_poll(&watcher->wait,
 						   EPOLLIN | EPOLLRDNORM);
 	spin_unlock(&slot->watch_lock);
@@ -579,7 +552,7 @@ static int msg_slot_store(struct msg_slot *slot, struct msg_slot_write *w)
 /**
  * msg_slot_write_message() - replace the message of a channel
  * @slot: the slot
- * @id: the channel id, non-zero
+ * @key: the channel, from msg_slot_key() of @slot; its id non-zero
  * @msg: the message
  * @len: its length, 1 to %MSG_SLOT_MAX_MSG_LEN
  * @max_channels: most channels the slot may hold, at most
@@ -597,11 +570,12 @@ static int msg_slot_store(struct msg_slot *slot, struct msg_slot_write *w)
  * length, -ENOSPC when a new channel would exceed @max_channels, -ENOMEM,
  * or -EINTR when the task was killed while waiting for another writer.
  */
-int msg_slot_write_message(struct msg_slot *slot, u32 id, const u8 *msg,
-			   unsigned int len, u32 max_channels)
+int msg_slot_write_message(struct msg_slot *slot, struct msg_slot_key key,
+			   const u8 *msg, unsigned int len, u32 max_channels)
 {
 	struct msg_slot_write w = {
-		.id = id,
+		.id = key.id,
+		.hash = key.hash,
 		.msg = msg,
 		.len = len,
 		/* Also keeps the capacity arithmetic far from overflow. */
@@ -610,11 +584,10 @@ int msg_slot_write_message(struct msg_slot *slot, u32 id, const u8 *msg,
 	bool growing = false;
 	int err;
 
-	if (!id)
+	if (!key.id)
 		return -EINVAL;
 	if (!len || len > MSG_SLOT_MAX_MSG_LEN)
 		return -EMSGSIZE;
-	w.hash = msg_slot_hash(slot, id);
 	w.class = msg_slot_class(len);
 
 	for (;;) {
@@ -645,7 +618,7 @@ int msg_slot_write_message(struct msg_slot *slot, u32 id, const u8 *msg,
 		mutex_unlock(&slot->grow_lock);
 
 	if (!err)
-		msg_slot_wake(slot, w.hash, id);
+		msg_slot_wake(slot, key);
 	/* What a racing writer made unnecessary, or a failure left. */
 	if (unlikely(w.buffer || w.table)) {
 		kfree(w.buffer);
@@ -661,7 +634,7 @@ EXPORT_SYMBOL_IF_KUNIT(msg_slot_write_message);
 /**
  * msg_slot_clear() - remove the message of a channel
  * @slot: the slot
- * @id: the channel id
+ * @key: the channel, from msg_slot_key() of @slot
  *
  * Frees the message, if the channel holds one. The channel keeps its
  * write count and its entry, so it still counts against the channel limit.
@@ -670,10 +643,9 @@ EXPORT_SYMBOL_IF_KUNIT(msg_slot_write_message);
  * Return: 0, also when the channel holds no message, or -EINTR when the
  * task was killed while waiting for a writer.
  */
-int msg_slot_clear(struct msg_slot *slot, u32 id)
+int msg_slot_clear(struct msg_slot *slot, struct msg_slot_key key)
 {
-	u32 hash = msg_slot_hash(slot, id);
-	seqcount_t *stripe = msg_slot_stripe(slot, hash);
+	seqcount_t *stripe = msg_slot_stripe(slot, key.hash);
 	struct msg_slot_table *table;
 	struct msg_slot_entry *entry;
 	unsigned long old_msg = 0;
@@ -681,14 +653,14 @@ int msg_slot_clear(struct msg_slot *slot, u32 id)
 	bool found = false;
 	int err;
 
-	if (!id)
+	if (!key.id)
 		return 0;
 	err = mutex_lock_killable(&slot->lock);
 	if (err)
 		return err;
 	table = rcu_dereference_protected(slot->table,
 					  lockdep_is_held(&slot->lock));
-	entry = table ? msg_slot_probe(table, hash, id, &found) : NULL;
+	entry = table ? msg_slot_probe(table, key.hash, key.id, &found) : NULL;
 	if (found && entry->msg) {
 		old_msg = entry->msg;
 		old_len = entry->len;
@@ -721,9 +693,9 @@ EXPORT_SYMBOL_IF_KUNIT(msg_slot_watcher_init);
  * msg_slot_watch() - make a watcher watch a channel
  * @slot: the slot
  * @watcher: the watcher, watching nothing or another channel of @slot
- * @id: the channel id, non-zero
+ * @key: the channel, from msg_slot_key() of @slot; its id non-zero
  *
- * From then on every successful write to channel @id wakes @watcher->wait;
+ * From then on every successful write to the channel wakes @watcher->wait;
  * a look at the channel after this call sees every write that does not.
  * A watcher follows one channel at a time; it leaves the one before.
  *
@@ -731,19 +703,18 @@ EXPORT_SYMBOL_IF_KUNIT(msg_slot_watcher_init);
  * Return: 0, or -EINVAL for channel id 0.
  */
 int msg_slot_watch(struct msg_slot *slot, struct msg_slot_watcher *watcher,
-		   u32 id)
+		   struct msg_slot_key key)
 {
-	if (!id)
+	if (!key.id)
 		return -EINVAL;
 	spin_lock(&slot->watch_lock);
 	if (watcher->channel)
 		hlist_del(&watcher->node);
 	else
 		WRITE_ONCE(slot->nr_watchers, slot->nr_watchers + 1);
-	hlist_add_head(&watcher->node,
-		       msg_slot_watchers(slot, msg_slot_hash(slot, id)));
+	hlist_add_head(&watcher->node, msg_slot_watchers(slot, key.hash));
 	/* Pairs with the lockless check of the caller's poll(). */
-	WRITE_ONCE(watcher->channel, id);
+	WRITE_ONCE(watcher->channel, key.id);
 	spin_unlock(&slot->watch_lock);
 	/* Pairs with the smp_mb() in msg_slot_wake(). */
 	smp_mb();

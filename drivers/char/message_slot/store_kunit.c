@@ -170,8 +170,8 @@ static int msg_slot_test_write_limit(struct kunit *test, u32 id, u32 seed,
 	struct msg_slot_test *ctx = test->priv;
 
 	msg_slot_test_fill(ctx->msg, seed, len);
-	return msg_slot_write_message(ctx->slot, id, ctx->msg, len,
-				      max_channels);
+	return msg_slot_write_message(ctx->slot, msg_slot_key(ctx->slot, id),
+				      ctx->msg, len, max_channels);
 }
 
 /* The same, when the case does not test the channel limit. */
@@ -189,8 +189,8 @@ static bool msg_slot_test_holds(struct kunit *test, u32 id, u32 seed,
 	struct msg_slot_test *ctx = test->priv;
 
 	msg_slot_test_fill(ctx->expected, seed, len);
-	return msg_slot_read_message(ctx->slot, id, ctx->buf,
-				     &ctx->seq) == len &&
+	return msg_slot_read_message(ctx->slot, msg_slot_key(ctx->slot, id),
+				     ctx->buf, &ctx->seq) == len &&
 	       !memcmp(ctx->buf, ctx->expected, len);
 }
 
@@ -202,7 +202,8 @@ static void msg_slot_test_expect_holds(struct kunit *test, u32 id, u32 seed,
 	unsigned int got;
 
 	msg_slot_test_fill(ctx->expected, seed, len);
-	got = msg_slot_read_message(ctx->slot, id, ctx->buf, &ctx->seq);
+	got = msg_slot_read_message(ctx->slot, msg_slot_key(ctx->slot, id),
+				    ctx->buf, &ctx->seq);
 	KUNIT_EXPECT_EQ_MSG(test, got, len, "length read from channel %u", id);
 	if (got == len)
 		KUNIT_EXPECT_MEMEQ_MSG(test, ctx->buf, ctx->expected, len,
@@ -215,8 +216,17 @@ static void msg_slot_test_expect_empty(struct kunit *test, u32 id)
 	struct msg_slot_test *ctx = test->priv;
 	unsigned int got;
 
-	got = msg_slot_read_message(ctx->slot, id, ctx->buf, &ctx->seq);
+	got = msg_slot_read_message(ctx->slot, msg_slot_key(ctx->slot, id),
+				    ctx->buf, &ctx->seq);
 	KUNIT_EXPECT_EQ_MSG(test, got, 0U, "length read from channel %u", id);
+}
+
+/* Clear channel @id. */
+static int msg_slot_test_clear(struct kunit *test, u32 id)
+{
+	struct msg_slot_test *ctx = test->priv;
+
+	return msg_slot_clear(ctx->slot, msg_slot_key(ctx->slot, id));
 }
 
 static u32 msg_slot_test_nr_channels(struct kunit *test)
@@ -469,6 +479,32 @@ static void msg_slot_write_message_id_zero(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, msg_slot_test_nr_channels(test), 1U);
 	msg_slot_test_expect_holds(test, MSG_SLOT_TEST_ID_MIN,
 				   MSG_SLOT_TEST_SEED_OLD, MSG_SLOT_TEST_LEN);
+}
+
+/*
+ * A key hashes its id under the slot's own random key: the same id gets
+ * the same hash in one slot and, but by chance, another one elsewhere.
+ */
+static void msg_slot_key_is_per_slot(struct kunit *test)
+{
+	struct msg_slot_test *ctx = test->priv;
+	struct msg_slot *other = msg_slot_alloc();
+	struct msg_slot_key key;
+	unsigned int alike = 0;
+	u32 id;
+
+	KUNIT_ASSERT_NOT_NULL(test, other);
+	for (id = 1; id <= 64; id++) {
+		key = msg_slot_key(ctx->slot, id);
+		KUNIT_EXPECT_EQ(test, key.id, id);
+		KUNIT_EXPECT_EQ(test, msg_slot_key(ctx->slot, id).hash,
+				key.hash);
+		if (msg_slot_key(other, id).hash == key.hash)
+			alike++;
+	}
+	msg_slot_free(other);
+	/* Two 32-bit hashes match with odds of 2^-32: twice is unheard of. */
+	KUNIT_EXPECT_LE(test, alike, 1U);
 }
 
 /* Parameters: consecutive ids, or ids scattered over the 32-bit space. */
@@ -904,6 +940,7 @@ static void msg_slot_test_wait_for_stop(void)
 static int msg_slot_test_race_writer(void *data)
 {
 	struct msg_slot_test_racer *racer = data;
+	struct msg_slot_key key;
 	unsigned int op, len;
 	u32 seed, id;
 
@@ -911,15 +948,15 @@ static int msg_slot_test_race_writer(void *data)
 		/* Seeds below MSG_SLOT_TEST_RACE_OPS are the initial ones. */
 		seed = (racer->index + 1) * MSG_SLOT_TEST_RACE_OPS + op;
 		len = msg_slot_test_race_fill(racer->msg, seed);
-		if (msg_slot_write_message(racer->slot,
-					   msg_slot_test_race_id(op),
-					   racer->msg, len,
+		key = msg_slot_key(racer->slot, msg_slot_test_race_id(op));
+		if (msg_slot_write_message(racer->slot, key, racer->msg, len,
 					   MSG_SLOT_TEST_NO_LIMIT))
 			racer->nr_failed++;
 
 		id = MSG_SLOT_TEST_ID_MIN + MSG_SLOT_TEST_RACE_CHANNELS +
 		     racer->index * MSG_SLOT_TEST_RACE_OPS + op;
-		if (msg_slot_write_message(racer->slot, id, racer->msg, len,
+		key = msg_slot_key(racer->slot, id);
+		if (msg_slot_write_message(racer->slot, key, racer->msg, len,
 					   MSG_SLOT_TEST_NO_LIMIT))
 			racer->nr_failed++;
 		cond_resched();
@@ -987,7 +1024,9 @@ static int msg_slot_test_race_reader(void *data)
 	for (op = 0; op < MSG_SLOT_TEST_RACE_OPS ||
 	     atomic_read(racer->nr_writing); op++) {
 		id = msg_slot_test_race_id(op + racer->index);
-		len = msg_slot_read_message(racer->slot, id, racer->msg, &seq);
+		len = msg_slot_read_message(racer->slot,
+					    msg_slot_key(racer->slot, id),
+					    racer->msg, &seq);
 		msg_slot_test_race_check(racer, id, len, seq);
 		racer->nr_reads++;
 		cond_resched();
@@ -1026,7 +1065,9 @@ static void msg_slot_read_message_concurrent_writes(struct kunit *test)
 	for (i = 0; i < MSG_SLOT_TEST_RACE_CHANNELS; i++) {
 		id = msg_slot_test_race_id(i);
 		len = msg_slot_test_race_fill(ctx->msg, i);
-		err = msg_slot_write_message(ctx->slot, id, ctx->msg, len,
+		err = msg_slot_write_message(ctx->slot,
+					     msg_slot_key(ctx->slot, id),
+					     ctx->msg, len,
 					     MSG_SLOT_TEST_NO_LIMIT);
 		KUNIT_ASSERT_EQ_MSG(test, err, 0L, "creating channel %u", id);
 	}
@@ -1089,7 +1130,9 @@ static void msg_slot_read_message_concurrent_writes(struct kunit *test)
 	 */
 	for (i = 0; i < MSG_SLOT_TEST_RACE_CHANNELS; i++) {
 		id = msg_slot_test_race_id(i);
-		len = msg_slot_read_message(ctx->slot, id, ctx->buf, &ctx->seq);
+		len = msg_slot_read_message(ctx->slot,
+					    msg_slot_key(ctx->slot, id),
+					    ctx->buf, &ctx->seq);
 		KUNIT_EXPECT_TRUE_MSG(test,
 				      msg_slot_test_race_whole(ctx->buf, len,
 							       ctx->expected,
@@ -1110,7 +1153,8 @@ static void msg_slot_test_expect_info(struct kunit *test, u32 id,
 	unsigned int got;
 	u64 got_seq;
 
-	got = msg_slot_channel_info(ctx->slot, id, &got_seq);
+	got = msg_slot_channel_info(ctx->slot, msg_slot_key(ctx->slot, id),
+				    &got_seq);
 	KUNIT_EXPECT_EQ_MSG(test, got, len, "length of channel %u", id);
 	KUNIT_EXPECT_EQ_MSG(test, got_seq, seq, "write count of channel %u",
 			    id);
@@ -1199,9 +1243,9 @@ static void msg_slot_clear_keeps_count(struct kunit *test)
 	struct msg_slot_test *ctx = test->priv;
 	int err;
 
-	KUNIT_EXPECT_EQ(test, msg_slot_clear(ctx->slot, id), 0);
-	KUNIT_EXPECT_EQ(test, msg_slot_clear(ctx->slot,
-					     MSG_SLOT_TEST_ID_INVALID), 0);
+	KUNIT_EXPECT_EQ(test, msg_slot_test_clear(test, id), 0);
+	KUNIT_EXPECT_EQ(test,
+			msg_slot_test_clear(test, MSG_SLOT_TEST_ID_INVALID), 0);
 	KUNIT_EXPECT_EQ(test, msg_slot_test_nr_channels(test), 0U);
 
 	err = msg_slot_test_write(test, id, MSG_SLOT_TEST_SEED_OLD,
@@ -1213,7 +1257,7 @@ static void msg_slot_clear_keeps_count(struct kunit *test)
 	msg_slot_test_expect_stats(test, 2, MSG_SLOT_TEST_LONG_LEN +
 				   MSG_SLOT_TEST_SHORT_LEN, 2);
 
-	KUNIT_EXPECT_EQ(test, msg_slot_clear(ctx->slot, id), 0);
+	KUNIT_EXPECT_EQ(test, msg_slot_test_clear(test, id), 0);
 	msg_slot_test_expect_empty(test, id);
 	msg_slot_test_expect_info(test, id, 0, 1);
 	msg_slot_test_expect_holds(test, other, MSG_SLOT_TEST_SEED_OLD,
@@ -1221,7 +1265,7 @@ static void msg_slot_clear_keeps_count(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, msg_slot_test_nr_channels(test), 2U);
 	msg_slot_test_expect_stats(test, 1, MSG_SLOT_TEST_SHORT_LEN, 2);
 
-	KUNIT_EXPECT_EQ(test, msg_slot_clear(ctx->slot, id), 0);
+	KUNIT_EXPECT_EQ(test, msg_slot_test_clear(test, id), 0);
 	msg_slot_test_expect_info(test, id, 0, 1);
 	msg_slot_test_expect_stats(test, 1, MSG_SLOT_TEST_SHORT_LEN, 2);
 
@@ -1291,11 +1335,14 @@ static void msg_slot_watch_wakes_its_channel(struct kunit *test)
 		init_waitqueue_func_entry(&watches[i].wait, msg_slot_test_wake);
 		add_wait_queue(&watches[i].watcher.wait, &watches[i].wait);
 		err = msg_slot_watch(ctx->slot, &watches[i].watcher,
-				     i < nr ? i + 1 : 1);
+				     msg_slot_key(ctx->slot,
+						  i < nr ? i + 1 : 1));
 		KUNIT_ASSERT_EQ(test, err, 0);
 	}
-	KUNIT_EXPECT_EQ(test, msg_slot_watch(ctx->slot, &watches[0].watcher,
-					     MSG_SLOT_TEST_ID_INVALID),
+	KUNIT_EXPECT_EQ(test,
+			msg_slot_watch(ctx->slot, &watches[0].watcher,
+				       msg_slot_key(ctx->slot,
+						    MSG_SLOT_TEST_ID_INVALID)),
 			-EINVAL);
 
 	/* Each channel in turn: only its watches wake, once. */
@@ -1312,12 +1359,13 @@ static void msg_slot_watch_wakes_its_channel(struct kunit *test)
 
 	err = msg_slot_test_write(test, 1, 0, MSG_SLOT_TEST_TOO_LONG);
 	KUNIT_EXPECT_EQ(test, err, -EMSGSIZE);
-	KUNIT_EXPECT_EQ(test, msg_slot_clear(ctx->slot, 1), 0);
+	KUNIT_EXPECT_EQ(test, msg_slot_test_clear(test, 1), 0);
 	KUNIT_EXPECT_EQ(test, watches[0].nr_wakeups, 1U);
 	KUNIT_EXPECT_EQ(test, watches[nr].nr_wakeups, 1U);
 
 	/* The extra watch moves to channel 2, then watch 0 stops. */
-	err = msg_slot_watch(ctx->slot, &watches[nr].watcher, 2);
+	err = msg_slot_watch(ctx->slot, &watches[nr].watcher,
+			     msg_slot_key(ctx->slot, 2));
 	KUNIT_EXPECT_EQ(test, err, 0);
 	KUNIT_EXPECT_EQ(test, msg_slot_test_write(test, 1, 0, 1), 0);
 	KUNIT_EXPECT_EQ(test, watches[0].nr_wakeups, 2U);
@@ -1362,13 +1410,15 @@ static int msg_slot_test_bystander_run(void *data)
 
 	wait_for_completion(&bystander->start);
 	/* A writer of another channel, which exists. */
-	bystander->write_err = msg_slot_write_message(bystander->slot, 1, &msg,
-						      sizeof(msg),
-						      MSG_SLOT_MAX_CHANNELS);
+	bystander->write_err = msg_slot_write_message(
+		bystander->slot, msg_slot_key(bystander->slot, 1), &msg,
+		sizeof(msg), MSG_SLOT_MAX_CHANNELS);
 	/* A poll of a file that selected channel 3: watch, then look. */
 	msg_slot_watcher_init(&watcher);
-	msg_slot_watch(bystander->slot, &watcher, 3);
-	msg_slot_channel_info(bystander->slot, 3, &seq);
+	msg_slot_watch(bystander->slot, &watcher,
+		       msg_slot_key(bystander->slot, 3));
+	msg_slot_channel_info(bystander->slot, msg_slot_key(bystander->slot, 3),
+			      &seq);
 	/* Its release, and a reader of the sysfs counters. */
 	msg_slot_unwatch(bystander->slot, &watcher);
 	msg_slot_get_stats(bystander->slot, &stats);
@@ -1487,7 +1537,9 @@ static int msg_slot_test_grower_run(void *data)
 	struct msg_slot_test_grower *grower = data;
 	const u8 msg = 'g';
 
-	grower->err = msg_slot_write_message(grower->slot, 2, &msg, sizeof(msg),
+	grower->err = msg_slot_write_message(grower->slot,
+					     msg_slot_key(grower->slot, 2),
+					     &msg, sizeof(msg),
 					     MSG_SLOT_TEST_NO_LIMIT);
 	complete(&grower->done);
 	msg_slot_test_wait_for_stop();
@@ -1545,7 +1597,8 @@ static void msg_slot_write_message_grows_one_table(struct kunit *test)
 	kthread_stop(grower->task);
 	KUNIT_EXPECT_EQ(test, grower->err, 0);
 	msg_slot_test_expect_holds(test, 1, 1, 1);
-	len = msg_slot_read_message(ctx->slot, 2, ctx->buf, &ctx->seq);
+	len = msg_slot_read_message(ctx->slot, msg_slot_key(ctx->slot, 2),
+				    ctx->buf, &ctx->seq);
 	KUNIT_EXPECT_EQ(test, len, 1U);
 	KUNIT_EXPECT_EQ(test, ctx->buf[0], 'g');
 }
@@ -1560,6 +1613,7 @@ static struct kunit_case msg_slot_store_cases[] = {
 	KUNIT_CASE_PARAM(msg_slot_write_message_length_bounds,
 			 msg_slot_test_bounds_gen_params),
 	KUNIT_CASE(msg_slot_write_message_id_zero),
+	KUNIT_CASE(msg_slot_key_is_per_slot),
 	KUNIT_CASE_PARAM(msg_slot_write_message_many_channels,
 			 msg_slot_test_spreads_gen_params),
 	KUNIT_CASE_PARAM(msg_slot_write_message_table_growth,
