@@ -110,9 +110,15 @@ done
 for op in $base_ops; do
 	expected="$expected i_base_$op"
 done
+tails="read absent create"
 for n in $counts; do
 	for cfg in $configs; do
 		expected="$expected i_scale_${cfg}_${n}_ns i_base_scale_${cfg}_${n}_ns"
+		for tail in $tails; do
+			for stat in med p99 max; do
+				expected="$expected i_tail_${cfg}_${n}_${tail}_$stat"
+			done
+		done
 	done
 done
 missing=
@@ -310,6 +316,25 @@ host_cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 		# shellcheck disable=SC2046
 		target "$what, $(describe "$cfg")" $(ratios "$many" "$one") 1.5
 	done
+	# The tails at the top count, over the median read of a channel.
+	for cfg in dense_128 random_128; do
+		med=i_tail_${cfg}_${top}_read_med
+		at="$(pow2 "$top") channels, $(describe "$cfg")"
+		for stat in p99 max; do
+			limit=1.5
+			[ $stat = p99 ] || limit=3
+			target "read $stat / median read, $at" \
+				"$(ratio "i_tail_${cfg}_${top}_read_$stat" "$med")" - $limit
+		done
+		for tail in absent create; do
+			for stat in p99 max; do
+				limit=2
+				[ $stat = p99 ] || limit=4
+				target "$tail $stat / median read, $at" \
+					"$(ratio "i_tail_${cfg}_${top}_${tail}_$stat" "$med")" - $limit
+			done
+		done
+	done
 	for cfg in $configs; do
 		limit=64
 		[ "${cfg#*_}" != 128 ] || limit=160
@@ -344,6 +369,29 @@ host_cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 		"the driver of $baseline_rev → now (now / before):"
 	echo
 	cfg_table before_cell
+	echo
+	echo "## Per-channel tails (instruction lens)"
+	echo
+	echo "Instructions per operation of single channels: the read of" \
+		"each of up to 4096 channels drawn at random from those of the" \
+		"slot (the best of 3 loops of 20 reads), the read of 4096" \
+		"channels that do not exist (EWOULDBLOCK), and the write that" \
+		"created each of the last 4096 channels (one write, timed" \
+		"alone, so a write that grows the table is one of them)."
+	echo "Median / p99 / max:"
+	echo
+	echo "| channels | ids, message | read | absent read | first write |"
+	echo "|---:|---|---:|---:|---:|"
+	for n in $counts; do
+		for cfg in $configs; do
+			row="| $n | $(describe "$cfg")"
+			for tail in $tails; do
+				k=i_tail_${cfg}_${n}_$tail
+				row="$row | ${fig[${k}_med]} / ${fig[${k}_p99]} / ${fig[${k}_max]}"
+			done
+			echo "$row |"
+		done
+	done
 	echo
 	echo "## Scaling: ioctl+read of a random existing channel"
 	echo
@@ -403,14 +451,30 @@ for n in $counts; do
 	echo "$row"
 done >"$data"
 
+# The tails of the instruction lens, one row per channel count: the read,
+# absent read and first write of dense then random ids with 128-byte
+# messages, each as median, p99 and max (columns 2 to 19).
+tails_data=$MS_CACHE/runs/bench-$mode/tails.dat
+for n in $counts; do
+	row=$n
+	for cfg in dense_128 random_128; do
+		for tail in $tails; do
+			for stat in med p99 max; do
+				row="$row ${fig[i_tail_${cfg}_${n}_${tail}_$stat]}"
+			done
+		done
+	done
+	echo "$row"
+done >"$tails_data"
+
 # Columns 3i+2, 3i+3 and 3i+4 are the ns/op, all-in and Slab figures of
 # configuration i. Memory per channel at one channel is page noise: left
 # out of the plot.
 names="dense,128B random,128B dense,8B random,8B"
 run_logged bench-gnuplot gnuplot <<EOF
-set terminal pngcairo noenhanced size 1400,600
+set terminal pngcairo noenhanced size 2100,600
 set output "$out/scaling.png"
-set multiplot layout 1,2 title "message_slot, Linux ${fig[kernel]}, \
+set multiplot layout 1,3 title "message_slot, Linux ${fig[kernel]}, \
 QEMU TCG, $today ($mode mode)"
 set logscale x 2
 set xtics ("1" 1, "2^10" 1024, "2^16" 65536, "2^20" 1048576)
@@ -427,6 +491,14 @@ plot for [i=0:3] "$data" every ::1 using 1:3*i+3 with linespoints \
 	linecolor i+1 dashtype 2 title "Slab, ".word("$names", i+1), \
 	160 with lines linecolor "black" dashtype 3 title "target, 128 B", \
 	64 with lines linecolor "gray" dashtype 3 title "target, 8 B"
+set ylabel "instructions per operation of one channel (log)"
+set yrange [*:*]
+set logscale y
+set key below maxrows 6
+plot for [c=0:1] for [t=0:2] for [s=0:2] "$tails_data" \
+	using 1:(column(2 + 9*c + 3*t + s)) with linespoints \
+	linecolor t + 1 dashtype s + 1 pointtype 4*c + 5 \
+	title word("dense random", c + 1)." ".word("read absent first-write", t + 1)." ".word("median p99 max", s + 1)
 unset multiplot
 EOF
 

@@ -37,7 +37,8 @@
  *   --icount   the clock counts instructions (QEMU -icount, one vCPU):
  *              only the single operations and the scaling sweep, also
  *              with --baseline, after the kernel has settled (see
- *              settle_kernel())
+ *              settle_kernel()); without --baseline, the sweep also
+ *              measures the per-channel tails (see bench_tails())
  */
 
 #define _GNU_SOURCE
@@ -740,31 +741,160 @@ static void make_ids(uint32_t *ids, unsigned long n, bool random,
 	}
 }
 
-/* Create channels ids[from..to-1], each with a message of @len bytes. */
+/* ---- Per-channel tails (instruction lens) --------------------------- */
+
+/*
+ * At each channel count of the sweep, --icount also times channels one by
+ * one: the read of each of TAIL_SAMPLES channels (best of TAIL_REPS loops
+ * of TAIL_READS reads), the read of as many absent channels, and the
+ * write that created each of the last TAIL_SAMPLES channels. The median,
+ * p99 and max of each show what an average hides: the channels at the
+ * end of long probe chains, and the writes that grow the table.
+ */
+#define TAIL_SAMPLES		4096U
+#define TAIL_READS		20U
+#define TAIL_REPS		3U
+#define TAIL_PERCENTILE		99U
+
+/* What a now_ns() pair costs with nothing between: taken off one write. */
+static double clock_pair_ns;
+/* Cost of each write that created one of the last channels of a fill. */
+static double *create_ns;
+static unsigned int nr_created;
+static double *tail_ns;
+
+static void measure_clock_pair(void)
+{
+	unsigned int i;
+	uint64_t start;
+	double ns;
+
+	clock_pair_ns = DBL_MAX;
+	for (i = 0; i < TAIL_SAMPLES; i++) {
+		start = now_ns();
+		ns = now_ns() - start;
+		if (ns < clock_pair_ns)
+			clock_pair_ns = ns;
+	}
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Report KEY_med, KEY_p99 and KEY_max of the @n figures of @ns. */
+static void report_tail(const char *key, double *ns, unsigned int n)
+{
+	char name[80];
+
+	qsort(ns, n, sizeof(*ns), cmp_double);
+	snprintf(name, sizeof(name), "%s_med", key);
+	report(name, ns[(n - 1) / 2], "ns/op");
+	/* The nearest-rank percentile: the smallest value above 99% of them. */
+	snprintf(name, sizeof(name), "%s_p99", key);
+	report(name, ns[(n * TAIL_PERCENTILE + 99) / 100 - 1], "ns/op");
+	snprintf(name, sizeof(name), "%s_max", key);
+	report(name, ns[n - 1], "ns/op");
+}
+
+/*
+ * The best ns per read of channel @id of the scaling slot, which holds a
+ * message of @len bytes, or none (EWOULDBLOCK) when @len is 0.
+ */
+static double channel_read_ns(uint32_t id, unsigned int len)
+{
+	double best = DBL_MAX, ns;
+	unsigned int rep, i;
+	uint64_t start;
+	ssize_t ret;
+
+	must_set_channel(scale_fd, id);
+	for (rep = 0; rep < TAIL_REPS; rep++) {
+		start = now_ns();
+		for (i = 0; i < TAIL_READS; i++) {
+			ret = read(scale_fd, buf, MSG_LEN);
+			if (len)
+				must_io(ret, len, "slot read");
+			else if (ret != -1 || errno != EWOULDBLOCK)
+				die("read of absent channel %u: %zd, %s", id,
+				    ret, strerror(errno));
+		}
+		ns = (double)(now_ns() - start) / TAIL_READS;
+		if (ns < best)
+			best = ns;
+	}
+	return best;
+}
+
+/*
+ * The tails at @n channels: reads of existing channels ids[0..n-1] (all of
+ * them, or TAIL_SAMPLES drawn from @rng), reads of the absent channels
+ * @absent, and the writes that created the last channels.
+ */
+static void bench_tails(const struct scale_cfg *cfg, unsigned long n,
+			const uint32_t *ids, const uint32_t *absent,
+			uint64_t *rng)
+{
+	unsigned int i, samples = n < TAIL_SAMPLES ? n : TAIL_SAMPLES;
+	char key[64];
+
+	for (i = 0; i < samples; i++)
+		tail_ns[i] = channel_read_ns(samples == n ? ids[i] :
+					     ids[rng_below(rng, n)], scale_len);
+	snprintf(key, sizeof(key), "tail_%s_%u_%lu_read", cfg->ids, cfg->len, n);
+	report_tail(key, tail_ns, samples);
+
+	for (i = 0; i < TAIL_SAMPLES; i++)
+		tail_ns[i] = channel_read_ns(absent[i], 0);
+	snprintf(key, sizeof(key), "tail_%s_%u_%lu_absent", cfg->ids, cfg->len,
+		 n);
+	report_tail(key, tail_ns, TAIL_SAMPLES);
+
+	snprintf(key, sizeof(key), "tail_%s_%u_%lu_create", cfg->ids, cfg->len,
+		 n);
+	report_tail(key, create_ns, nr_created);
+}
+
+/*
+ * Create channels ids[from..to-1], each with a message of @len bytes, and
+ * with --icount time the writes that create the last TAIL_SAMPLES of them.
+ */
 static void fill_channels(int fd, const uint32_t *ids, unsigned long from,
 			  unsigned long to, unsigned int len)
 {
+	bool timed;
+	uint64_t start;
 	unsigned long i;
 
+	nr_created = 0;
 	for (i = from; i < to; i++) {
 		must_set_channel(fd, ids[i]);
+		timed = create_ns && to - i <= TAIL_SAMPLES;
+		start = timed ? now_ns() : 0;
 		must_io(write(fd, msg, len), len, "slot write");
+		if (timed)
+			create_ns[nr_created++] = now_ns() - start -
+						  clock_pair_ns;
 	}
 }
 
 static void bench_scale_cfg(unsigned int c, uint32_t *ids, uint64_t seed)
 {
 	const struct scale_cfg *cfg = &scale_cfgs[c];
+	unsigned long max = 1UL << params.max_shift;
 	unsigned long n, filled = 0, i;
 	struct meminfo base, now;
-	uint64_t rng = seed + c;
+	uint64_t rng = seed + c, tail_rng = ~seed + c;
 	unsigned int s, rounds;
 	char key[64];
 
 	scale_fd = must_open_slot(MINOR_SCALE + c);
 	scale_len = cfg->len;
-	make_ids(ids, 1UL << params.max_shift, !strcmp(cfg->ids, "random"),
-		 seed);
+	/* The ids past max are never written: absent channels for the tails. */
+	make_ids(ids, max + TAIL_SAMPLES, !strcmp(cfg->ids, "random"), seed);
 	rounds = settle(&base);
 	printf("# %s ids, %u-byte messages: baseline settled in %u rounds\n",
 	       cfg->ids, cfg->len, rounds);
@@ -796,6 +926,9 @@ static void bench_scale_cfg(unsigned int c, uint32_t *ids, uint64_t seed)
 		snprintf(key, sizeof(key), "scale_%s_%u_%lu_ns", cfg->ids,
 			 cfg->len, n);
 		report(key, best_ns_per_op(loop_lookup), "ns/op");
+
+		if (create_ns)
+			bench_tails(cfg, n, ids, ids + max, &tail_rng);
 	}
 	/* The memory stays with the slot until rmmod; later slots add up. */
 	close(scale_fd);
@@ -803,18 +936,30 @@ static void bench_scale_cfg(unsigned int c, uint32_t *ids, uint64_t seed)
 
 static void bench_scaling(uint64_t seed)
 {
-	unsigned long max = 1UL << params.max_shift;
+	size_t nr_ids = (1UL << params.max_shift) + TAIL_SAMPLES;
+	size_t tail_size = TAIL_SAMPLES * sizeof(double);
+	bool tails = icount && !*key_prefix;
 	uint32_t *ids;
 	unsigned int c;
 
-	ids = alloc_populated(max * sizeof(*ids));
+	ids = alloc_populated(nr_ids * sizeof(*ids));
 	lookups = alloc_populated(nr_lookups() * sizeof(*lookups));
+	if (tails) {
+		measure_clock_pair();
+		create_ns = alloc_populated(tail_size);
+		tail_ns = alloc_populated(tail_size);
+	}
 	printf("# scaling: ioctl+read of a random existing channel, ns/op;\n"
 	       "# kernel memory per channel, Slab and all-in, B/channel\n");
 	for (c = 0; c < ARRAY_SIZE(scale_cfgs); c++)
 		bench_scale_cfg(c, ids, seed);
+	if (tails) {
+		munmap(tail_ns, tail_size);
+		munmap(create_ns, tail_size);
+		create_ns = NULL;
+	}
 	munmap(lookups, nr_lookups() * sizeof(*lookups));
-	munmap(ids, max * sizeof(*ids));
+	munmap(ids, nr_ids * sizeof(*ids));
 }
 
 /* ---- Reader scaling ------------------------------------------------- */
