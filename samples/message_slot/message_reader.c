@@ -27,12 +27,11 @@
  * error: the program waits for the first message. It exits only on an
  * error, with 1 and one line on stderr.
  *
- * Example (as root, with the driver loaded at its default major 235):
- *   mknod /dev/msgslot0 c 235 0
- *   ./message_sender /dev/msgslot0 4 "hello"
- *   ./message_reader /dev/msgslot0 4 | od -c
- *   ./message_reader --follow /dev/msgslot0 4 &
- *   ./message_sender /dev/msgslot0 4 "world"
+ * Example, with the driver loaded (it creates /dev/message_slot0):
+ *   ./message_sender /dev/message_slot0 4 "hello"
+ *   ./message_reader /dev/message_slot0 4 | od -c
+ *   ./message_reader --follow /dev/message_slot0 4 &
+ *   ./message_sender /dev/message_slot0 4 "world"
  *
  * Build in-tree with CONFIG_SAMPLE_MESSAGE_SLOT=y (after make headers_install)
  * or standalone against the kernel's uapi headers, from this directory:

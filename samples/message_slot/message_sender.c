@@ -17,10 +17,9 @@
  * NUL. The program prints nothing on success and exits with 0; on any error
  * it prints one line on stderr and exits with 1.
  *
- * Example (as root, with the driver loaded at its default major 235):
- *   mknod /dev/msgslot0 c 235 0
- *   ./message_sender /dev/msgslot0 4 "hello"
- *   ./message_reader /dev/msgslot0 4
+ * Example, with the driver loaded (it creates /dev/message_slot0):
+ *   ./message_sender /dev/message_slot0 4 "hello"
+ *   ./message_reader /dev/message_slot0 4
  *
  * Build in-tree with CONFIG_SAMPLE_MESSAGE_SLOT=y (after make headers_install)
  * or standalone against the kernel's uapi headers, from this directory:
