@@ -30,7 +30,7 @@
 
 #define MSG_SLOT_NAME		"message_slot"
 #define MSG_SLOT_MINORS		256
-/* Any process may use a slot, as with the seed's "chmod 666". */
+/* Slots are where unrelated processes meet: any process may use one. */
 #define MSG_SLOT_NODE_MODE	0666
 
 /*
@@ -39,51 +39,49 @@
  */
 #define MSG_SLOT_CHANNEL_LONG	_IOW(MSG_SLOT_IOC_MAGIC, 0, unsigned long)
 
-static unsigned int major = MSG_SLOT_MAJOR;
+/* An unsigned int module parameter, with the bounds it accepts. */
+struct msg_slot_param {
+	unsigned int value;
+	unsigned int min;
+	unsigned int max;
+};
 
-static int major_set(const char *val, const struct kernel_param *kp)
+static int msg_slot_param_set(const char *val, const struct kernel_param *kp)
 {
-	return param_set_uint_minmax(val, kp, 0, CHRDEV_MAJOR_MAX - 1);
+	const struct msg_slot_param *param =
+		container_of((unsigned int *)kp->arg, struct msg_slot_param,
+			     value);
+
+	return param_set_uint_minmax(val, kp, param->min, param->max);
 }
 
-static const struct kernel_param_ops major_ops = {
-	.set = major_set,
+static const struct kernel_param_ops msg_slot_param_ops = {
+	.set = msg_slot_param_set,
 	.get = param_get_uint,
 };
 
-module_param_cb(major, &major_ops, &major, 0444);
+static struct msg_slot_param major = {
+	.value = MSG_SLOT_MAJOR,
+	.max = CHRDEV_MAJOR_MAX - 1,
+};
+module_param_cb(major, &msg_slot_param_ops, &major.value, 0444);
 MODULE_PARM_DESC(major, "Major device number, 0 for a dynamic one (default: "
 		 __stringify(MSG_SLOT_MAJOR) ")");
 
-static unsigned int max_channels = MSG_SLOT_MAX_CHANNELS;
-
-static int max_channels_set(const char *val, const struct kernel_param *kp)
-{
-	return param_set_uint_minmax(val, kp, 1, MSG_SLOT_MAX_CHANNELS);
-}
-
-static const struct kernel_param_ops max_channels_ops = {
-	.set = max_channels_set,
-	.get = param_get_uint,
+static struct msg_slot_param max_channels = {
+	.value = MSG_SLOT_MAX_CHANNELS,
+	.min = 1,
+	.max = MSG_SLOT_MAX_CHANNELS,
 };
-
-module_param_cb(max_channels, &max_channels_ops, &max_channels, 0644);
+module_param_cb(max_channels, &msg_slot_param_ops, &max_channels.value, 0644);
 MODULE_PARM_DESC(max_channels, "Most channels one slot may hold, 1 to "
 		 __stringify(MSG_SLOT_MAX_CHANNELS) " (default: the maximum)");
 
-static unsigned int nodes = 1;
-
-static int nodes_set(const char *val, const struct kernel_param *kp)
-{
-	return param_set_uint_minmax(val, kp, 0, MSG_SLOT_MINORS);
-}
-
-static const struct kernel_param_ops nodes_ops = {
-	.set = nodes_set,
-	.get = param_get_uint,
+static struct msg_slot_param nodes = {
+	.value = 1,
+	.max = MSG_SLOT_MINORS,
 };
-
-module_param_cb(nodes, &nodes_ops, &nodes, 0444);
+module_param_cb(nodes, &msg_slot_param_ops, &nodes.value, 0444);
 MODULE_PARM_DESC(nodes, "Minors that get a device node, from minor 0 up, 0 to "
 		 __stringify(MSG_SLOT_MINORS) " (default: 1)");
 
@@ -382,7 +380,7 @@ static ssize_t msg_slot_write(struct file *file, const char __user *buf,
 	if (copy_from_user(msg, buf, count))
 		return -EFAULT;
 	err = msg_slot_write_message(state->slot, channel, msg, count,
-				     READ_ONCE(max_channels));
+				     READ_ONCE(max_channels.value));
 	return err ? err : count;
 }
 
@@ -530,7 +528,7 @@ static int msg_slot_create_devices(void)
 	struct device *dev;
 	unsigned int minor;
 
-	for (minor = 0; minor < nodes; minor++) {
+	for (minor = 0; minor < nodes.value; minor++) {
 		dev = device_create(&msg_slot_class, NULL,
 				    msg_slot_devt + minor, NULL,
 				    MSG_SLOT_NAME "%u", minor);
@@ -554,8 +552,8 @@ static int __init msg_slot_init(void)
 {
 	int err;
 
-	if (major) {
-		msg_slot_devt = MKDEV(major, 0);
+	if (major.value) {
+		msg_slot_devt = MKDEV(major.value, 0);
 		err = register_chrdev_region(msg_slot_devt, MSG_SLOT_MINORS,
 					     MSG_SLOT_NAME);
 	} else {
@@ -563,8 +561,8 @@ static int __init msg_slot_init(void)
 					  MSG_SLOT_NAME);
 	}
 	if (err) {
-		pr_err("cannot register major %u (0: dynamic): %d\n", major,
-		       err);
+		pr_err("cannot register major %u (0: dynamic): %d\n",
+		       major.value, err);
 		return err;
 	}
 
@@ -588,12 +586,12 @@ static int __init msg_slot_init(void)
 	if (err)
 		goto err_destroy_devices;
 
-	if (!major)
+	if (!major.value)
 		pr_info("using dynamic major %u\n", MAJOR(msg_slot_devt));
 	return 0;
 
 err_destroy_devices:
-	msg_slot_destroy_devices(nodes);
+	msg_slot_destroy_devices(nodes.value);
 err_unregister_class:
 	class_unregister(&msg_slot_class);
 err_unregister_region:
@@ -604,7 +602,7 @@ err_unregister_region:
 static void __exit msg_slot_exit(void)
 {
 	cdev_del(&msg_slot_cdev);
-	msg_slot_destroy_devices(nodes);
+	msg_slot_destroy_devices(nodes.value);
 	class_unregister(&msg_slot_class);
 	unregister_chrdev_region(msg_slot_devt, MSG_SLOT_MINORS);
 	msg_slot_free_all();
