@@ -12,6 +12,9 @@
 #
 #   make patches                 regenerate patches/ (mainline, 7.3) and
 #                                patches/6.12/ (the LTS backport)
+#   MS_SENDER=git make patches   the same series, authored and signed off
+#                                by git config's identity, into outgoing/
+#                                (or MS_SENDER="Name <address>")
 #   make move-base               pin the newest release Debian serves as
 #                                mainline, and regenerate the patches
 #   make apply KERNEL=DIR        apply the series matching your tree's

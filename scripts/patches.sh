@@ -4,8 +4,15 @@
 # patches.sh: regenerate the committed series, `make patches`: patches/ for
 # mainline and patches/BASE/ for each backport (scripts/bases), and record
 # in scripts/bases the linux-source version each was generated on.
+#
+# With MS_SENDER set (see scripts/series.sh), the series carry the sender's
+# identity instead of the project's placeholder, and go to outgoing/
+# rather than patches/, which keeps the placeholder.
 set -eu
 . "$(dirname "$0")/lib.sh"
+
+dest=$MS_TOP/patches
+[ -z "${MS_SENDER:-}" ] || dest=$MS_TOP/outgoing
 
 new=$MS_CACHE/patches-new
 rm -rf "$new"
@@ -26,6 +33,6 @@ for base_series in $MS_BASES; do
 	fi
 	stage "patches for $base_series: $(ls "$dir"/*.patch | wc -l) files"
 done
-rm -rf "$MS_TOP/patches"
-mv "$new" "$MS_TOP/patches"
-stage "patches/ regenerated"
+rm -rf "$dest"
+mv "$new" "$dest"
+stage "${dest#"$MS_TOP"/}/ regenerated"

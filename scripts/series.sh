@@ -12,6 +12,10 @@
 # except MAINTAINERS, which each patch extends with its own files. The
 # cover letter is scripts/series/cover-letter.txt, with a paragraph on the
 # base; a backport's says how it differs (wiring/BASE/README).
+#
+# The commits are the project's placeholder identity's, unless MS_SENDER
+# names the sender: "Name <address>", or "git" for git config's user.name
+# and user.email. The sender then authors, signs off and sends the series.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -30,10 +34,23 @@ git -C "$work" cat-file -e "$base_commit" 2>/dev/null || rm -rf "$work"
 git -C "$work" checkout -q -f -B message_slot "$base_commit"
 git -C "$work" clean -q -fdx
 
-export GIT_AUTHOR_NAME="message_slot developers" \
-	GIT_AUTHOR_EMAIL="devel@message-slot.invalid" \
-	GIT_COMMITTER_NAME="message_slot developers" \
-	GIT_COMMITTER_EMAIL="devel@message-slot.invalid"
+placeholder="message_slot developers <devel@message-slot.invalid>"
+case ${MS_SENDER:-} in
+'') sender=$placeholder ;;
+git)
+	name=$(git -C "$MS_TOP" config user.name || true)
+	email=$(git -C "$MS_TOP" config user.email || true)
+	if [ -z "$name" ] || [ -z "$email" ]; then
+		die "MS_SENDER=git, but git config has no user.name or user.email"
+	fi
+	sender="$name <$email>"
+	;;
+*" <"*@*">") sender=$MS_SENDER ;;
+*) die "MS_SENDER must be \"Name <address>\" or \"git\", not \"$MS_SENDER\"" ;;
+esac
+name=${sender% <*} email=${sender##*<}
+export GIT_AUTHOR_NAME="$name" GIT_AUTHOR_EMAIL="${email%>}" \
+	GIT_COMMITTER_NAME="$name" GIT_COMMITTER_EMAIL="${email%>}"
 minute=0
 claimed=
 for msg in "$MS_TOP"/scripts/series/[0-9]*.msg; do
@@ -65,8 +82,10 @@ EOT
 	fi
 	minute=$((minute + 1))
 	date=$(printf '%sT00:%02d:00Z' "$MS_SERIES_DATE" "$minute")
-	GIT_AUTHOR_DATE=$date GIT_COMMITTER_DATE=$date \
-		git -C "$work" commit -q --cleanup=strip -F "$msg" ||
+	text=$(cat "$msg")
+	text=${text//"Signed-off-by: $placeholder"/"Signed-off-by: $sender"}
+	printf '%s\n' "$text" | GIT_AUTHOR_DATE=$date GIT_COMMITTER_DATE=$date \
+		git -C "$work" commit -q --cleanup=strip -F - ||
 		die "$(basename "$msg") makes an empty or failed commit"
 done
 
