@@ -25,13 +25,19 @@
  */
 #define MSG_SLOT_MAJOR		235
 
-/** MSG_SLOT_MAX_MSG_LEN - largest message a channel holds, in bytes */
+/**
+ * MSG_SLOT_MAX_MSG_LEN - largest message a channel holds, in bytes
+ */
 #define MSG_SLOT_MAX_MSG_LEN	128
 
-/** MSG_SLOT_MAX_CHANNELS - most channels a single slot (minor) can hold */
+/**
+ * MSG_SLOT_MAX_CHANNELS - most channels a single slot (minor) can hold
+ */
 #define MSG_SLOT_MAX_CHANNELS	(1U << 20)
 
-/** MSG_SLOT_IOC_MAGIC - ioctl type byte of the message_slot device */
+/**
+ * MSG_SLOT_IOC_MAGIC - ioctl type byte of the message_slot device
+ */
 #define MSG_SLOT_IOC_MAGIC	0xEB
 
 /**
