@@ -215,8 +215,9 @@ static long msg_slot_select(struct msg_slot_file *state, u32 id)
  * Not inlined into msg_slot_ioctl(): the struct it builds on the stack
  * would make every channel selection pay for a stack canary.
  */
-static noinline long msg_slot_get_info(struct msg_slot_file *state,
-			      struct msg_slot_channel_info __user *uinfo)
+static noinline long
+msg_slot_get_info(struct msg_slot_file *state,
+		  struct msg_slot_channel_info __user *uinfo)
 {
 	struct msg_slot_key channel = msg_slot_file_channel(state);
 	struct msg_slot_channel_info info = { .channel = channel.id };
