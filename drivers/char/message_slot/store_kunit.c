@@ -2,19 +2,17 @@
 /*
  * KUnit tests of the message_slot channel store (store.c).
  *
- * Every case gets a slot of its own from msg_slot_alloc(), freed when the
- * case ends. Test messages are made from a seed: each byte derives from the
- * seed, the length and its position, so a read that returns an older, a
- * foreign or a mixed message does not match what the case expects. The
- * allocation failure cases redirect the two allocators of the store with
- * KUnit static stubs, so they need no fault injection configured.
+ * Every case gets a slot of its own, freed when the case ends. A test
+ * message is made from a seed: each byte derives from the seed, the length
+ * and its position, so that an older, a foreign or a mixed message does not
+ * match what the case expects. The allocation failure cases redirect the
+ * store's two allocators with KUnit static stubs.
  */
 
 #include <kunit/static_stub.h>
 #include <kunit/test-bug.h>
 #include <kunit/test.h>
 #include <linux/atomic.h>
-#include <linux/bits.h>
 #include <linux/completion.h>
 #include <linux/cpumask.h>
 #include <linux/err.h>
@@ -25,87 +23,23 @@
 #include <linux/poll.h>
 #include <linux/sched.h>
 #include <linux/string.h>
-#include <linux/types.h>
 #include <linux/wait.h>
 #include <uapi/linux/message_slot.h>
 
 #include "store.h"
 
-/* max_channels of the writes that do not test the limit: the default. */
-#define MSG_SLOT_TEST_NO_LIMIT		MSG_SLOT_MAX_CHANNELS
-
-/* Length of the messages whose length does not matter to the case. */
-#define MSG_SLOT_TEST_LEN		20U
-/* One byte more than a channel holds. */
-#define MSG_SLOT_TEST_TOO_LONG		(MSG_SLOT_MAX_MSG_LEN + 1U)
-/* Shortest and longest message: the smallest and largest size class. */
-#define MSG_SLOT_TEST_SHORT_LEN		1U
-#define MSG_SLOT_TEST_LONG_LEN		((unsigned int)MSG_SLOT_MAX_MSG_LEN)
-
-/* The id no channel may have. */
-#define MSG_SLOT_TEST_ID_INVALID	0U
-/* The smallest id, one in the middle (2^20) and the largest. */
-#define MSG_SLOT_TEST_ID_MIN		1U
-#define MSG_SLOT_TEST_ID_MID		BIT(20)
-#define MSG_SLOT_TEST_ID_MAX		U32_MAX
-/*
- * Odd, so multiplying by it permutes the 32-bit ids and never maps a
- * non-zero index to id 0: it scatters indices over the whole id space.
- */
-#define MSG_SLOT_TEST_ID_SCATTER	0x9e3779b1U
-
-/* Seeds of an old message and of the message that should replace it. */
-#define MSG_SLOT_TEST_SEED_OLD		1U
-#define MSG_SLOT_TEST_SEED_NEW		2U
-/* Initial value of the hash that turns a seed into message bytes. */
-#define MSG_SLOT_TEST_HASH_INIT		0x6d736c74U
-
-/* Channels of the case that checks they stay independent. */
-#define MSG_SLOT_TEST_MANY_CHANNELS	BIT(16)
-/* Channels of the growth case: they take the table through 13 sizes. */
-#define MSG_SLOT_TEST_GROWTH_CHANNELS	512U
-/* Channels created before a table growth is made to fail. */
-#define MSG_SLOT_TEST_PREFILL_CHANNELS	16U
-
-/*
- * Channels of the watcher case: one more than the store has lists of
- * watchers, so that at least two of them share a list.
- */
-#define MSG_SLOT_TEST_WATCH_CHANNELS	65U
-
-/* Threads of the race case, and the operations each one performs. */
-#define MSG_SLOT_TEST_RACE_WRITERS	2U
-#define MSG_SLOT_TEST_RACE_READERS	2U
-#define MSG_SLOT_TEST_RACE_THREADS	(MSG_SLOT_TEST_RACE_WRITERS + \
-					 MSG_SLOT_TEST_RACE_READERS)
-#define MSG_SLOT_TEST_RACE_OPS		BIT(14)
-/* Where a race message comes from: the initial write, or a writer. */
-#define MSG_SLOT_TEST_RACE_SOURCES	(1U + MSG_SLOT_TEST_RACE_WRITERS)
-/* Channels the writers overwrite and the readers check, ids 1 to 4. */
-#define MSG_SLOT_TEST_RACE_CHANNELS	4U
-/*
- * A race message starts with its seed, and its length derives from the
- * seed too. The shortest (the smallest size class) still has four bytes
- * after the seed to check; consecutive seeds step through the lengths by
- * a prime, so that they change size class most of the time.
- */
-#define MSG_SLOT_TEST_RACE_MIN_LEN	8U
-#define MSG_SLOT_TEST_RACE_LEN_STEP	37U
-#define MSG_SLOT_TEST_RACE_NR_LENS	(MSG_SLOT_MAX_MSG_LEN + 1U - \
-					 MSG_SLOT_TEST_RACE_MIN_LEN)
-
 /* How long a case waits for another task to get where it expects. */
-#define MSG_SLOT_TEST_TIMEOUT		(10 * HZ)
+#define MSG_SLOT_TEST_TIMEOUT	(10 * HZ)
 
 struct msg_slot_test_bystander;
 struct msg_slot_test_grower;
 
 /**
  * struct msg_slot_test - state of one test case
- * @slot: the slot under test, freed when the case ends
+ * @slot: the slot under test
  * @nr_stub_calls: calls to the allocator stubs
  * @bystander: the task that runs while an allocator stub waits
- * @grower: the second writer of the case that grows the table twice over
+ * @grower: the second writer of the case that grows the table
  * @msg: message to write, one byte longer than a channel holds
  * @expected: message the case expects to read
  * @buf: message read back
@@ -116,7 +50,7 @@ struct msg_slot_test {
 	unsigned int nr_stub_calls;
 	struct msg_slot_test_bystander *bystander;
 	struct msg_slot_test_grower *grower;
-	u8 msg[MSG_SLOT_TEST_TOO_LONG];
+	u8 msg[MSG_SLOT_MAX_MSG_LEN + 1];
 	u8 expected[MSG_SLOT_MAX_MSG_LEN];
 	u8 buf[MSG_SLOT_MAX_MSG_LEN];
 	u64 seq;
@@ -145,27 +79,18 @@ static void msg_slot_test_fill(u8 *buf, u32 seed, unsigned int len)
 	unsigned int i;
 
 	for (i = 0; i < len; i++)
-		buf[i] = jhash_3words(seed, len, i, MSG_SLOT_TEST_HASH_INIT);
+		buf[i] = jhash_3words(seed, len, i, 0);
 }
 
-/* Length 1 to MSG_SLOT_MAX_MSG_LEN of the message of @seed, when it varies. */
+/* A length of 1 to 128 that depends on @seed. */
 static unsigned int msg_slot_test_len(u32 seed)
 {
-	return MSG_SLOT_TEST_SHORT_LEN + seed % MSG_SLOT_MAX_MSG_LEN;
+	return 1 + seed % MSG_SLOT_MAX_MSG_LEN;
 }
 
-/* Id of the channel of index @index, 1 and up, dense or scattered. */
-static u32 msg_slot_test_id(u32 index, bool scatter)
-{
-	return scatter ? index * MSG_SLOT_TEST_ID_SCATTER : index;
-}
-
-/*
- * Write the message of @len bytes made from @seed to channel @id of a slot
- * that may hold @max_channels channels.
- */
-static int msg_slot_test_write_limit(struct kunit *test, u32 id, u32 seed,
-				     unsigned int len, u32 max_channels)
+/* Write the message of @seed, @len bytes, to channel @id. */
+static int msg_slot_test_write_max(struct kunit *test, u32 id, u32 seed,
+				   unsigned int len, u32 max_channels)
 {
 	struct msg_slot_test *ctx = test->priv;
 
@@ -174,54 +99,46 @@ static int msg_slot_test_write_limit(struct kunit *test, u32 id, u32 seed,
 				      ctx->msg, len, max_channels);
 }
 
-/* The same, when the case does not test the channel limit. */
 static int msg_slot_test_write(struct kunit *test, u32 id, u32 seed,
 			       unsigned int len)
 {
-	return msg_slot_test_write_limit(test, id, seed, len,
-					 MSG_SLOT_TEST_NO_LIMIT);
+	return msg_slot_test_write_max(test, id, seed, len,
+				       MSG_SLOT_MAX_CHANNELS);
 }
 
-/* Whether channel @id holds exactly the message of @len bytes of @seed. */
+static unsigned int msg_slot_test_read(struct kunit *test, u32 id)
+{
+	struct msg_slot_test *ctx = test->priv;
+
+	return msg_slot_read_message(ctx->slot, msg_slot_key(ctx->slot, id),
+				     ctx->buf, &ctx->seq);
+}
+
+/* Whether channel @id holds exactly the message of @seed, @len bytes. */
 static bool msg_slot_test_holds(struct kunit *test, u32 id, u32 seed,
 				unsigned int len)
 {
 	struct msg_slot_test *ctx = test->priv;
 
 	msg_slot_test_fill(ctx->expected, seed, len);
-	return msg_slot_read_message(ctx->slot, msg_slot_key(ctx->slot, id),
-				     ctx->buf, &ctx->seq) == len &&
+	return msg_slot_test_read(test, id) == len &&
 	       !memcmp(ctx->buf, ctx->expected, len);
 }
 
-/* Expect channel @id to hold the message of @len bytes made from @seed. */
 static void msg_slot_test_expect_holds(struct kunit *test, u32 id, u32 seed,
 				       unsigned int len)
 {
-	struct msg_slot_test *ctx = test->priv;
-	unsigned int got;
-
-	msg_slot_test_fill(ctx->expected, seed, len);
-	got = msg_slot_read_message(ctx->slot, msg_slot_key(ctx->slot, id),
-				    ctx->buf, &ctx->seq);
-	KUNIT_EXPECT_EQ_MSG(test, got, len, "length read from channel %u", id);
-	if (got == len)
-		KUNIT_EXPECT_MEMEQ_MSG(test, ctx->buf, ctx->expected, len,
-				       "message read from channel %u", id);
+	KUNIT_EXPECT_TRUE_MSG(test, msg_slot_test_holds(test, id, seed, len),
+			      "channel %u should hold %u bytes of seed %u",
+			      id, len, seed);
 }
 
-/* Expect channel @id to hold no message. */
 static void msg_slot_test_expect_empty(struct kunit *test, u32 id)
 {
-	struct msg_slot_test *ctx = test->priv;
-	unsigned int got;
-
-	got = msg_slot_read_message(ctx->slot, msg_slot_key(ctx->slot, id),
-				    ctx->buf, &ctx->seq);
-	KUNIT_EXPECT_EQ_MSG(test, got, 0U, "length read from channel %u", id);
+	KUNIT_EXPECT_EQ_MSG(test, msg_slot_test_read(test, id), 0U,
+			    "channel %u should be empty", id);
 }
 
-/* Clear channel @id. */
 static int msg_slot_test_clear(struct kunit *test, u32 id)
 {
 	struct msg_slot_test *ctx = test->priv;
@@ -237,248 +154,133 @@ static u32 msg_slot_test_nr_channels(struct kunit *test)
 }
 
 /*
- * Seed of the message of the channel of index @index and id @id: the id
- * itself, or its complement for the even indices once @rewritten.
+ * The seed of the @i-th channel of a fill, of id @id: the id, or once
+ * @rewritten its complement for the even ones.
  */
-static u32 msg_slot_test_seed(u32 index, u32 id, bool rewritten)
+static u32 msg_slot_test_seed(u32 i, u32 id, bool rewritten)
 {
-	return rewritten && index % 2 == 0 ? ~id : id;
+	return rewritten && i % 2 == 0 ? ~id : id;
 }
 
 /*
- * Count the channels of indices 1 to @count that do not hold the message
- * of their seed, and set *@first_bad to the id of the first of them.
+ * Write their message to channels @step, 2 * @step, ... @count * @step (an
+ * odd @step scatters them over the id space); once @rewritten, only to
+ * those whose seed changes. Return how many writes failed.
  */
-static u32 msg_slot_test_count_bad(struct kunit *test, u32 count,
-				   bool scatter, bool rewritten,
-				   u32 *first_bad)
+static u32 msg_slot_test_fill_channels(struct kunit *test, u32 count,
+				       u32 step, bool rewritten)
 {
-	u32 index, id, seed, nr_bad = 0;
-	unsigned int len;
+	u32 i, id, seed, nr_failed = 0;
 
-	*first_bad = MSG_SLOT_TEST_ID_INVALID;
-	for (index = 1; index <= count; index++) {
-		id = msg_slot_test_id(index, scatter);
-		seed = msg_slot_test_seed(index, id, rewritten);
-		len = msg_slot_test_len(seed);
-		if (msg_slot_test_holds(test, id, seed, len))
-			continue;
-		if (!nr_bad++)
-			*first_bad = id;
-	}
-	return nr_bad;
-}
-
-/*
- * Write to the channels of indices @first to @last the message of their
- * seed, skipping those that already hold it once @rewritten. Return the
- * number of writes that failed.
- */
-static u32 msg_slot_test_populate(struct kunit *test, u32 first, u32 last,
-				  bool scatter, bool rewritten)
-{
-	u32 index, id, seed, nr_failed = 0;
-	unsigned int len;
-
-	for (index = first; index <= last; index++) {
-		id = msg_slot_test_id(index, scatter);
-		seed = msg_slot_test_seed(index, id, rewritten);
+	for (i = 1; i <= count; i++) {
+		id = i * step;
+		seed = msg_slot_test_seed(i, id, rewritten);
 		if (rewritten && seed == id)
 			continue;
-		len = msg_slot_test_len(seed);
-		if (msg_slot_test_write(test, id, seed, len))
+		if (msg_slot_test_write(test, id, seed,
+					msg_slot_test_len(seed)))
 			nr_failed++;
 	}
 	return nr_failed;
 }
 
-/* Parameters: channel ids at both ends of the range and in the middle. */
-struct msg_slot_test_id_case {
-	const char *desc;
-	u32 id;
-};
-
-static const struct msg_slot_test_id_case msg_slot_test_id_cases[] = {
-	{ .desc = "id 1", .id = MSG_SLOT_TEST_ID_MIN },
-	{ .desc = "id 2^20", .id = MSG_SLOT_TEST_ID_MID },
-	{ .desc = "id U32_MAX", .id = MSG_SLOT_TEST_ID_MAX },
-};
-
-KUNIT_ARRAY_PARAM_DESC(msg_slot_test_ids, msg_slot_test_id_cases, desc);
-
-/* Reading a channel that never got a message returns nothing. */
-static void msg_slot_read_message_empty_channel(struct kunit *test)
+/* How many of the channels of a fill do not hold their message. */
+static u32 msg_slot_test_count_bad(struct kunit *test, u32 count, u32 step,
+				   bool rewritten)
 {
-	const struct msg_slot_test_id_case *param = test->param_value;
-	u32 other = MSG_SLOT_TEST_ID_MIN;
-	int err;
+	u32 i, id, seed, nr_bad = 0;
 
-	if (param->id == other)
-		other = MSG_SLOT_TEST_ID_MAX;
-
-	/* No channel at all yet. */
-	msg_slot_test_expect_empty(test, param->id);
-
-	/* Another channel exists; this one still has no message. */
-	err = msg_slot_test_write(test, other, MSG_SLOT_TEST_SEED_OLD,
-				  MSG_SLOT_TEST_LEN);
-	KUNIT_ASSERT_EQ(test, err, 0);
-	msg_slot_test_expect_empty(test, param->id);
-	KUNIT_EXPECT_EQ(test, msg_slot_test_nr_channels(test), 1U);
+	for (i = 1; i <= count; i++) {
+		id = i * step;
+		seed = msg_slot_test_seed(i, id, rewritten);
+		if (!msg_slot_test_holds(test, id, seed,
+					 msg_slot_test_len(seed)))
+			nr_bad++;
+	}
+	return nr_bad;
 }
 
-/* A written message reads back exactly, as often as asked. */
+static const u32 msg_slot_test_ids[] = { 1, 1 << 20, U32_MAX };
+
+static void msg_slot_test_id_desc(const u32 *id, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "id %u", *id);
+}
+
+KUNIT_ARRAY_PARAM(msg_slot_test_id, msg_slot_test_ids, msg_slot_test_id_desc);
+
+/*
+ * A channel holds nothing until written, then its message, read as often
+ * as asked; messages of other channels leave it alone.
+ */
 static void msg_slot_read_message_after_write(struct kunit *test)
 {
-	const struct msg_slot_test_id_case *param = test->param_value;
-	unsigned int len = msg_slot_test_len(param->id);
+	u32 id = *(const u32 *)test->param_value;
 	unsigned int i;
 	u32 other;
-	int err;
 
-	err = msg_slot_test_write(test, param->id, param->id, len);
-	KUNIT_ASSERT_EQ(test, err, 0);
-	KUNIT_EXPECT_EQ(test, msg_slot_test_nr_channels(test), 1U);
-	msg_slot_test_expect_holds(test, param->id, param->id, len);
-	/* Reading does not consume the message. */
-	msg_slot_test_expect_holds(test, param->id, param->id, len);
+	msg_slot_test_expect_empty(test, id);
+	KUNIT_ASSERT_EQ(test, msg_slot_test_write(test, id, 7, 33), 0);
+	msg_slot_test_expect_holds(test, id, 7, 33);
+	msg_slot_test_expect_holds(test, id, 7, 33);
 
-	/* Messages written to the other ids leave this channel alone. */
-	for (i = 0; i < ARRAY_SIZE(msg_slot_test_id_cases); i++) {
-		other = msg_slot_test_id_cases[i].id;
-		if (other == param->id)
+	for (i = 0; i < ARRAY_SIZE(msg_slot_test_ids); i++) {
+		other = msg_slot_test_ids[i];
+		if (other == id)
 			continue;
-		err = msg_slot_test_write(test, other, ~other,
-					  MSG_SLOT_TEST_LEN);
-		KUNIT_ASSERT_EQ(test, err, 0);
-		msg_slot_test_expect_holds(test, other, ~other,
-					   MSG_SLOT_TEST_LEN);
+		msg_slot_test_expect_empty(test, other);
+		KUNIT_ASSERT_EQ(test, msg_slot_test_write(test, other, i, 20),
+				0);
 	}
-	msg_slot_test_expect_holds(test, param->id, param->id, len);
-	KUNIT_EXPECT_EQ(test, msg_slot_test_nr_channels(test),
-			(u32)ARRAY_SIZE(msg_slot_test_id_cases));
+	msg_slot_test_expect_holds(test, id, 7, 33);
+	KUNIT_EXPECT_EQ(test, msg_slot_test_nr_channels(test), 3U);
 }
 
 /*
- * Parameters: lengths at both ends of the size classes of message buffers
- * (up to 8, 16, 64 and 128 bytes).
- */
-struct msg_slot_test_len_case {
-	const char *desc;
-	unsigned int len;
-};
-
-static const struct msg_slot_test_len_case msg_slot_test_len_cases[] = {
-	{ .desc = "from 1 byte", .len = 1 },
-	{ .desc = "from 8 bytes", .len = 8 },
-	{ .desc = "from 9 bytes", .len = 9 },
-	{ .desc = "from 64 bytes", .len = 64 },
-	{ .desc = "from 65 bytes", .len = 65 },
-	{ .desc = "from 128 bytes", .len = MSG_SLOT_MAX_MSG_LEN },
-};
-
-KUNIT_ARRAY_PARAM_DESC(msg_slot_test_lens, msg_slot_test_len_cases, desc);
-
-/*
- * Overwriting replaces the whole message with one of every length in the
- * table: shorter, as long or longer, in the same size class or not.
+ * Overwriting replaces the whole message, from and to every length at the
+ * edges of the size classes of message buffers (8, 16, 64 and 128 bytes).
  */
 static void msg_slot_write_message_overwrite(struct kunit *test)
 {
-	const struct msg_slot_test_len_case *param = test->param_value;
-	u32 id = MSG_SLOT_TEST_ID_MID, seed = MSG_SLOT_TEST_SEED_OLD;
-	unsigned int i, to;
+	static const unsigned int lens[] = { 1, 8, 9, 64, 65, 128 };
+	unsigned int from, to;
+	u32 seed = 0;
 	int err;
 
-	for (i = 0; i < ARRAY_SIZE(msg_slot_test_len_cases); i++) {
-		to = msg_slot_test_len_cases[i].len;
-
-		err = msg_slot_test_write(test, id, ++seed, param->len);
-		KUNIT_ASSERT_EQ(test, err, 0);
-		msg_slot_test_expect_holds(test, id, seed, param->len);
-
-		err = msg_slot_test_write(test, id, ++seed, to);
-		KUNIT_ASSERT_EQ_MSG(test, err, 0, "overwriting with %u bytes",
-				    to);
-		msg_slot_test_expect_holds(test, id, seed, to);
+	for (from = 0; from < ARRAY_SIZE(lens); from++) {
+		for (to = 0; to < ARRAY_SIZE(lens); to++) {
+			err = msg_slot_test_write(test, 5, ++seed, lens[from]);
+			KUNIT_ASSERT_EQ(test, err, 0);
+			err = msg_slot_test_write(test, 5, ++seed, lens[to]);
+			KUNIT_ASSERT_EQ(test, err, 0);
+			msg_slot_test_expect_holds(test, 5, seed, lens[to]);
+		}
 	}
 	KUNIT_EXPECT_EQ(test, msg_slot_test_nr_channels(test), 1U);
 }
 
-/* Parameters: lengths just inside and just outside the accepted range. */
-struct msg_slot_test_bound_case {
-	const char *desc;
-	unsigned int len;
-	int err;
-};
-
-static const struct msg_slot_test_bound_case msg_slot_test_bound_cases[] = {
-	{ .desc = "0 bytes", .len = 0, .err = -EMSGSIZE },
-	{ .desc = "1 byte", .len = 1, .err = 0 },
-	{ .desc = "128 bytes", .len = MSG_SLOT_MAX_MSG_LEN, .err = 0 },
-	{ .desc = "129 bytes", .len = MSG_SLOT_TEST_TOO_LONG,
-	  .err = -EMSGSIZE },
-};
-
-KUNIT_ARRAY_PARAM_DESC(msg_slot_test_bounds, msg_slot_test_bound_cases, desc);
-
 /*
- * Messages of 1 to MSG_SLOT_MAX_MSG_LEN bytes are stored; others are
- * refused with -EMSGSIZE and change nothing, whether the channel is new
- * or holds a message.
+ * Messages of 1 to 128 bytes are stored. Others, and channel id 0, are
+ * refused and change nothing, whether the channel is new or has a message.
  */
-static void msg_slot_write_message_length_bounds(struct kunit *test)
+static void msg_slot_write_message_refused(struct kunit *test)
 {
-	const struct msg_slot_test_bound_case *param = test->param_value;
-	u32 old = MSG_SLOT_TEST_ID_MIN, fresh = MSG_SLOT_TEST_ID_MAX;
-	u32 nr = param->err ? 1 : 2;
-	int err;
+	KUNIT_ASSERT_EQ(test, msg_slot_test_write(test, 1, 1, 20), 0);
 
-	err = msg_slot_test_write(test, old, MSG_SLOT_TEST_SEED_OLD,
-				  MSG_SLOT_TEST_LEN);
-	KUNIT_ASSERT_EQ(test, err, 0);
-
-	err = msg_slot_test_write(test, fresh, MSG_SLOT_TEST_SEED_NEW,
-				  param->len);
-	KUNIT_EXPECT_EQ(test, err, param->err);
-	if (param->err)
-		msg_slot_test_expect_empty(test, fresh);
-	else
-		msg_slot_test_expect_holds(test, fresh, MSG_SLOT_TEST_SEED_NEW,
-					   param->len);
-	KUNIT_EXPECT_EQ(test, msg_slot_test_nr_channels(test), nr);
-
-	err = msg_slot_test_write(test, old, MSG_SLOT_TEST_SEED_NEW,
-				  param->len);
-	KUNIT_EXPECT_EQ(test, err, param->err);
-	if (param->err)
-		msg_slot_test_expect_holds(test, old, MSG_SLOT_TEST_SEED_OLD,
-					   MSG_SLOT_TEST_LEN);
-	else
-		msg_slot_test_expect_holds(test, old, MSG_SLOT_TEST_SEED_NEW,
-					   param->len);
-	KUNIT_EXPECT_EQ(test, msg_slot_test_nr_channels(test), nr);
-}
-
-/* Channel id 0 is refused with -EINVAL and changes nothing. */
-static void msg_slot_write_message_id_zero(struct kunit *test)
-{
-	int err;
-
-	err = msg_slot_test_write(test, MSG_SLOT_TEST_ID_INVALID,
-				  MSG_SLOT_TEST_SEED_NEW, MSG_SLOT_TEST_LEN);
-	KUNIT_EXPECT_EQ(test, err, -EINVAL);
-	KUNIT_EXPECT_EQ(test, msg_slot_test_nr_channels(test), 0U);
-
-	err = msg_slot_test_write(test, MSG_SLOT_TEST_ID_MIN,
-				  MSG_SLOT_TEST_SEED_OLD, MSG_SLOT_TEST_LEN);
-	KUNIT_ASSERT_EQ(test, err, 0);
-	err = msg_slot_test_write(test, MSG_SLOT_TEST_ID_INVALID,
-				  MSG_SLOT_TEST_SEED_NEW, MSG_SLOT_TEST_LEN);
-	KUNIT_EXPECT_EQ(test, err, -EINVAL);
+	KUNIT_EXPECT_EQ(test, msg_slot_test_write(test, 1, 2, 0), -EMSGSIZE);
+	KUNIT_EXPECT_EQ(test, msg_slot_test_write(test, 1, 2, 129), -EMSGSIZE);
+	KUNIT_EXPECT_EQ(test, msg_slot_test_write(test, 2, 2, 0), -EMSGSIZE);
+	KUNIT_EXPECT_EQ(test, msg_slot_test_write(test, 2, 2, 129), -EMSGSIZE);
+	KUNIT_EXPECT_EQ(test, msg_slot_test_write(test, 0, 2, 20), -EINVAL);
+	msg_slot_test_expect_holds(test, 1, 1, 20);
+	msg_slot_test_expect_empty(test, 2);
+	msg_slot_test_expect_empty(test, 0);
 	KUNIT_EXPECT_EQ(test, msg_slot_test_nr_channels(test), 1U);
-	msg_slot_test_expect_holds(test, MSG_SLOT_TEST_ID_MIN,
-				   MSG_SLOT_TEST_SEED_OLD, MSG_SLOT_TEST_LEN);
+
+	KUNIT_EXPECT_EQ(test, msg_slot_test_write(test, 1, 3, 1), 0);
+	msg_slot_test_expect_holds(test, 1, 3, 1);
+	KUNIT_EXPECT_EQ(test, msg_slot_test_write(test, 2, 4, 128), 0);
+	msg_slot_test_expect_holds(test, 2, 4, 128);
 }
 
 /*
@@ -489,17 +291,16 @@ static void msg_slot_key_is_per_slot(struct kunit *test)
 {
 	struct msg_slot_test *ctx = test->priv;
 	struct msg_slot *other = msg_slot_alloc();
-	struct msg_slot_key key;
 	unsigned int alike = 0;
 	u32 id;
 
 	KUNIT_ASSERT_NOT_NULL(test, other);
 	for (id = 1; id <= 64; id++) {
-		key = msg_slot_key(ctx->slot, id);
-		KUNIT_EXPECT_EQ(test, key.id, id);
+		KUNIT_EXPECT_EQ(test, msg_slot_key(ctx->slot, id).id, id);
 		KUNIT_EXPECT_EQ(test, msg_slot_key(ctx->slot, id).hash,
-				key.hash);
-		if (msg_slot_key(other, id).hash == key.hash)
+				msg_slot_key(ctx->slot, id).hash);
+		if (msg_slot_key(other, id).hash ==
+		    msg_slot_key(ctx->slot, id).hash)
 			alike++;
 	}
 	msg_slot_free(other);
@@ -507,172 +308,116 @@ static void msg_slot_key_is_per_slot(struct kunit *test)
 	KUNIT_EXPECT_LE(test, alike, 1U);
 }
 
-/* Parameters: consecutive ids, or ids scattered over the 32-bit space. */
-struct msg_slot_test_spread_case {
-	const char *desc;
-	bool scatter;
-};
-
-static const struct msg_slot_test_spread_case msg_slot_test_spread_cases[] = {
-	{ .desc = "dense ids", .scatter = false },
-	{ .desc = "scattered ids", .scatter = true },
-};
-
-KUNIT_ARRAY_PARAM_DESC(msg_slot_test_spreads, msg_slot_test_spread_cases,
-		       desc);
-
 /*
- * MSG_SLOT_TEST_MANY_CHANNELS channels each keep their own message, when
- * all are created and when half of them are overwritten.
+ * 65536 channels, dense or scattered over the id space, keep their own
+ * messages while the table grows, and when half of them are overwritten.
  */
 static void msg_slot_write_message_many_channels(struct kunit *test)
 {
-	const struct msg_slot_test_spread_case *param = test->param_value;
-	u32 nr_failed, nr_bad, first_bad;
+	u32 step = *(const u32 *)test->param_value;
 
-	nr_failed = msg_slot_test_populate(test, 1,
-					   MSG_SLOT_TEST_MANY_CHANNELS,
-					   param->scatter, false);
-	KUNIT_ASSERT_EQ_MSG(test, nr_failed, 0U, "failed writes");
-	KUNIT_EXPECT_EQ(test, msg_slot_test_nr_channels(test),
-			MSG_SLOT_TEST_MANY_CHANNELS);
-	nr_bad = msg_slot_test_count_bad(test, MSG_SLOT_TEST_MANY_CHANNELS,
-					 param->scatter, false, &first_bad);
-	KUNIT_EXPECT_EQ_MSG(test, nr_bad, 0U, "first bad channel %u",
-			    first_bad);
-
-	/* Overwrite the even ones; the odd ones keep their message. */
-	nr_failed = msg_slot_test_populate(test, 1,
-					   MSG_SLOT_TEST_MANY_CHANNELS,
-					   param->scatter, true);
-	KUNIT_ASSERT_EQ_MSG(test, nr_failed, 0U, "failed writes");
-	KUNIT_EXPECT_EQ(test, msg_slot_test_nr_channels(test),
-			MSG_SLOT_TEST_MANY_CHANNELS);
-	nr_bad = msg_slot_test_count_bad(test, MSG_SLOT_TEST_MANY_CHANNELS,
-					 param->scatter, true, &first_bad);
-	KUNIT_EXPECT_EQ_MSG(test, nr_bad, 0U, "first bad channel %u",
-			    first_bad);
+	KUNIT_ASSERT_EQ(test, msg_slot_test_fill_channels(test, 65536, step,
+							  false), 0U);
+	KUNIT_EXPECT_EQ(test, msg_slot_test_nr_channels(test), 65536U);
+	KUNIT_EXPECT_EQ(test, msg_slot_test_count_bad(test, 65536, step, false),
+			0U);
+	KUNIT_ASSERT_EQ(test, msg_slot_test_fill_channels(test, 65536, step,
+							  true), 0U);
+	KUNIT_EXPECT_EQ(test, msg_slot_test_count_bad(test, 65536, step, true),
+			0U);
+	KUNIT_EXPECT_EQ(test, msg_slot_test_nr_channels(test), 65536U);
 }
 
-/* Parameters: channel limits. */
-struct msg_slot_test_limit_case {
-	const char *desc;
-	u32 max_channels;
-};
+static const u32 msg_slot_test_steps[] = { 1, 0x9e3779b1 };
 
-static const struct msg_slot_test_limit_case msg_slot_test_growth_cases[] = {
-	{ .desc = "no channel limit", .max_channels = MSG_SLOT_TEST_NO_LIMIT },
-	{ .desc = "limit equal to the channels created",
-	  .max_channels = MSG_SLOT_TEST_GROWTH_CHANNELS },
-};
+static void msg_slot_test_step_desc(const u32 *step, char *desc)
+{
+	strscpy(desc, *step == 1 ? "dense ids" : "scattered ids",
+		KUNIT_PARAM_DESC_SIZE);
+}
 
-KUNIT_ARRAY_PARAM_DESC(msg_slot_test_growths, msg_slot_test_growth_cases,
-		       desc);
+KUNIT_ARRAY_PARAM(msg_slot_test_step, msg_slot_test_steps,
+		  msg_slot_test_step_desc);
 
 /*
- * Every channel keeps its message while the table grows again and again
- * under the creation of new ones: check all of them after every write.
+ * Every channel keeps its message while the table grows again and again,
+ * checked after every write, with no limit or a limit of exactly 512.
  */
 static void msg_slot_write_message_table_growth(struct kunit *test)
 {
-	const struct msg_slot_test_limit_case *param = test->param_value;
-	u32 index, id, first_bad, nr_bad;
+	u32 limit = *(const u32 *)test->param_value;
+	u32 i, id, nr_bad = 0;
 	int err;
 
-	for (index = 1; index <= MSG_SLOT_TEST_GROWTH_CHANNELS; index++) {
-		id = msg_slot_test_id(index, true);
-		err = msg_slot_test_write_limit(test, id, id,
-						msg_slot_test_len(id),
-						param->max_channels);
+	for (i = 1; i <= 513; i++) {
+		id = i * 0x9e3779b1;
+		err = msg_slot_test_write_max(test, id, id,
+					      msg_slot_test_len(id), limit);
+		if (i == 513)
+			break;
 		KUNIT_ASSERT_EQ_MSG(test, err, 0, "creating channel %u", id);
-		KUNIT_ASSERT_EQ(test, msg_slot_test_nr_channels(test), index);
-		nr_bad = msg_slot_test_count_bad(test, index, true, false,
-						 &first_bad);
-		KUNIT_ASSERT_EQ_MSG(test, nr_bad, 0U,
-				    "%u channels, first bad channel %u",
-				    index, first_bad);
+		nr_bad += msg_slot_test_count_bad(test, i, 0x9e3779b1, false);
 	}
-
-	/* One more channel fits only if the limit leaves room for it. */
-	id = msg_slot_test_id(index, true);
-	err = msg_slot_test_write_limit(test, id, id, msg_slot_test_len(id),
-					param->max_channels);
-	if (param->max_channels > MSG_SLOT_TEST_GROWTH_CHANNELS)
-		KUNIT_EXPECT_EQ(test, err, 0);
-	else
-		KUNIT_EXPECT_EQ(test, err, -ENOSPC);
+	KUNIT_EXPECT_EQ(test, nr_bad, 0U);
+	/* The 513th fits only if the limit leaves room for it. */
+	KUNIT_EXPECT_EQ(test, err, limit > 512 ? 0 : -ENOSPC);
 }
 
-static const struct msg_slot_test_limit_case msg_slot_test_limit_cases[] = {
-	{ .desc = "limit 1", .max_channels = 1 },
-	{ .desc = "limit 8", .max_channels = 8 },
-	{ .desc = "limit 100", .max_channels = 100 },
-};
+static const u32 msg_slot_test_growth_limits[] = { MSG_SLOT_MAX_CHANNELS, 512 };
 
-KUNIT_ARRAY_PARAM_DESC(msg_slot_test_limits, msg_slot_test_limit_cases, desc);
+static void msg_slot_test_limit_desc(const u32 *limit, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "limit %u", *limit);
+}
+
+KUNIT_ARRAY_PARAM(msg_slot_test_growth_limit, msg_slot_test_growth_limits,
+		  msg_slot_test_limit_desc);
 
 /*
- * With a limit of N channels, N are created and the next new one is
- * refused with -ENOSPC, which changes nothing; the N stay writable.
+ * With a limit of N channels, N are created and a new one is refused with
+ * -ENOSPC, which changes nothing; the N stay writable, also under a limit
+ * lowered below their number, and a raised limit lets the new one in.
  */
 static void msg_slot_write_message_channel_limit(struct kunit *test)
 {
-	const struct msg_slot_test_limit_case *param = test->param_value;
-	u32 limit = param->max_channels;
-	u32 refused[] = { limit + 1, MSG_SLOT_TEST_ID_MAX };
-	unsigned int i;
-	u32 id, seed;
+	u32 limit = *(const u32 *)test->param_value;
+	u32 id;
 	int err;
 
 	for (id = 1; id <= limit; id++) {
-		err = msg_slot_test_write_limit(test, id, id,
-						msg_slot_test_len(id), limit);
-		KUNIT_ASSERT_EQ_MSG(test, err, 0, "creating channel %u", id);
+		err = msg_slot_test_write_max(test, id, id,
+					      msg_slot_test_len(id), limit);
+		KUNIT_ASSERT_EQ(test, err, 0);
 	}
+	KUNIT_EXPECT_EQ(test, msg_slot_test_write_max(test, limit + 1, 1, 20,
+						      limit), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, msg_slot_test_write_max(test, U32_MAX, 1, 20,
+						      limit), -ENOSPC);
+	msg_slot_test_expect_empty(test, limit + 1);
+	msg_slot_test_expect_empty(test, U32_MAX);
 	KUNIT_EXPECT_EQ(test, msg_slot_test_nr_channels(test), limit);
 
-	/* A new channel is refused, whether its id is next or far away. */
-	for (i = 0; i < ARRAY_SIZE(refused); i++) {
-		err = msg_slot_test_write_limit(test, refused[i],
-						MSG_SLOT_TEST_SEED_NEW,
-						MSG_SLOT_TEST_LEN, limit);
-		KUNIT_EXPECT_EQ(test, err, -ENOSPC);
-		KUNIT_EXPECT_EQ(test, msg_slot_test_nr_channels(test), limit);
-		msg_slot_test_expect_empty(test, refused[i]);
-	}
-
-	/*
-	 * The channels take new messages, mostly of another size class, and
-	 * still do under a limit lowered below their number.
-	 */
+	/* They take new messages, under a limit lowered below their number. */
 	for (id = 1; id <= limit; id++) {
-		seed = ~id;
-		err = msg_slot_test_write_limit(test, id, seed,
-						msg_slot_test_len(seed), limit);
-		KUNIT_EXPECT_EQ_MSG(test, err, 0, "overwriting channel %u", id);
+		err = msg_slot_test_write_max(test, id, ~id,
+					      msg_slot_test_len(~id),
+					      limit - 1);
+		KUNIT_EXPECT_EQ(test, err, 0);
 	}
-	seed = MSG_SLOT_TEST_SEED_NEW;
-	err = msg_slot_test_write_limit(test, MSG_SLOT_TEST_ID_MIN, seed,
-					msg_slot_test_len(seed), limit - 1);
-	KUNIT_EXPECT_EQ(test, err, 0);
-	KUNIT_EXPECT_EQ(test, msg_slot_test_nr_channels(test), limit);
-	for (id = 1; id <= limit; id++) {
-		seed = ~id;
-		if (id == MSG_SLOT_TEST_ID_MIN)
-			seed = MSG_SLOT_TEST_SEED_NEW;
-		msg_slot_test_expect_holds(test, id, seed,
-					   msg_slot_test_len(seed));
-	}
+	for (id = 1; id <= limit; id++)
+		msg_slot_test_expect_holds(test, id, ~id,
+					   msg_slot_test_len(~id));
 
-	/* Raising the limit lets the refused channel in. */
-	err = msg_slot_test_write_limit(test, refused[0],
-					MSG_SLOT_TEST_SEED_NEW,
-					MSG_SLOT_TEST_LEN, limit + 1);
-	KUNIT_EXPECT_EQ(test, err, 0);
+	KUNIT_EXPECT_EQ(test, msg_slot_test_write_max(test, limit + 1, 1, 20,
+						      limit + 1), 0);
+	msg_slot_test_expect_holds(test, limit + 1, 1, 20);
 	KUNIT_EXPECT_EQ(test, msg_slot_test_nr_channels(test), limit + 1);
-	msg_slot_test_expect_holds(test, refused[0], MSG_SLOT_TEST_SEED_NEW,
-				   MSG_SLOT_TEST_LEN);
 }
+
+static const u32 msg_slot_test_limits[] = { 1, 8, 100 };
+
+KUNIT_ARRAY_PARAM(msg_slot_test_limit, msg_slot_test_limits,
+		  msg_slot_test_limit_desc);
 
 /* Stand-ins for the allocators of the store, which always fail. */
 static void *msg_slot_test_fail_buffer(unsigned int class)
@@ -691,74 +436,31 @@ static struct msg_slot_table *msg_slot_test_fail_table(u32 capacity)
 	return NULL;
 }
 
-/* Parameters: a write that creates a channel, or one that overwrites. */
-struct msg_slot_test_buffer_case {
-	const char *desc;
-	bool overwrite;
-};
-
-static const struct msg_slot_test_buffer_case msg_slot_test_buffer_cases[] = {
-	{ .desc = "new channel", .overwrite = false },
-	{ .desc = "overwrite", .overwrite = true },
-};
-
-KUNIT_ARRAY_PARAM_DESC(msg_slot_test_buffers, msg_slot_test_buffer_cases,
-		       desc);
-
 /*
- * A write whose message buffer cannot be allocated fails with -ENOMEM and
- * changes nothing; once memory is back, the same write succeeds.
+ * A write whose message buffer cannot be allocated, for a new channel or
+ * over a message of another size class, fails with -ENOMEM and changes
+ * nothing; once memory is back, the same write succeeds.
  */
 static void msg_slot_write_message_buffer_enomem(struct kunit *test)
 {
-	const struct msg_slot_test_buffer_case *param = test->param_value;
 	struct msg_slot_test *ctx = test->priv;
-	u32 old = MSG_SLOT_TEST_ID_MIN;
-	u32 id = param->overwrite ? old : MSG_SLOT_TEST_ID_MAX;
-	int err;
 
-	/*
-	 * The old message and the new one are in different size classes, so
-	 * an overwrite cannot reuse the old buffer.
-	 */
-	err = msg_slot_test_write(test, old, MSG_SLOT_TEST_SEED_OLD,
-				  MSG_SLOT_TEST_SHORT_LEN);
-	KUNIT_ASSERT_EQ(test, err, 0);
-
+	KUNIT_ASSERT_EQ(test, msg_slot_test_write(test, 1, 1, 1), 0);
 	kunit_activate_static_stub(test, msg_slot_alloc_buffer,
 				   msg_slot_test_fail_buffer);
-	err = msg_slot_test_write(test, id, MSG_SLOT_TEST_SEED_NEW,
-				  MSG_SLOT_TEST_LONG_LEN);
-	KUNIT_EXPECT_EQ(test, err, -ENOMEM);
-	KUNIT_EXPECT_EQ(test, ctx->nr_stub_calls, 1U);
+	KUNIT_EXPECT_EQ(test, msg_slot_test_write(test, 1, 2, 128), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, msg_slot_test_write(test, 2, 2, 128), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, ctx->nr_stub_calls, 2U);
+	msg_slot_test_expect_holds(test, 1, 1, 1);
+	msg_slot_test_expect_empty(test, 2);
 	KUNIT_EXPECT_EQ(test, msg_slot_test_nr_channels(test), 1U);
-	msg_slot_test_expect_holds(test, old, MSG_SLOT_TEST_SEED_OLD,
-				   MSG_SLOT_TEST_SHORT_LEN);
-	if (!param->overwrite)
-		msg_slot_test_expect_empty(test, id);
 
 	kunit_deactivate_static_stub(test, msg_slot_alloc_buffer);
-	err = msg_slot_test_write(test, id, MSG_SLOT_TEST_SEED_NEW,
-				  MSG_SLOT_TEST_LONG_LEN);
-	KUNIT_EXPECT_EQ(test, err, 0);
-	msg_slot_test_expect_holds(test, id, MSG_SLOT_TEST_SEED_NEW,
-				   MSG_SLOT_TEST_LONG_LEN);
-	KUNIT_EXPECT_EQ(test, msg_slot_test_nr_channels(test),
-			param->overwrite ? 1U : 2U);
+	KUNIT_EXPECT_EQ(test, msg_slot_test_write(test, 1, 2, 128), 0);
+	KUNIT_EXPECT_EQ(test, msg_slot_test_write(test, 2, 2, 128), 0);
+	msg_slot_test_expect_holds(test, 1, 2, 128);
+	msg_slot_test_expect_holds(test, 2, 2, 128);
 }
-
-/* Parameters: channels created before a table cannot be allocated. */
-struct msg_slot_test_table_case {
-	const char *desc;
-	u32 prefill;
-};
-
-static const struct msg_slot_test_table_case msg_slot_test_table_cases[] = {
-	{ .desc = "first table", .prefill = 0 },
-	{ .desc = "table growth", .prefill = MSG_SLOT_TEST_PREFILL_CHANNELS },
-};
-
-KUNIT_ARRAY_PARAM_DESC(msg_slot_test_tables, msg_slot_test_table_cases, desc);
 
 /*
  * Creating a channel that needs a table, the first or a larger one, that
@@ -767,382 +469,61 @@ KUNIT_ARRAY_PARAM_DESC(msg_slot_test_tables, msg_slot_test_table_cases, desc);
  */
 static void msg_slot_write_message_table_enomem(struct kunit *test)
 {
-	const struct msg_slot_test_table_case *param = test->param_value;
+	u32 prefill = *(const u32 *)test->param_value;
 	struct msg_slot_test *ctx = test->priv;
-	u32 index, first_bad, nr_bad;
+	u32 id;
 	int err = 0;
 
-	nr_bad = msg_slot_test_populate(test, 1, param->prefill, false, false);
-	KUNIT_ASSERT_EQ_MSG(test, nr_bad, 0U, "failed writes");
-
-	/* Create channels until one needs a new table. */
+	KUNIT_ASSERT_EQ(test, msg_slot_test_fill_channels(test, prefill, 1,
+							  false), 0U);
 	kunit_activate_static_stub(test, msg_slot_alloc_table,
 				   msg_slot_test_fail_table);
-	for (index = param->prefill + 1;
-	     index <= MSG_SLOT_TEST_GROWTH_CHANNELS; index++) {
-		err = msg_slot_test_write(test, index, index,
-					  msg_slot_test_len(index));
-		if (err)
-			break;
-	}
-	KUNIT_ASSERT_EQ_MSG(test, err, -ENOMEM, "creating channel %u", index);
+	for (id = prefill + 1; id <= 512 && !err; id++)
+		err = msg_slot_test_write(test, id, id, msg_slot_test_len(id));
+	id--;
+	KUNIT_ASSERT_EQ_MSG(test, err, -ENOMEM, "creating channel %u", id);
 	KUNIT_EXPECT_EQ(test, ctx->nr_stub_calls, 1U);
-	KUNIT_EXPECT_EQ(test, msg_slot_test_nr_channels(test), index - 1);
-	msg_slot_test_expect_empty(test, index);
-	nr_bad = msg_slot_test_count_bad(test, index - 1, false, false,
-					 &first_bad);
-	KUNIT_EXPECT_EQ_MSG(test, nr_bad, 0U, "first bad channel %u",
-			    first_bad);
+	KUNIT_EXPECT_EQ(test, msg_slot_test_nr_channels(test), id - 1);
+	msg_slot_test_expect_empty(test, id);
+	KUNIT_EXPECT_EQ(test, msg_slot_test_count_bad(test, id - 1, 1, false),
+			0U);
 
 	kunit_deactivate_static_stub(test, msg_slot_alloc_table);
-	err = msg_slot_test_write(test, index, index, msg_slot_test_len(index));
-	KUNIT_EXPECT_EQ(test, err, 0);
-	KUNIT_EXPECT_EQ(test, msg_slot_test_nr_channels(test), index);
-	nr_bad = msg_slot_test_count_bad(test, index, false, false,
-					 &first_bad);
-	KUNIT_EXPECT_EQ_MSG(test, nr_bad, 0U, "first bad channel %u",
-			    first_bad);
+	KUNIT_EXPECT_EQ(test, msg_slot_test_write(test, id, id,
+						  msg_slot_test_len(id)), 0);
+	KUNIT_EXPECT_EQ(test, msg_slot_test_count_bad(test, id, 1, false), 0U);
 }
 
-/* Parameters: slots in every state msg_slot_free() may see. */
-struct msg_slot_test_free_case {
-	const char *desc;
-	bool null;
-	u32 nr_channels;
-};
+static const u32 msg_slot_test_prefills[] = { 0, 16 };
 
-static const struct msg_slot_test_free_case msg_slot_test_free_cases[] = {
-	{ .desc = "NULL slot", .null = true, .nr_channels = 0 },
-	{ .desc = "empty slot", .null = false, .nr_channels = 0 },
-	{ .desc = "populated slot", .null = false,
-	  .nr_channels = MSG_SLOT_TEST_GROWTH_CHANNELS },
-};
+static void msg_slot_test_prefill_desc(const u32 *prefill, char *desc)
+{
+	strscpy(desc, *prefill ? "table growth" : "first table",
+		KUNIT_PARAM_DESC_SIZE);
+}
 
-KUNIT_ARRAY_PARAM_DESC(msg_slot_test_frees, msg_slot_test_free_cases, desc);
+KUNIT_ARRAY_PARAM(msg_slot_test_prefill, msg_slot_test_prefills,
+		  msg_slot_test_prefill_desc);
 
 /*
- * Freeing a slot releases it with every message and table in it. Nothing
- * here observes the frees: KASAN and kmemleak report what goes wrong.
+ * Freeing a slot releases it with every message and table in it, also
+ * buffers and tables that writes replaced and that wait for a grace
+ * period. KASAN and kmemleak report what goes wrong.
  */
 static void msg_slot_free_any_slot(struct kunit *test)
 {
-	const struct msg_slot_test_free_case *param = test->param_value;
 	struct msg_slot_test *ctx = test->priv;
-	u32 nr_failed;
 
-	if (param->null) {
-		msg_slot_free(NULL);
-		KUNIT_SUCCEED(test);
-		return;
-	}
-
-	/*
-	 * Messages of every size class in a table that grew many times, half
-	 * of them replaced: old buffers and tables wait for a grace period.
-	 */
-	nr_failed = msg_slot_test_populate(test, 1, param->nr_channels, true,
-					   false);
-	nr_failed += msg_slot_test_populate(test, 1, param->nr_channels, true,
-					    true);
-	KUNIT_ASSERT_EQ_MSG(test, nr_failed, 0U, "failed writes");
-	KUNIT_ASSERT_EQ(test, msg_slot_test_nr_channels(test),
-			param->nr_channels);
-
+	msg_slot_free(NULL);
+	msg_slot_free(msg_slot_alloc());
+	KUNIT_ASSERT_EQ(test, msg_slot_test_fill_channels(test, 512,
+							  0x9e3779b1, false),
+			0U);
+	KUNIT_ASSERT_EQ(test, msg_slot_test_fill_channels(test, 512,
+							  0x9e3779b1, true),
+			0U);
 	kunit_release_action(test, msg_slot_test_free, ctx->slot);
 	ctx->slot = NULL;
-}
-
-/**
- * struct msg_slot_test_racer - one thread of the race case
- * @slot: the slot the threads share
- * @done: completed by each thread once it has done all its operations
- * @nr_writing: writers that have not finished yet
- * @index: index of the thread among the writers, or among the readers
- * @nr_reads: reads done by a reader
- * @nr_failed: writes that did not succeed
- * @nr_empty: reads that found no message, although there always is one
- * @nr_torn: reads that found a message no writer wrote to that channel
- * @nr_stale: reads that found an older message of a writer than a previous
- *	read of the same channel did
- * @newest: per race channel and source (the initial messages, then each
- *	writer), one more than the newest seed a reader has seen, 0 for none
- * @newest_seq: per race channel, the newest write count a reader has seen
- * @msg: message written or read
- * @expected: message a read should have found
- */
-struct msg_slot_test_racer {
-	struct msg_slot *slot;
-	struct completion *done;
-	atomic_t *nr_writing;
-	unsigned int index;
-	unsigned int nr_reads;
-	unsigned int nr_failed;
-	unsigned int nr_empty;
-	unsigned int nr_torn;
-	unsigned int nr_stale;
-	u32 newest[MSG_SLOT_TEST_RACE_CHANNELS][MSG_SLOT_TEST_RACE_SOURCES];
-	u64 newest_seq[MSG_SLOT_TEST_RACE_CHANNELS];
-	u8 msg[MSG_SLOT_MAX_MSG_LEN];
-	u8 expected[MSG_SLOT_MAX_MSG_LEN];
-};
-
-/*
- * Id of the race channel of operation or seed @op. Writers' seeds keep the
- * operation's residue, since MSG_SLOT_TEST_RACE_OPS is a multiple of the
- * number of race channels: the seed of a message tells its channel.
- */
-static u32 msg_slot_test_race_id(unsigned int op)
-{
-	return MSG_SLOT_TEST_ID_MIN + op % MSG_SLOT_TEST_RACE_CHANNELS;
-}
-
-/* Make in @buf the race message of @seed, and return its length. */
-static unsigned int msg_slot_test_race_fill(u8 *buf, u32 seed)
-{
-	unsigned int len = MSG_SLOT_TEST_RACE_MIN_LEN +
-			   seed * MSG_SLOT_TEST_RACE_LEN_STEP %
-			   MSG_SLOT_TEST_RACE_NR_LENS;
-
-	memcpy(buf, &seed, sizeof(seed));
-	msg_slot_test_fill(buf + sizeof(seed), seed, len - sizeof(seed));
-	return len;
-}
-
-/*
- * Whether the @len bytes of @msg are one whole race message, and if so
- * its seed in *@seed.
- */
-static bool msg_slot_test_race_whole(const u8 *msg, unsigned int len,
-				     u8 *expected, u32 *seed)
-{
-	if (len < MSG_SLOT_TEST_RACE_MIN_LEN)
-		return false;
-	memcpy(seed, msg, sizeof(*seed));
-	return msg_slot_test_race_fill(expected, *seed) == len &&
-	       !memcmp(msg, expected, len);
-}
-
-/* Keep the task alive until kthread_stop() collects it. */
-static void msg_slot_test_wait_for_stop(void)
-{
-	set_current_state(TASK_INTERRUPTIBLE);
-	while (!kthread_should_stop()) {
-		schedule();
-		set_current_state(TASK_INTERRUPTIBLE);
-	}
-	__set_current_state(TASK_RUNNING);
-}
-
-/*
- * A writer overwrites the race channels in turn, and after each overwrite
- * creates a channel of its own, so that the table grows under the readers.
- */
-static int msg_slot_test_race_writer(void *data)
-{
-	struct msg_slot_test_racer *racer = data;
-	struct msg_slot_key key;
-	unsigned int op, len;
-	u32 seed, id;
-
-	for (op = 0; op < MSG_SLOT_TEST_RACE_OPS; op++) {
-		/* Seeds below MSG_SLOT_TEST_RACE_OPS are the initial ones. */
-		seed = (racer->index + 1) * MSG_SLOT_TEST_RACE_OPS + op;
-		len = msg_slot_test_race_fill(racer->msg, seed);
-		key = msg_slot_key(racer->slot, msg_slot_test_race_id(op));
-		if (msg_slot_write_message(racer->slot, key, racer->msg, len,
-					   MSG_SLOT_TEST_NO_LIMIT))
-			racer->nr_failed++;
-
-		id = MSG_SLOT_TEST_ID_MIN + MSG_SLOT_TEST_RACE_CHANNELS +
-		     racer->index * MSG_SLOT_TEST_RACE_OPS + op;
-		key = msg_slot_key(racer->slot, id);
-		if (msg_slot_write_message(racer->slot, key, racer->msg, len,
-					   MSG_SLOT_TEST_NO_LIMIT))
-			racer->nr_failed++;
-		cond_resched();
-	}
-	atomic_dec(racer->nr_writing);
-	complete(racer->done);
-	msg_slot_test_wait_for_stop();
-	return 0;
-}
-
-/*
- * Check one message a reader read from race channel @id: it must be whole,
- * written to that channel, and not older than what the reader saw before
- * from the same writer, and its write count @seq must not go back either.
- * Once any writer's message has been seen, the initial message is gone for
- * good.
- */
-static void msg_slot_test_race_check(struct msg_slot_test_racer *racer,
-				     u32 id, unsigned int len, u64 seq)
-{
-	u32 *newest = racer->newest[id - MSG_SLOT_TEST_ID_MIN];
-	u64 *newest_seq = &racer->newest_seq[id - MSG_SLOT_TEST_ID_MIN];
-	unsigned int source, other;
-	u32 seed;
-
-	if (!len) {
-		racer->nr_empty++;
-		return;
-	}
-	if (!msg_slot_test_race_whole(racer->msg, len, racer->expected,
-				      &seed) ||
-	    seed >= MSG_SLOT_TEST_RACE_SOURCES * MSG_SLOT_TEST_RACE_OPS ||
-	    msg_slot_test_race_id(seed) != id) {
-		racer->nr_torn++;
-		return;
-	}
-	source = seed / MSG_SLOT_TEST_RACE_OPS;
-	if (seed + 1 < newest[source] || seq < *newest_seq) {
-		racer->nr_stale++;
-		return;
-	}
-	if (!source) {
-		for (other = 1; other < MSG_SLOT_TEST_RACE_SOURCES; other++) {
-			if (newest[other]) {
-				racer->nr_stale++;
-				return;
-			}
-		}
-	}
-	newest[source] = seed + 1;
-	*newest_seq = seq;
-}
-
-/*
- * A reader reads the race channels in turn and checks every message, at
- * least MSG_SLOT_TEST_RACE_OPS times and then for as long as a writer runs.
- */
-static int msg_slot_test_race_reader(void *data)
-{
-	struct msg_slot_test_racer *racer = data;
-	unsigned int op, len;
-	u64 seq;
-	u32 id;
-
-	for (op = 0; op < MSG_SLOT_TEST_RACE_OPS ||
-	     atomic_read(racer->nr_writing); op++) {
-		id = msg_slot_test_race_id(op + racer->index);
-		len = msg_slot_read_message(racer->slot,
-					    msg_slot_key(racer->slot, id),
-					    racer->msg, &seq);
-		msg_slot_test_race_check(racer, id, len, seq);
-		racer->nr_reads++;
-		cond_resched();
-	}
-	complete(racer->done);
-	msg_slot_test_wait_for_stop();
-	return 0;
-}
-
-/*
- * Readers racing with writers, which replace messages in place and in new
- * buffers and grow the table, read only whole messages of the channel they
- * read, never a mix, and never go back in time. On a kernel with several
- * CPUs (for instance kunit.py --arch=x86_64 --qemu_args='-smp 2'), the
- * threads really run at the same time.
- */
-static void msg_slot_read_message_concurrent_writes(struct kunit *test)
-{
-	struct task_struct *tasks[MSG_SLOT_TEST_RACE_THREADS];
-	unsigned int nr_failed = 0, nr_empty = 0, nr_torn = 0, nr_stale = 0;
-	struct msg_slot_test *ctx = test->priv;
-	struct msg_slot_test_racer *racers;
-	unsigned int i, len, nr_started;
-	int (*threadfn)(void *data);
-	unsigned long nr_reads = 0;
-	struct completion done;
-	atomic_t nr_writing;
-	long err = 0;
-	u32 id, seed;
-
-	racers = kunit_kcalloc(test, MSG_SLOT_TEST_RACE_THREADS,
-			       sizeof(*racers), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, racers);
-
-	/* Every race channel holds a message before the race starts. */
-	for (i = 0; i < MSG_SLOT_TEST_RACE_CHANNELS; i++) {
-		id = msg_slot_test_race_id(i);
-		len = msg_slot_test_race_fill(ctx->msg, i);
-		err = msg_slot_write_message(ctx->slot,
-					     msg_slot_key(ctx->slot, id),
-					     ctx->msg, len,
-					     MSG_SLOT_TEST_NO_LIMIT);
-		KUNIT_ASSERT_EQ_MSG(test, err, 0L, "creating channel %u", id);
-	}
-
-	/*
-	 * From here until every thread has stopped, no assertion may end the
-	 * case: the slot, the racers and the completion must outlive them.
-	 */
-	init_completion(&done);
-	atomic_set(&nr_writing, MSG_SLOT_TEST_RACE_WRITERS);
-	for (i = 0; i < MSG_SLOT_TEST_RACE_THREADS; i++) {
-		racers[i].slot = ctx->slot;
-		racers[i].done = &done;
-		racers[i].nr_writing = &nr_writing;
-		if (i < MSG_SLOT_TEST_RACE_WRITERS) {
-			racers[i].index = i;
-			threadfn = msg_slot_test_race_writer;
-		} else {
-			racers[i].index = i - MSG_SLOT_TEST_RACE_WRITERS;
-			threadfn = msg_slot_test_race_reader;
-		}
-		tasks[i] = kthread_run(threadfn, &racers[i], "msg_slot_race/%u",
-				       i);
-		if (IS_ERR(tasks[i])) {
-			err = PTR_ERR(tasks[i]);
-			break;
-		}
-	}
-	nr_started = i;
-	/* Readers that started stop looping once no writer is left. */
-	for (i = nr_started; i < MSG_SLOT_TEST_RACE_WRITERS; i++)
-		atomic_dec(&nr_writing);
-	for (i = 0; i < nr_started; i++)
-		wait_for_completion(&done);
-	for (i = 0; i < nr_started; i++)
-		kthread_stop(tasks[i]);
-	KUNIT_ASSERT_EQ_MSG(test, err, 0L, "starting thread %u", nr_started);
-
-	for (i = 0; i < MSG_SLOT_TEST_RACE_THREADS; i++) {
-		nr_reads += racers[i].nr_reads;
-		nr_failed += racers[i].nr_failed;
-		nr_empty += racers[i].nr_empty;
-		nr_torn += racers[i].nr_torn;
-		nr_stale += racers[i].nr_stale;
-	}
-	kunit_info(test, "%lu reads raced with %lu overwrites on %u CPUs\n",
-		   nr_reads, MSG_SLOT_TEST_RACE_WRITERS * MSG_SLOT_TEST_RACE_OPS,
-		   num_online_cpus());
-	KUNIT_EXPECT_EQ(test, nr_failed, 0U);
-	KUNIT_EXPECT_EQ(test, nr_empty, 0U);
-	KUNIT_EXPECT_EQ(test, nr_torn, 0U);
-	KUNIT_EXPECT_EQ(test, nr_stale, 0U);
-	KUNIT_EXPECT_EQ(test, msg_slot_test_nr_channels(test),
-			MSG_SLOT_TEST_RACE_CHANNELS +
-			MSG_SLOT_TEST_RACE_WRITERS * MSG_SLOT_TEST_RACE_OPS);
-
-	/*
-	 * What the race leaves behind is whole too: the last message that
-	 * one of the writers wrote to each channel.
-	 */
-	for (i = 0; i < MSG_SLOT_TEST_RACE_CHANNELS; i++) {
-		id = msg_slot_test_race_id(i);
-		len = msg_slot_read_message(ctx->slot,
-					    msg_slot_key(ctx->slot, id),
-					    ctx->buf, &ctx->seq);
-		KUNIT_EXPECT_TRUE_MSG(test,
-				      msg_slot_test_race_whole(ctx->buf, len,
-							       ctx->expected,
-							       &seed) &&
-				      msg_slot_test_race_id(seed) == id &&
-				      seed % MSG_SLOT_TEST_RACE_OPS >=
-				      MSG_SLOT_TEST_RACE_OPS -
-				      MSG_SLOT_TEST_RACE_CHANNELS,
-				      "message of channel %u", id);
-	}
 }
 
 /* Expect channel @id to hold @len bytes and to have been written @seq times. */
@@ -1160,7 +541,6 @@ static void msg_slot_test_expect_info(struct kunit *test, u32 id,
 			    id);
 }
 
-/* Expect the counters of the slot to be these. */
 static void msg_slot_test_expect_stats(struct kunit *test, u32 channels,
 				       u64 bytes, u64 writes)
 {
@@ -1176,130 +556,92 @@ static void msg_slot_test_expect_stats(struct kunit *test, u32 channels,
 }
 
 /*
- * Lengths of the counted writes: a new channel, a move to a larger and to a
- * smaller size class, and an overwrite in place.
- */
-static const unsigned int msg_slot_test_count_lens[] = {
-	MSG_SLOT_TEST_SHORT_LEN, MSG_SLOT_TEST_LONG_LEN, MSG_SLOT_TEST_LEN,
-	MSG_SLOT_TEST_LEN + 1,
-};
-
-/*
  * Every successful write adds one to the write count of its channel, which
- * numbers the message that a read returns; failed writes, and writes to
- * other channels, change neither the count nor the slot's counters.
+ * numbers the message a read returns: a new channel, a larger and a
+ * smaller size class, an overwrite in place. Failed writes change neither
+ * the count nor the counters of the slot.
  */
 static void msg_slot_write_message_counts_writes(struct kunit *test)
 {
+	static const unsigned int lens[] = { 1, 128, 20, 21 };
 	struct msg_slot_test *ctx = test->priv;
-	u32 id = MSG_SLOT_TEST_ID_MID, other = MSG_SLOT_TEST_ID_MIN;
-	unsigned int i, len = 0;
-	int err;
+	unsigned int i;
 
-	msg_slot_test_expect_info(test, id, 0, 0);
+	msg_slot_test_expect_info(test, 9, 0, 0);
 	msg_slot_test_expect_stats(test, 0, 0, 0);
-	for (i = 0; i < ARRAY_SIZE(msg_slot_test_count_lens); i++) {
-		len = msg_slot_test_count_lens[i];
-		err = msg_slot_test_write(test, id, i, len);
-		KUNIT_ASSERT_EQ(test, err, 0);
-		msg_slot_test_expect_info(test, id, len, i + 1);
-		msg_slot_test_expect_holds(test, id, i, len);
+	for (i = 0; i < ARRAY_SIZE(lens); i++) {
+		KUNIT_ASSERT_EQ(test, msg_slot_test_write(test, 9, i, lens[i]),
+				0);
+		msg_slot_test_expect_info(test, 9, lens[i], i + 1);
+		msg_slot_test_expect_holds(test, 9, i, lens[i]);
 		KUNIT_EXPECT_EQ(test, ctx->seq, i + 1);
-		msg_slot_test_expect_stats(test, 1, len, i + 1);
+		msg_slot_test_expect_stats(test, 1, lens[i], i + 1);
 	}
 
-	err = msg_slot_test_write(test, id, i, MSG_SLOT_TEST_TOO_LONG);
-	KUNIT_EXPECT_EQ(test, err, -EMSGSIZE);
-	/* The last message is in the middle class; a long one needs a buffer. */
+	KUNIT_EXPECT_EQ(test, msg_slot_test_write(test, 9, 5, 129), -EMSGSIZE);
 	kunit_activate_static_stub(test, msg_slot_alloc_buffer,
 				   msg_slot_test_fail_buffer);
-	err = msg_slot_test_write(test, id, i, MSG_SLOT_TEST_LONG_LEN);
-	KUNIT_EXPECT_EQ(test, err, -ENOMEM);
+	KUNIT_EXPECT_EQ(test, msg_slot_test_write(test, 9, 5, 128), -ENOMEM);
 	kunit_deactivate_static_stub(test, msg_slot_alloc_buffer);
-	/* A new channel past the limit is refused. */
-	err = msg_slot_test_write_limit(test, other, i, len, 1);
-	KUNIT_EXPECT_EQ(test, err, -ENOSPC);
-	msg_slot_test_expect_info(test, id, len, i);
-	msg_slot_test_expect_info(test, other, 0, 0);
-	msg_slot_test_expect_stats(test, 1, len, i);
+	KUNIT_EXPECT_EQ(test, msg_slot_test_write_max(test, 1, 5, 1, 1),
+			-ENOSPC);
+	msg_slot_test_expect_info(test, 9, 21, 4);
+	msg_slot_test_expect_info(test, 1, 0, 0);
+	msg_slot_test_expect_stats(test, 1, 21, 4);
 
-	err = msg_slot_test_write(test, other, i, MSG_SLOT_TEST_SHORT_LEN);
-	KUNIT_EXPECT_EQ(test, err, 0);
-	msg_slot_test_expect_info(test, other, MSG_SLOT_TEST_SHORT_LEN, 1);
-	msg_slot_test_expect_info(test, id, len, i);
-	msg_slot_test_expect_stats(test, 2, len + MSG_SLOT_TEST_SHORT_LEN,
-				   i + 1);
+	KUNIT_EXPECT_EQ(test, msg_slot_test_write(test, 1, 5, 1), 0);
+	msg_slot_test_expect_info(test, 1, 1, 1);
+	msg_slot_test_expect_info(test, 9, 21, 4);
+	msg_slot_test_expect_stats(test, 2, 22, 5);
 }
 
 /*
  * A clear frees the message of a channel and nothing else: the channel
  * keeps its write count and its entry, other channels keep theirs, and
- * clearing a channel without a message is no error. A write after a clear
- * needs a new buffer; when it cannot have one, the channel stays cleared.
+ * clearing a channel without a message, or id 0, is no error. A write
+ * after a clear needs a new buffer; without one, the channel stays clear.
  */
 static void msg_slot_clear_keeps_count(struct kunit *test)
 {
-	u32 id = MSG_SLOT_TEST_ID_MAX, other = MSG_SLOT_TEST_ID_MIN;
 	struct msg_slot_test *ctx = test->priv;
-	int err;
 
-	KUNIT_EXPECT_EQ(test, msg_slot_test_clear(test, id), 0);
-	KUNIT_EXPECT_EQ(test,
-			msg_slot_test_clear(test, MSG_SLOT_TEST_ID_INVALID), 0);
+	KUNIT_EXPECT_EQ(test, msg_slot_test_clear(test, U32_MAX), 0);
+	KUNIT_EXPECT_EQ(test, msg_slot_test_clear(test, 0), 0);
 	KUNIT_EXPECT_EQ(test, msg_slot_test_nr_channels(test), 0U);
 
-	err = msg_slot_test_write(test, id, MSG_SLOT_TEST_SEED_OLD,
-				  MSG_SLOT_TEST_LONG_LEN);
-	KUNIT_ASSERT_EQ(test, err, 0);
-	err = msg_slot_test_write(test, other, MSG_SLOT_TEST_SEED_OLD,
-				  MSG_SLOT_TEST_SHORT_LEN);
-	KUNIT_ASSERT_EQ(test, err, 0);
-	msg_slot_test_expect_stats(test, 2, MSG_SLOT_TEST_LONG_LEN +
-				   MSG_SLOT_TEST_SHORT_LEN, 2);
+	KUNIT_ASSERT_EQ(test, msg_slot_test_write(test, U32_MAX, 1, 128), 0);
+	KUNIT_ASSERT_EQ(test, msg_slot_test_write(test, 1, 1, 1), 0);
+	msg_slot_test_expect_stats(test, 2, 129, 2);
 
-	KUNIT_EXPECT_EQ(test, msg_slot_test_clear(test, id), 0);
-	msg_slot_test_expect_empty(test, id);
-	msg_slot_test_expect_info(test, id, 0, 1);
-	msg_slot_test_expect_holds(test, other, MSG_SLOT_TEST_SEED_OLD,
-				   MSG_SLOT_TEST_SHORT_LEN);
+	KUNIT_EXPECT_EQ(test, msg_slot_test_clear(test, U32_MAX), 0);
+	msg_slot_test_expect_empty(test, U32_MAX);
+	msg_slot_test_expect_info(test, U32_MAX, 0, 1);
+	msg_slot_test_expect_holds(test, 1, 1, 1);
 	KUNIT_EXPECT_EQ(test, msg_slot_test_nr_channels(test), 2U);
-	msg_slot_test_expect_stats(test, 1, MSG_SLOT_TEST_SHORT_LEN, 2);
-
-	KUNIT_EXPECT_EQ(test, msg_slot_test_clear(test, id), 0);
-	msg_slot_test_expect_info(test, id, 0, 1);
-	msg_slot_test_expect_stats(test, 1, MSG_SLOT_TEST_SHORT_LEN, 2);
+	msg_slot_test_expect_stats(test, 1, 1, 2);
+	KUNIT_EXPECT_EQ(test, msg_slot_test_clear(test, U32_MAX), 0);
+	msg_slot_test_expect_stats(test, 1, 1, 2);
 
 	kunit_activate_static_stub(test, msg_slot_alloc_buffer,
 				   msg_slot_test_fail_buffer);
-	err = msg_slot_test_write(test, id, MSG_SLOT_TEST_SEED_NEW,
-				  MSG_SLOT_TEST_LONG_LEN);
-	KUNIT_EXPECT_EQ(test, err, -ENOMEM);
+	KUNIT_EXPECT_EQ(test, msg_slot_test_write(test, U32_MAX, 2, 128),
+			-ENOMEM);
 	kunit_deactivate_static_stub(test, msg_slot_alloc_buffer);
-	msg_slot_test_expect_empty(test, id);
-	msg_slot_test_expect_info(test, id, 0, 1);
+	msg_slot_test_expect_empty(test, U32_MAX);
+	msg_slot_test_expect_info(test, U32_MAX, 0, 1);
 
-	err = msg_slot_test_write(test, id, MSG_SLOT_TEST_SEED_NEW,
-				  MSG_SLOT_TEST_LONG_LEN);
-	KUNIT_EXPECT_EQ(test, err, 0);
-	msg_slot_test_expect_holds(test, id, MSG_SLOT_TEST_SEED_NEW,
-				   MSG_SLOT_TEST_LONG_LEN);
+	KUNIT_EXPECT_EQ(test, msg_slot_test_write(test, U32_MAX, 2, 128), 0);
+	msg_slot_test_expect_holds(test, U32_MAX, 2, 128);
 	KUNIT_EXPECT_EQ(test, ctx->seq, 2U);
-	msg_slot_test_expect_stats(test, 2, MSG_SLOT_TEST_LONG_LEN +
-				   MSG_SLOT_TEST_SHORT_LEN, 3);
+	msg_slot_test_expect_stats(test, 2, 129, 3);
 }
 
-/**
- * struct msg_slot_test_watch - a watcher and a waiter on its queue
- * @watcher: the watcher under test
- * @wait: a waiter that counts its wake-ups instead of sleeping
- * @nr_wakeups: wake-ups so far
- * @key: poll mask of the last wake-up
- */
+/* A watcher with a waiter on its queue that counts wake-ups. */
 struct msg_slot_test_watch {
 	struct msg_slot_watcher watcher;
 	struct wait_queue_entry wait;
 	unsigned int nr_wakeups;
-	__poll_t key;
+	__poll_t key;	/* of the last wake-up */
 };
 
 static int msg_slot_test_wake(struct wait_queue_entry *wait, unsigned int mode,
@@ -1313,84 +655,268 @@ static int msg_slot_test_wake(struct wait_queue_entry *wait, unsigned int mode,
 	return 0;
 }
 
+static int msg_slot_test_watch(struct kunit *test,
+			       struct msg_slot_test_watch *watch, u32 id)
+{
+	struct msg_slot_test *ctx = test->priv;
+
+	return msg_slot_watch(ctx->slot, &watch->watcher,
+			      msg_slot_key(ctx->slot, id));
+}
+
 /*
  * A write wakes each watcher of its channel once, with EPOLLIN, and no
- * other watcher: not one of another channel, even when both channels share
- * a list, and not one that moved to another channel or stopped watching.
- * Failed writes and clears wake nobody.
+ * other: not one of another channel, even one sharing its list (65
+ * channels for 64 lists), and not one that moved away or stopped. Failed
+ * writes and clears wake nobody.
  */
 static void msg_slot_watch_wakes_its_channel(struct kunit *test)
 {
-	const unsigned int nr = MSG_SLOT_TEST_WATCH_CHANNELS;
 	struct msg_slot_test *ctx = test->priv;
 	struct msg_slot_test_watch *watches;
 	unsigned int i;
-	int err;
 
-	watches = kunit_kcalloc(test, nr + 1, sizeof(*watches), GFP_KERNEL);
+	/* Watch i watches channel i + 1; watch 65 channel 1 too. */
+	watches = kunit_kcalloc(test, 66, sizeof(*watches), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, watches);
-	/* Watch i watches channel i + 1; the extra one channel 1 too. */
-	for (i = 0; i <= nr; i++) {
+	for (i = 0; i < 66; i++) {
 		msg_slot_watcher_init(&watches[i].watcher);
 		init_waitqueue_func_entry(&watches[i].wait, msg_slot_test_wake);
 		add_wait_queue(&watches[i].watcher.wait, &watches[i].wait);
-		err = msg_slot_watch(ctx->slot, &watches[i].watcher,
-				     msg_slot_key(ctx->slot,
-						  i < nr ? i + 1 : 1));
-		KUNIT_ASSERT_EQ(test, err, 0);
+		KUNIT_ASSERT_EQ(test, msg_slot_test_watch(test, &watches[i],
+							  i < 65 ? i + 1 : 1),
+				0);
 	}
-	KUNIT_EXPECT_EQ(test,
-			msg_slot_watch(ctx->slot, &watches[0].watcher,
-				       msg_slot_key(ctx->slot,
-						    MSG_SLOT_TEST_ID_INVALID)),
+	KUNIT_EXPECT_EQ(test, msg_slot_test_watch(test, &watches[0], 0),
 			-EINVAL);
 
-	/* Each channel in turn: only its watches wake, once. */
-	for (i = 0; i < nr; i++) {
-		err = msg_slot_test_write(test, i + 1, i, MSG_SLOT_TEST_LEN);
-		KUNIT_ASSERT_EQ(test, err, 0);
-	}
-	for (i = 0; i <= nr; i++) {
+	for (i = 1; i <= 65; i++)
+		KUNIT_ASSERT_EQ(test, msg_slot_test_write(test, i, i, 20), 0);
+	for (i = 0; i < 66; i++) {
 		KUNIT_EXPECT_EQ_MSG(test, watches[i].nr_wakeups, 1U,
 				    "watch %u", i);
 		KUNIT_EXPECT_TRUE(test,
 				  watches[i].key == (EPOLLIN | EPOLLRDNORM));
 	}
 
-	err = msg_slot_test_write(test, 1, 0, MSG_SLOT_TEST_TOO_LONG);
-	KUNIT_EXPECT_EQ(test, err, -EMSGSIZE);
+	KUNIT_EXPECT_EQ(test, msg_slot_test_write(test, 1, 1, 129), -EMSGSIZE);
 	KUNIT_EXPECT_EQ(test, msg_slot_test_clear(test, 1), 0);
 	KUNIT_EXPECT_EQ(test, watches[0].nr_wakeups, 1U);
-	KUNIT_EXPECT_EQ(test, watches[nr].nr_wakeups, 1U);
+	KUNIT_EXPECT_EQ(test, watches[65].nr_wakeups, 1U);
 
-	/* The extra watch moves to channel 2, then watch 0 stops. */
-	err = msg_slot_watch(ctx->slot, &watches[nr].watcher,
-			     msg_slot_key(ctx->slot, 2));
-	KUNIT_EXPECT_EQ(test, err, 0);
-	KUNIT_EXPECT_EQ(test, msg_slot_test_write(test, 1, 0, 1), 0);
+	/* Watch 65 moves to channel 2, then watch 0 stops. */
+	KUNIT_EXPECT_EQ(test, msg_slot_test_watch(test, &watches[65], 2), 0);
+	KUNIT_EXPECT_EQ(test, msg_slot_test_write(test, 1, 1, 1), 0);
 	KUNIT_EXPECT_EQ(test, watches[0].nr_wakeups, 2U);
-	KUNIT_EXPECT_EQ(test, watches[nr].nr_wakeups, 1U);
-	KUNIT_EXPECT_EQ(test, msg_slot_test_write(test, 2, 0, 1), 0);
+	KUNIT_EXPECT_EQ(test, watches[65].nr_wakeups, 1U);
+	KUNIT_EXPECT_EQ(test, msg_slot_test_write(test, 2, 1, 1), 0);
 	KUNIT_EXPECT_EQ(test, watches[1].nr_wakeups, 2U);
-	KUNIT_EXPECT_EQ(test, watches[nr].nr_wakeups, 2U);
+	KUNIT_EXPECT_EQ(test, watches[65].nr_wakeups, 2U);
 	msg_slot_unwatch(ctx->slot, &watches[0].watcher);
-	KUNIT_EXPECT_EQ(test, msg_slot_test_write(test, 1, 0, 1), 0);
+	KUNIT_EXPECT_EQ(test, msg_slot_test_write(test, 1, 1, 1), 0);
 	KUNIT_EXPECT_EQ(test, watches[0].nr_wakeups, 2U);
-	for (i = 2; i < nr; i++)
+	for (i = 2; i < 65; i++)
 		KUNIT_EXPECT_EQ_MSG(test, watches[i].nr_wakeups, 1U,
 				    "watch %u", i);
 
-	for (i = 0; i <= nr; i++) {
+	for (i = 0; i < 66; i++) {
 		msg_slot_unwatch(ctx->slot, &watches[i].watcher);
 		remove_wait_queue(&watches[i].watcher.wait, &watches[i].wait);
 	}
 }
 
+/* Keep a kthread alive until kthread_stop() collects it. */
+static void msg_slot_test_wait_for_stop(void)
+{
+	set_current_state(TASK_INTERRUPTIBLE);
+	while (!kthread_should_stop()) {
+		schedule();
+		set_current_state(TASK_INTERRUPTIBLE);
+	}
+	__set_current_state(TASK_RUNNING);
+}
+
+/*
+ * The race: two writers overwrite channels 1 to 4, each after every
+ * overwrite creating a channel of its own so that the table grows, while
+ * two readers read channels 1 to 4 in turn. A race message is its 4-byte
+ * seed, then bytes made from the seed, with a length the seed sets: a
+ * reader can tell a whole message written to the channel it read from
+ * anything else.
+ */
+struct msg_slot_test_racer {
+	struct msg_slot *slot;
+	struct completion *done;
+	atomic_t *nr_writing;
+	unsigned int index;	/* among the writers, or the readers */
+	unsigned long nr_reads;
+	unsigned int nr_bad;	/* failed writes; empty, torn or old reads */
+	u64 newest_seq[4];	/* per channel, the newest write count read */
+	u8 msg[MSG_SLOT_MAX_MSG_LEN];
+	u8 expected[MSG_SLOT_MAX_MSG_LEN];
+};
+
+/* Make in @buf the race message of @seed, for channel 1 + @seed % 4. */
+static unsigned int msg_slot_test_race_fill(u8 *buf, u32 seed)
+{
+	unsigned int len = 8 + seed * 37 % 121;
+
+	memcpy(buf, &seed, sizeof(seed));
+	msg_slot_test_fill(buf + sizeof(seed), seed, len - sizeof(seed));
+	return len;
+}
+
+/* Whether @len bytes of @msg are one whole race message for channel @id. */
+static bool msg_slot_test_race_whole(const u8 *msg, unsigned int len,
+				     u8 *expected, u32 id)
+{
+	u32 seed;
+
+	if (len < 8)
+		return false;
+	memcpy(&seed, msg, sizeof(seed));
+	return 1 + seed % 4 == id &&
+	       msg_slot_test_race_fill(expected, seed) == len &&
+	       !memcmp(msg, expected, len);
+}
+
+static int msg_slot_test_race_writer(void *data)
+{
+	struct msg_slot_test_racer *racer = data;
+	struct msg_slot *slot = racer->slot;
+	unsigned int op, len;
+	u32 seed, own;
+
+	for (op = 0; op < 16384; op++) {
+		seed = (racer->index + 1) * 16384 + op;
+		own = 5 + racer->index * 16384 + op;
+		len = msg_slot_test_race_fill(racer->msg, seed);
+		if (msg_slot_write_message(slot, msg_slot_key(slot, 1 + op % 4),
+					   racer->msg, len,
+					   MSG_SLOT_MAX_CHANNELS) ||
+		    msg_slot_write_message(slot, msg_slot_key(slot, own),
+					   racer->msg, len,
+					   MSG_SLOT_MAX_CHANNELS))
+			racer->nr_bad++;
+		cond_resched();
+	}
+	atomic_dec(racer->nr_writing);
+	complete(racer->done);
+	msg_slot_test_wait_for_stop();
+	return 0;
+}
+
+static int msg_slot_test_race_reader(void *data)
+{
+	struct msg_slot_test_racer *racer = data;
+	unsigned int op, len;
+	u64 seq;
+	u32 id;
+
+	for (op = 0; op < 16384 || atomic_read(racer->nr_writing); op++) {
+		id = 1 + (op + racer->index) % 4;
+		len = msg_slot_read_message(racer->slot,
+					    msg_slot_key(racer->slot, id),
+					    racer->msg, &seq);
+		if (!msg_slot_test_race_whole(racer->msg, len, racer->expected,
+					      id) ||
+		    seq < racer->newest_seq[id - 1])
+			racer->nr_bad++;
+		else
+			racer->newest_seq[id - 1] = seq;
+		racer->nr_reads++;
+		cond_resched();
+	}
+	complete(racer->done);
+	msg_slot_test_wait_for_stop();
+	return 0;
+}
+
+/*
+ * Readers racing with writers, which replace messages in place and in new
+ * buffers and grow the table, read only whole messages of the channel they
+ * read, never a mix, and never an older write count than before. With
+ * several CPUs (kunit.py --arch=x86_64 --qemu_args='-smp 2'), the threads
+ * really run at the same time.
+ */
+static void msg_slot_read_message_concurrent_writes(struct kunit *test)
+{
+	struct msg_slot_test *ctx = test->priv;
+	struct msg_slot_test_racer *racers;
+	struct task_struct *tasks[4];
+	unsigned int i, len, nr_started, nr_bad = 0;
+	unsigned long nr_reads = 0;
+	struct completion done;
+	atomic_t nr_writing;
+	long err = 0;
+
+	racers = kunit_kcalloc(test, 4, sizeof(*racers), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, racers);
+	for (i = 0; i < 4; i++) {
+		len = msg_slot_test_race_fill(ctx->msg, i);
+		err = msg_slot_write_message(ctx->slot,
+					     msg_slot_key(ctx->slot, 1 + i),
+					     ctx->msg, len,
+					     MSG_SLOT_MAX_CHANNELS);
+		KUNIT_ASSERT_EQ(test, err, 0L);
+	}
+
+	/*
+	 * From here until every thread has stopped, no assertion may end the
+	 * case: the slot, the racers and the completion must outlive them.
+	 */
+	init_completion(&done);
+	atomic_set(&nr_writing, 2);
+	for (i = 0; i < 4; i++) {
+		racers[i].slot = ctx->slot;
+		racers[i].done = &done;
+		racers[i].nr_writing = &nr_writing;
+		racers[i].index = i % 2;
+		tasks[i] = kthread_run(i < 2 ? msg_slot_test_race_writer :
+				       msg_slot_test_race_reader, &racers[i],
+				       "msg_slot_race/%u", i);
+		if (IS_ERR(tasks[i])) {
+			err = PTR_ERR(tasks[i]);
+			break;
+		}
+	}
+	nr_started = i;
+	/* Readers that started stop looping once no writer is left. */
+	for (i = nr_started; i < 2; i++)
+		atomic_dec(&nr_writing);
+	for (i = 0; i < nr_started; i++)
+		wait_for_completion(&done);
+	for (i = 0; i < nr_started; i++)
+		kthread_stop(tasks[i]);
+	KUNIT_ASSERT_EQ_MSG(test, err, 0L, "starting thread %u", nr_started);
+
+	for (i = 0; i < 4; i++) {
+		nr_reads += racers[i].nr_reads;
+		nr_bad += racers[i].nr_bad;
+	}
+	kunit_info(test, "%lu reads raced with 32768 overwrites on %u CPUs\n",
+		   nr_reads, num_online_cpus());
+	KUNIT_EXPECT_EQ(test, nr_bad, 0U);
+	KUNIT_EXPECT_EQ(test, msg_slot_test_nr_channels(test), 4U + 32768U);
+	/* Each channel holds the last message one of the writers wrote. */
+	for (i = 1; i <= 4; i++) {
+		len = msg_slot_test_read(test, i);
+		KUNIT_EXPECT_TRUE_MSG(test,
+				      msg_slot_test_race_whole(ctx->buf, len,
+							       ctx->expected,
+							       i),
+				      "message of channel %u", i);
+		/* The first message, then 4096 of each writer. */
+		KUNIT_EXPECT_EQ(test, ctx->seq, 8193U);
+	}
+}
+
 /*
  * While a writer allocates, everything else goes on: the allocation stubs
- * below run the bystander task to the end before they allocate, and note
- * whether it got there. Each step of the bystander is one that must never
- * wait for a writer's allocation.
+ * below run the bystander to its end before they allocate, and note
+ * whether it got there. No step of the bystander may wait for a writer's
+ * allocation: a write of another channel, the watch and look of a poll,
+ * the unwatch of a release and a read of the counters.
  */
 struct msg_slot_test_bystander {
 	struct msg_slot *slot;
@@ -1403,46 +929,44 @@ struct msg_slot_test_bystander {
 static int msg_slot_test_bystander_run(void *data)
 {
 	struct msg_slot_test_bystander *bystander = data;
+	struct msg_slot *slot = bystander->slot;
 	struct msg_slot_watcher watcher;
 	struct msg_slot_stats stats;
 	const u8 msg = 'b';
 	u64 seq;
 
 	wait_for_completion(&bystander->start);
-	/* A writer of another channel, which exists. */
-	bystander->write_err = msg_slot_write_message(
-		bystander->slot, msg_slot_key(bystander->slot, 1), &msg,
-		sizeof(msg), MSG_SLOT_MAX_CHANNELS);
-	/* A poll of a file that selected channel 3: watch, then look. */
+	bystander->write_err = msg_slot_write_message(slot,
+						      msg_slot_key(slot, 1),
+						      &msg, 1,
+						      MSG_SLOT_MAX_CHANNELS);
 	msg_slot_watcher_init(&watcher);
-	msg_slot_watch(bystander->slot, &watcher,
-		       msg_slot_key(bystander->slot, 3));
-	msg_slot_channel_info(bystander->slot, msg_slot_key(bystander->slot, 3),
-			      &seq);
-	/* Its release, and a reader of the sysfs counters. */
-	msg_slot_unwatch(bystander->slot, &watcher);
-	msg_slot_get_stats(bystander->slot, &stats);
+	msg_slot_watch(slot, &watcher, msg_slot_key(slot, 3));
+	msg_slot_channel_info(slot, msg_slot_key(slot, 3), &seq);
+	msg_slot_unwatch(slot, &watcher);
+	msg_slot_get_stats(slot, &stats);
 	complete(&bystander->done);
 	msg_slot_test_wait_for_stop();
 	return 0;
 }
 
 /* Let the bystander run, and note whether it finished meanwhile. */
-static void msg_slot_test_meanwhile(struct msg_slot_test *ctx)
+static void msg_slot_test_meanwhile(struct kunit *test)
 {
-	struct msg_slot_test_bystander *bystander = ctx->bystander;
+	struct msg_slot_test *ctx = test->priv;
 
 	ctx->nr_stub_calls++;
-	complete(&bystander->start);
-	bystander->finished = wait_for_completion_timeout(&bystander->done,
-							  MSG_SLOT_TEST_TIMEOUT);
+	complete(&ctx->bystander->start);
+	ctx->bystander->finished =
+		wait_for_completion_timeout(&ctx->bystander->done,
+					    MSG_SLOT_TEST_TIMEOUT);
 }
 
 static void *msg_slot_test_bystander_buffer(unsigned int class)
 {
 	struct kunit *test = kunit_get_current_test();
 
-	msg_slot_test_meanwhile(test->priv);
+	msg_slot_test_meanwhile(test);
 	kunit_deactivate_static_stub(test, msg_slot_alloc_buffer);
 	return msg_slot_alloc_buffer(class);
 }
@@ -1451,38 +975,23 @@ static struct msg_slot_table *msg_slot_test_bystander_table(u32 capacity)
 {
 	struct kunit *test = kunit_get_current_test();
 
-	msg_slot_test_meanwhile(test->priv);
+	msg_slot_test_meanwhile(test);
 	kunit_deactivate_static_stub(test, msg_slot_alloc_table);
 	return msg_slot_alloc_table(capacity);
 }
 
-/* Parameters: the allocation that takes its time. */
-static const char * const msg_slot_test_slow_allocs[] = {
-	"message buffer", "table",
-};
-
-static void msg_slot_test_slow_alloc_desc(const char * const *param,
-					  char *desc)
-{
-	strscpy(desc, *param, KUNIT_PARAM_DESC_SIZE);
-}
-
-KUNIT_ARRAY_PARAM(msg_slot_test_slow_alloc, msg_slot_test_slow_allocs,
-		  msg_slot_test_slow_alloc_desc);
-
 /*
- * A writer allocates without the slot lock: another writer, a poll, a
- * release and the counters never wait for its allocation, however slow.
+ * A writer allocates without the slot lock, a message buffer or a table:
+ * nothing else waits for its allocation, however slow.
  */
 static void msg_slot_write_message_allocates_unlocked(struct kunit *test)
 {
-	const char * const *param = test->param_value;
-	bool table = param == &msg_slot_test_slow_allocs[1];
+	bool table = *(const bool *)test->param_value;
 	struct msg_slot_test *ctx = test->priv;
 	struct msg_slot_test_bystander *bystander;
 	struct task_struct *task;
+	int err = 0;
 	u32 id;
-	int err;
 
 	bystander = kunit_kzalloc(test, sizeof(*bystander), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, bystander);
@@ -1502,7 +1011,7 @@ static void msg_slot_write_message_allocates_unlocked(struct kunit *test)
 		kunit_activate_static_stub(test, msg_slot_alloc_buffer,
 					   msg_slot_test_bystander_buffer);
 	/* New channels, away from the bystander's, until one allocates. */
-	for (id = 100, err = 0; !ctx->nr_stub_calls && !err; id++)
+	for (id = 100; !ctx->nr_stub_calls && !err; id++)
 		err = msg_slot_test_write(test, id, id, 1);
 	KUNIT_EXPECT_EQ(test, err, 0);
 	KUNIT_EXPECT_EQ(test, ctx->nr_stub_calls, 1U);
@@ -1518,11 +1027,22 @@ static void msg_slot_write_message_allocates_unlocked(struct kunit *test)
 	msg_slot_test_expect_holds(test, id - 1, id - 1, 1);
 }
 
+static const bool msg_slot_test_slow_tables[] = { false, true };
+
+static void msg_slot_test_slow_desc(const bool *table, char *desc)
+{
+	strscpy(desc, *table ? "table" : "message buffer",
+		KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(msg_slot_test_slow, msg_slot_test_slow_tables,
+		  msg_slot_test_slow_desc);
+
 /*
- * Two writers need a larger table at the same time: the second one waits
- * for the first one's table instead of allocating one of its own, so that
- * however many writers cross the threshold together, a slot allocates one
- * table at a time.
+ * Two writers need a larger table at once: the second waits for the
+ * first one's table instead of allocating one of its own, so that however
+ * many writers cross the threshold together, a slot allocates one table
+ * at a time.
  */
 struct msg_slot_test_grower {
 	struct msg_slot *slot;
@@ -1539,8 +1059,7 @@ static int msg_slot_test_grower_run(void *data)
 
 	grower->err = msg_slot_write_message(grower->slot,
 					     msg_slot_key(grower->slot, 2),
-					     &msg, sizeof(msg),
-					     MSG_SLOT_TEST_NO_LIMIT);
+					     &msg, 1, MSG_SLOT_MAX_CHANNELS);
 	complete(&grower->done);
 	msg_slot_test_wait_for_stop();
 	return 0;
@@ -1573,7 +1092,6 @@ static void msg_slot_write_message_grows_one_table(struct kunit *test)
 {
 	struct msg_slot_test *ctx = test->priv;
 	struct msg_slot_test_grower *grower;
-	unsigned int len;
 
 	grower = kunit_kzalloc(test, sizeof(*grower), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, grower);
@@ -1597,41 +1115,34 @@ static void msg_slot_write_message_grows_one_table(struct kunit *test)
 	kthread_stop(grower->task);
 	KUNIT_EXPECT_EQ(test, grower->err, 0);
 	msg_slot_test_expect_holds(test, 1, 1, 1);
-	len = msg_slot_read_message(ctx->slot, msg_slot_key(ctx->slot, 2),
-				    ctx->buf, &ctx->seq);
-	KUNIT_EXPECT_EQ(test, len, 1U);
+	KUNIT_EXPECT_EQ(test, msg_slot_test_read(test, 2), 1U);
 	KUNIT_EXPECT_EQ(test, ctx->buf[0], 'g');
 }
 
 static struct kunit_case msg_slot_store_cases[] = {
-	KUNIT_CASE_PARAM(msg_slot_read_message_empty_channel,
-			 msg_slot_test_ids_gen_params),
 	KUNIT_CASE_PARAM(msg_slot_read_message_after_write,
-			 msg_slot_test_ids_gen_params),
-	KUNIT_CASE_PARAM(msg_slot_write_message_overwrite,
-			 msg_slot_test_lens_gen_params),
-	KUNIT_CASE_PARAM(msg_slot_write_message_length_bounds,
-			 msg_slot_test_bounds_gen_params),
-	KUNIT_CASE(msg_slot_write_message_id_zero),
+			 msg_slot_test_id_gen_params),
+	KUNIT_CASE(msg_slot_write_message_overwrite),
+	KUNIT_CASE(msg_slot_write_message_refused),
 	KUNIT_CASE(msg_slot_key_is_per_slot),
-	KUNIT_CASE_PARAM(msg_slot_write_message_many_channels,
-			 msg_slot_test_spreads_gen_params),
-	KUNIT_CASE_PARAM(msg_slot_write_message_table_growth,
-			 msg_slot_test_growths_gen_params),
+	KUNIT_CASE_PARAM_ATTR(msg_slot_write_message_many_channels,
+			      msg_slot_test_step_gen_params,
+			      { .speed = KUNIT_SPEED_SLOW }),
+	KUNIT_CASE_PARAM_ATTR(msg_slot_write_message_table_growth,
+			      msg_slot_test_growth_limit_gen_params,
+			      { .speed = KUNIT_SPEED_SLOW }),
 	KUNIT_CASE_PARAM(msg_slot_write_message_channel_limit,
-			 msg_slot_test_limits_gen_params),
-	KUNIT_CASE_PARAM(msg_slot_write_message_buffer_enomem,
-			 msg_slot_test_buffers_gen_params),
+			 msg_slot_test_limit_gen_params),
+	KUNIT_CASE(msg_slot_write_message_buffer_enomem),
 	KUNIT_CASE_PARAM(msg_slot_write_message_table_enomem,
-			 msg_slot_test_tables_gen_params),
-	KUNIT_CASE_PARAM(msg_slot_free_any_slot,
-			 msg_slot_test_frees_gen_params),
-	KUNIT_CASE(msg_slot_read_message_concurrent_writes),
+			 msg_slot_test_prefill_gen_params),
+	KUNIT_CASE(msg_slot_free_any_slot),
+	KUNIT_CASE_SLOW(msg_slot_read_message_concurrent_writes),
 	KUNIT_CASE(msg_slot_write_message_counts_writes),
 	KUNIT_CASE(msg_slot_clear_keeps_count),
 	KUNIT_CASE(msg_slot_watch_wakes_its_channel),
 	KUNIT_CASE_PARAM(msg_slot_write_message_allocates_unlocked,
-			 msg_slot_test_slow_alloc_gen_params),
+			 msg_slot_test_slow_gen_params),
 	KUNIT_CASE(msg_slot_write_message_grows_one_table),
 	{}
 };
