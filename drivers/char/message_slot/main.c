@@ -14,6 +14,7 @@
 
 #include <linux/atomic.h>
 #include <linux/cdev.h>
+#include <linux/cleanup.h>
 #include <linux/compat.h>
 #include <linux/device.h>
 #include <linux/fs.h>
@@ -135,14 +136,13 @@ static struct msg_slot *msg_slot_get(unsigned int minor)
 {
 	struct msg_slot *slot;
 
-	mutex_lock(&msg_slot_minors_lock);
+	guard(mutex)(&msg_slot_minors_lock);
 	slot = msg_slot_minors[minor];
 	if (!slot) {
 		slot = msg_slot_alloc();
 		/* Pairs with the acquire of msg_slot_dev_stats(). */
 		smp_store_release(&msg_slot_minors[minor], slot);
 	}
-	mutex_unlock(&msg_slot_minors_lock);
 	return slot;
 }
 
@@ -196,9 +196,8 @@ static long msg_slot_select(struct msg_slot_file *state, u32 id)
 	 * message read stays: if the file comes back to that channel, the
 	 * message it read there is still not new.
 	 */
-	spin_lock(&state->lock);
-	atomic64_set(&state->channel, (u64)key.hash << 32 | key.id);
-	spin_unlock(&state->lock);
+	scoped_guard(spinlock, &state->lock)
+		atomic64_set(&state->channel, (u64)key.hash << 32 | key.id);
 
 	/*
 	 * A poll() of this file waits on the old channel: wake it to look
@@ -318,7 +317,7 @@ static void msg_slot_file_seen(struct msg_slot_file *state, u32 channel,
 	    msg_slot_file_has_seen(state, channel, seq))
 		return;
 
-	spin_lock(&state->lock);
+	guard(spinlock)(&state->lock);
 	/*
 	 * Only a message of the channel still selected counts, and of two
 	 * racing reads of it the newer: then a read never makes the file
@@ -331,7 +330,6 @@ static void msg_slot_file_seen(struct msg_slot_file *state, u32 channel,
 		WRITE_ONCE(state->seen, seq);
 		write_seqcount_end(&state->seen_count);
 	}
-	spin_unlock(&state->lock);
 }
 
 static ssize_t msg_slot_read(struct file *file, char __user *buf,

@@ -56,6 +56,7 @@
 
 #include <kunit/static_stub.h>
 #include <kunit/visibility.h>
+#include <linux/cleanup.h>
 #include <linux/kernel.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
@@ -411,12 +412,11 @@ static void msg_slot_wake(struct msg_slot *slot, struct msg_slot_key key)
 	smp_mb();
 	if (!READ_ONCE(slot->nr_watchers))
 		return;
-	spin_lock(&slot->watch_lock);
+	guard(spinlock)(&slot->watch_lock);
 	hlist_for_each_entry(watcher, msg_slot_watchers(slot, key.hash), node)
 		if (watcher->channel == key.id)
 			wake_up_interruptible_poll(&watcher->wait,
 						   EPOLLIN | EPOLLRDNORM);
-	spin_unlock(&slot->watch_lock);
 }
 
 /**
@@ -707,15 +707,16 @@ int msg_slot_watch(struct msg_slot *slot, struct msg_slot_watcher *watcher,
 {
 	if (!key.id)
 		return -EINVAL;
-	spin_lock(&slot->watch_lock);
-	if (watcher->channel)
-		hlist_del(&watcher->node);
-	else
-		WRITE_ONCE(slot->nr_watchers, slot->nr_watchers + 1);
-	hlist_add_head(&watcher->node, msg_slot_watchers(slot, key.hash));
-	/* Pairs with the lockless check of the caller's poll(). */
-	WRITE_ONCE(watcher->channel, key.id);
-	spin_unlock(&slot->watch_lock);
+	scoped_guard(spinlock, &slot->watch_lock) {
+		if (watcher->channel)
+			hlist_del(&watcher->node);
+		else
+			WRITE_ONCE(slot->nr_watchers, slot->nr_watchers + 1);
+		hlist_add_head(&watcher->node,
+			       msg_slot_watchers(slot, key.hash));
+		/* Pairs with the lockless check of the caller's poll(). */
+		WRITE_ONCE(watcher->channel, key.id);
+	}
 	/* Pairs with the smp_mb() in msg_slot_wake(). */
 	smp_mb();
 	return 0;
@@ -733,11 +734,10 @@ void msg_slot_unwatch(struct msg_slot *slot, struct msg_slot_watcher *watcher)
 {
 	if (!watcher->channel)
 		return;
-	spin_lock(&slot->watch_lock);
+	guard(spinlock)(&slot->watch_lock);
 	hlist_del_init(&watcher->node);
 	WRITE_ONCE(slot->nr_watchers, slot->nr_watchers - 1);
 	WRITE_ONCE(watcher->channel, 0);
-	spin_unlock(&slot->watch_lock);
 }
 EXPORT_SYMBOL_IF_KUNIT(msg_slot_unwatch);
 
