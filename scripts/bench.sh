@@ -3,7 +3,7 @@
 #
 # bench.sh [--smoke]: benchmark message_slot in one boot of Debian's 6.12
 # cloud kernel, with the module built out of tree, against the system calls
-# it competes with (message_slot_bench.c in the selftests says what it
+# it competes with (tests/message_slot_bench.c says what it
 # measures), and write bench/results.md and bench/scaling.png.
 #
 # The targets are ratios between figures of the same boot. A missed target

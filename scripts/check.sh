@@ -114,10 +114,11 @@ trap 'kill -- "-$series_pid" 2>/dev/null || true' EXIT
 release=$(cloud_release)
 stage "out-of-tree module against linux-headers-$release (W=1)"
 # Every test program, at full strength: the stress tests read a million
-# times and the fuzzer runs a million operations. message_slot_test_32 is
+# times and the fuzzer runs a million operations. The *_32 programs are
 # the functional suite built with gcc -m32: 32-bit programs go through
 # compat_ioctl.
-all_tests="message_slot_test message_slot_test_32 message_slot_stress message_slot_fuzz message_slot_limits"
+all_tests="$MS_FUNCTIONAL_TESTS $MS_FUNCTIONAL_TESTS_32 message_slot_stress
+message_slot_fuzz message_slot_limits"
 check oot-build "$MS_TOP/scripts/build-oot.sh" \
 	"/usr/src/linux-headers-$release" "$MS_CACHE/oot-$release" >/dev/null &&
 MS_TESTS=$all_tests vm_check cloud "/boot/vmlinuz-$release" \
@@ -171,7 +172,7 @@ done
 if check kernel-kcsan "$MS_TOP/scripts/build-kernel.sh" kcsan "$MS_MAINLINE" \
 	>/dev/null; then
 	build=$MS_CACHE/build-$MS_MAINLINE-kcsan
-	MS_TESTS="message_slot_test message_slot_stress message_slot_fuzz" \
+	MS_TESTS="$MS_FUNCTIONAL_TESTS message_slot_stress message_slot_fuzz" \
 	MS_STRESS_OPS=100000 MS_FUZZ_OPS=200000 \
 		vm_check kcsan "$build/arch/x86/boot/bzImage" \
 		"$build/drivers/char/message_slot/message_slot.ko"

@@ -92,5 +92,5 @@ case $1 in
 *) die "unknown module compression: $1" ;;
 esac
 
-MS_TESTS=message_slot_test "$MS_TOP/scripts/vm-run.sh" dkms \
+MS_TESTS=$MS_FUNCTIONAL_TESTS "$MS_TOP/scripts/vm-run.sh" dkms \
 	"/boot/vmlinuz-$release" test "$tmp/message_slot.ko"

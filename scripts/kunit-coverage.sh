@@ -25,7 +25,7 @@ if [ $# = 0 ]; then
 	# The stress tests add no lines; a short run of them is enough.
 	# The 32-bit suite is what reaches compat_ioctl.
 	MS_STRESS_OPS=${MS_STRESS_OPS:-20000} MS_VM_CACHE=1 \
-	MS_TESTS="message_slot_test message_slot_test_32 message_slot_stress" \
+	MS_TESTS="$MS_FUNCTIONAL_TESTS $MS_FUNCTIONAL_TESTS_32 message_slot_stress" \
 		"$MS_TOP/scripts/vm-run.sh" "$name" "$out/arch/x86/boot/bzImage" \
 		coverage
 fi

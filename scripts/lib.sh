@@ -13,6 +13,14 @@ MS_BASES=$(awk '!/^#/ && NF { print $1 }' "$MS_TOP/scripts/bases" | paste -sd ' 
 MS_MAINLINE=${MS_BASES%% *}
 # The same list for a sentence: "7.3 and 6.12".
 MS_BASES_TEXT=$(echo "$MS_BASES" | sed 's/ / and /g')
+
+# The functional tests: the kselftests of the series (in
+# tools/testing/selftests/drivers/message_slot) and the end-to-end tests
+# of the samples (tests/); then the same built for i386, which go through
+# the driver's compat_ioctl.
+MS_FUNCTIONAL_TESTS="message_slot_channels message_slot_ioctls
+message_slot_poll message_slot_nodes message_slot_samples"
+MS_FUNCTIONAL_TESTS_32=$(for _t in $MS_FUNCTIONAL_TESTS; do printf '%s_32 ' "$_t"; done)
 # The date of every commit of the generated series.
 MS_SERIES_DATE=2026-12-02
 

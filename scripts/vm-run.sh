@@ -14,8 +14,8 @@
 # Writes "passed failed skipped" to runs/NAME/counts. MS_STRESS_OPS sets
 # the reads of each stress test and MS_FUZZ_OPS the operations of the
 # fuzzer (the tests' own defaults when unset);
-# MS_TESTS lists the test programs to run (default: message_slot_test
-# and message_slot_stress). MS_LIFECYCLE=N adds N load/unload cycles of
+# MS_TESTS lists the test programs to run (default: the functional tests,
+# $MS_FUNCTIONAL_TESTS, and message_slot_stress). MS_LIFECYCLE=N adds N load/unload cycles of
 # MODULE (scripts/vm/lifecycle.sh); MS_KMEMLEAK=1 fails the run unless
 # kmemleak is active from start to end. MS_SMP sets the number of CPUs
 # (default 2), MS_CPU the QEMU CPU model (default max,la57=off) and
@@ -39,7 +39,7 @@ case $mode in test | demo | coverage | bench) ;; *) die "unknown mode '$mode'" ;
 
 need_packages qemu-system-x86 busybox-static cpio file
 userspace=${MS_USERSPACE:-$MS_CACHE/userspace}
-[ "$mode" = demo ] || [ -x "$userspace/message_slot_test" ] ||
+[ "$mode" = demo ] || [ -x "$userspace/message_slot_channels" ] ||
 	die "no test programs in $userspace: run scripts/build-userspace.sh"
 
 run=$MS_CACHE/runs/$name
@@ -74,7 +74,8 @@ if [ -n "${MS_ICOUNT:-}" ]; then
 fi
 [ -z "${MS_STRESS_OPS:-}" ] || append="$append ms_stress_ops=$MS_STRESS_OPS"
 [ -z "${MS_FUZZ_OPS:-}" ] || append="$append ms_fuzz_ops=$MS_FUZZ_OPS"
-[ -z "${MS_TESTS:-}" ] || append="$append ms_tests=$(echo $MS_TESTS | tr ' ' ,)"
+tests=${MS_TESTS:-$MS_FUNCTIONAL_TESTS message_slot_stress}
+append="$append ms_tests=$(echo $tests | tr ' ' ,)"
 [ -z "${MS_LIFECYCLE:-}" ] || append="$append ms_lifecycle=$MS_LIFECYCLE"
 [ -z "${MS_KMEMLEAK:-}" ] || append="$append ms_kmemleak=$MS_KMEMLEAK"
 [ -z "${MS_MODULE_ARGS:-}" ] ||

@@ -32,7 +32,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../kselftest_harness.h"
+#include "kselftest_harness.h"
 #include "msg_slot_common.h"
 
 #define MINOR_CHANNEL_LIMIT	250

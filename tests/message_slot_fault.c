@@ -40,7 +40,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../kselftest_harness.h"
+#include "kselftest_harness.h"
 #include "msg_slot_common.h"
 
 /* One slot for the scenarios that need one that exists. */

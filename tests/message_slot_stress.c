@@ -31,7 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../kselftest_harness.h"
+#include "kselftest_harness.h"
 #include "msg_slot_common.h"
 
 #define DEFAULT_OPS	250000UL

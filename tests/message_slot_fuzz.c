@@ -45,7 +45,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../kselftest_harness.h"
+#include "kselftest_harness.h"
 #include "msg_slot_common.h"
 
 #define DEFAULT_OPS		1000000UL

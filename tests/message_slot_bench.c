@@ -64,7 +64,7 @@
 
 #include <linux/membarrier.h>
 
-#include "../kselftest.h"
+#include "kselftest.h"
 #include "msg_slot_common.h"
 
 /* Minors of this program only; no test uses them. */
