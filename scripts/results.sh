@@ -57,12 +57,22 @@ lane() {
 	echo "| $1 | $2 | ${3:-not run, or failed} |"
 }
 
-# The totals of the functional suite built with gcc -m32, which prints
-# its ABI first.
+# The totals of the functional tests built with gcc -m32 (the *_32
+# programs), summed: each prints its totals before the VM's MS-EXIT line.
 totals_32() {
 	passed "$1" || return 0
-	awk '/^# ABI: ILP32/ { abi = 1 } abi && /^# Totals:/ { print; exit }' \
-		"$runs/$1/output.log" 2>/dev/null | sed 's/^# Totals: //'
+	awk '/^# Totals:/ { last = $0 }
+		/^MS-EXIT [^ ]*_32 / {
+			n = split(last, f, /[ :]+/)
+			for (i = 3; i < n; i += 2) { sum[f[i]] += f[i + 1]; key[i] = f[i] }
+			progs++
+		}
+		END {
+			if (!progs) exit
+			for (i = 3; i in key; i += 2)
+				printf "%s%s:%d", (i > 3 ? " " : ""), key[i], sum[key[i]]
+			printf " (%d programs)\n", progs
+		}' "$runs/$1/output.log" 2>/dev/null
 }
 
 # kernel RUN: the run's name and the release of the kernel it booted.
