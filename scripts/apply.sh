@@ -28,7 +28,8 @@ done
 [ ! -e "$kernel/drivers/char/message_slot" ] ||
 	die "$kernel already has drivers/char/message_slot: the series is applied"
 
-set -- "$patches"/0[0-9][0-9][1-9]-*.patch
+# shellcheck disable=SC2046 # the paths have no blanks (scripts/lib.sh)
+set -- $(series_patches "$patches")
 [ -f "$1" ] || die "no patches in $patches"
 
 if [ "$(git -C "$kernel" rev-parse --show-toplevel 2>/dev/null)" = "$kernel" ]; then

@@ -92,9 +92,10 @@ if [ "$(cat "$verify/.git/ms-series" 2>/dev/null)" != "$series_key" ]; then
 	git -C "$verify" am --abort >/dev/null 2>&1 || true
 	git -C "$verify" checkout -q -f -B verify "$base_commit"
 	git -C "$verify" clean -q -fdx
+	# shellcheck disable=SC2046 # the paths have no blanks
 	run_logged "series-am-$b" git -C "$verify" \
 		-c user.name=verify -c user.email=verify@message-slot.invalid \
-		am -q "$patches"/0[0-9][0-9][1-9]-*.patch ||
+		am -q $(series_patches "$patches") ||
 		die "$b: patches do not apply to the base with git am"
 	echo "$series_key" >"$verify/.git/ms-series"
 fi
@@ -116,7 +117,8 @@ checkpatch_one() {
 	(cd "$base" && PATH=/usr/bin:$PATH perl scripts/checkpatch.pl --strict --quiet \
 		${_ignore:+--ignore "$_ignore"} "$_patch")
 }
-for patch in "$patches"/0[0-9][0-9][1-9]-*.patch; do
+# shellcheck disable=SC2046 # the paths have no blanks
+for patch in $(series_patches "$patches"); do
 	key=$(cat "$patch" "$exceptions" | sha256sum | cut -c1-16)
 	verdict "checkpatch ${patch##*/}" "$key" \
 		run_logged "checkpatch-$b-${patch##*/}" checkpatch_one "$patch"
@@ -234,7 +236,7 @@ verdict "uapi header (UAPI_HEADER_TEST, C, C++)" "$src_key" \
 
 maintainer_check() {
 	(cd "$verify" && perl scripts/get_maintainer.pl --no-git --no-rolestats \
-		--no-git-fallback "$patches"/0[0-9][0-9][1-9]-*.patch) |
+		--no-git-fallback $(series_patches "$patches")) |
 		tee /dev/stderr | grep -q 'devel@message-slot.invalid'
 }
 verdict get_maintainer "$src_key" run_logged "get-maintainer-$b" maintainer_check

@@ -108,6 +108,14 @@ pinned_version() {
 	awk -v base="$1" '$1 == base { print $2 }' "$MS_TOP/scripts/bases"
 }
 
+# series_patches DIR: the patches of the series in DIR, in order, without
+# the cover letter, one a line.
+series_patches() {
+	for _patch in "$1"/[0-9][0-9][0-9][0-9]-*.patch; do
+		[ "${_patch##*/}" = 0000-cover-letter.patch ] || echo "$_patch"
+	done
+}
+
 # patches_dir BASE: where the series for BASE lives.
 patches_dir() {
 	if [ "$1" = "$MS_MAINLINE" ]; then

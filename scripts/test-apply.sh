@@ -29,7 +29,7 @@ for base_series in $MS_BASES; do
 	grep -q "applied .* of ${patches#"$MS_TOP"/} to" "$MS_LOGS/apply-test.log" ||
 		fail "did not apply ${patches#"$MS_TOP"/} to a $base_series tree"
 	[ "$(git -C "$work/git" rev-list --count HEAD^0 --not "$base_commit")" = \
-		"$(ls "$patches"/0[0-9][0-9][1-9]-*.patch | wc -l)" ] ||
+		"$(series_patches "$patches" | wc -l)" ] ||
 		fail "$base_series git tree does not hold one commit per patch"
 	stage "apply on $base_series: clean git tree: ${patches#"$MS_TOP"/} applied"
 
@@ -48,7 +48,7 @@ for base_series in $MS_BASES; do
 	# Files a patch creates and a later one changes are not in the base.
 	# shellcheck disable=SC2046
 	git -C "$base" archive HEAD Makefile $(git -C "$base" ls-files -- $(
-		cat "$patches"/0[0-9][0-9][1-9]-*.patch | sed -n 's|^--- a/||p' |
+		cat $(series_patches "$patches") | sed -n 's|^--- a/||p' |
 		sort -u)) | tar -x -C "$work/plain"
 	"$apply" "$work/plain" >/dev/null 2>&1 ||
 		fail "refused a plain $base_series tree"
