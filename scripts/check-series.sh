@@ -81,7 +81,8 @@ if [ "$used" = "$pinned" ]; then
 else
 	stage "$b: ${patches#"$MS_TOP"/} matches the sources; made on $pinned, checked on $used (make patches would move the pin)"
 fi
-series_key=$(cat "$patches"/*.patch | sha256sum | cut -c1-16)
+# Keyed by this script too: how it applies the series may change.
+series_key=$(cat "$patches"/*.patch "$0" | sha256sum | cut -c1-16)
 
 # 2. git am onto a pristine copy of the base.
 verify=$MS_CACHE/series-verify-$b
@@ -259,6 +260,8 @@ cocci_check() {
 verdict coccicheck "$src_key" run_logged "coccicheck-$b" cocci_check
 
 htmldocs_check() {
+	# Not a page an earlier run left: the check below must see this one's.
+	rm -rf "$MS_CACHE/build-series-$b-docs/Documentation/output"
 	make -C "$verify" O="$MS_CACHE/build-series-$b-docs" \
 		SPHINXDIRS=userspace-api htmldocs >"$MS_LOGS/htmldocs-$b.out" 2>&1 ||
 		return 1
