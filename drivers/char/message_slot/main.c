@@ -317,18 +317,19 @@ static void msg_slot_file_seen(struct msg_slot_file *state, u32 channel,
 	    msg_slot_file_has_seen(state, channel, seq))
 		return;
 
-	guard(spinlock)(&state->lock);
 	/*
 	 * Only a message of the channel still selected counts, and of two
 	 * racing reads of it the newer: then a read never makes the file
 	 * readable, which would leave its poll() waiters asleep.
 	 */
-	if (msg_slot_file_channel(state).id == channel &&
-	    (state->seen_channel != channel || state->seen < seq)) {
-		write_seqcount_begin(&state->seen_count);
-		WRITE_ONCE(state->seen_channel, channel);
-		WRITE_ONCE(state->seen, seq);
-		write_seqcount_end(&state->seen_count);
+	scoped_guard(spinlock, &state->lock) {
+		if (msg_slot_file_channel(state).id == channel &&
+		    (state->seen_channel != channel || state->seen < seq)) {
+			write_seqcount_begin(&state->seen_count);
+			WRITE_ONCE(state->seen_channel, channel);
+			WRITE_ONCE(state->seen, seq);
+			write_seqcount_end(&state->seen_count);
+		}
 	}
 }
 

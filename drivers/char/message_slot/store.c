@@ -412,11 +412,13 @@ static void msg_slot_wake(struct msg_slot *slot, struct msg_slot_key key)
 	smp_mb();
 	if (!READ_ONCE(slot->nr_watchers))
 		return;
-	guard(spinlock)(&slot->watch_lock);
-	hlist_for_each_entry(watcher, msg_slot_watchers(slot, key.hash), node)
-		if (watcher->channel == key.id)
-			wake_up_interruptible_poll(&watcher->wait,
-						   EPOLLIN | EPOLLRDNORM);
+	scoped_guard(spinlock, &slot->watch_lock) {
+		hlist_for_each_entry(watcher,
+				     msg_slot_watchers(slot, key.hash), node)
+			if (watcher->channel == key.id)
+				wake_up_interruptible_poll(&watcher->wait,
+							   EPOLLIN | EPOLLRDNORM);
+	}
 }
 
 /**
@@ -734,10 +736,11 @@ void msg_slot_unwatch(struct msg_slot *slot, struct msg_slot_watcher *watcher)
 {
 	if (!watcher->channel)
 		return;
-	guard(spinlock)(&slot->watch_lock);
-	hlist_del_init(&watcher->node);
-	WRITE_ONCE(slot->nr_watchers, slot->nr_watchers - 1);
-	WRITE_ONCE(watcher->channel, 0);
+	scoped_guard(spinlock, &slot->watch_lock) {
+		hlist_del_init(&watcher->node);
+		WRITE_ONCE(slot->nr_watchers, slot->nr_watchers - 1);
+		WRITE_ONCE(watcher->channel, 0);
+	}
 }
 EXPORT_SYMBOL_IF_KUNIT(msg_slot_unwatch);
 
