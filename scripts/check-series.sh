@@ -148,11 +148,6 @@ prepare_build_dir() {
 build_patch() {
 	_variant=$1 _commit=$2
 	_out=$series_build
-	git -C "$verify" checkout -q "$_commit"
-	"$verify/scripts/config" --file "$_out/.config" \
-		--set-val MESSAGE_SLOT "$_variant" --enable SAMPLE_MESSAGE_SLOT \
-		--enable KUNIT --set-val MESSAGE_SLOT_KUNIT_TEST "$_variant"
-	make -C "$verify" O="$_out" olddefconfig || return 1
 	_targets=
 	for _file in $(git -C "$verify" show --format= --name-only "$_commit"); do
 		case $_file in
@@ -161,8 +156,14 @@ build_patch() {
 		include/uapi/*) _targets="$_targets headers usr/" ;;
 		esac
 	done
-	_targets=$(printf '%s\n' $_targets | sort -u | tr '\n' ' ')
+	# Tests and documentation: nothing of the kernel to build.
 	[ -n "${_targets// /}" ] || return 0
+	_targets=$(printf '%s\n' $_targets | sort -u | tr '\n' ' ')
+	git -C "$verify" checkout -q "$_commit"
+	"$verify/scripts/config" --file "$_out/.config" \
+		--set-val MESSAGE_SLOT "$_variant" --enable SAMPLE_MESSAGE_SLOT \
+		--enable KUNIT --set-val MESSAGE_SLOT_KUNIT_TEST "$_variant"
+	make -C "$verify" O="$_out" olddefconfig || return 1
 	# shellcheck disable=SC2086
 	make -C "$verify" O="$_out" W=1 -j"$(nproc)" $_targets || return 1
 	# This function's output goes to the log that run_logged names below.

@@ -7,7 +7,8 @@
 #
 # Each scripts/series/NN-*.msg is one commit: its first line the subject,
 # "# path: P" lines the kernel paths it brings over from the overlay
-# ("# path: P from F" takes an early version of P from scripts/series/F),
+# ("# path: P from F" takes an early version of P from scripts/series/F,
+# with the backport's own edit of P applied),
 # the rest the message. Every overlaid file must belong to exactly one patch,
 # except MAINTAINERS, which each patch extends with its own files. The
 # cover letter is scripts/series/cover-letter.txt, with a paragraph on the
@@ -67,6 +68,14 @@ for msg in "$MS_TOP"/scripts/series/[0-9]*.msg; do
 		rm -rf "${work:?}/$path"
 		mkdir -p "$work/$(dirname "$path")"
 		cp -a "$source" "$work/$path"
+		# A backport's edit of one of our files (wiring/BASE/README)
+		# applies to the early versions of that file too.
+		own=$MS_TOP/wiring/$base_series/$(echo "$path" | tr / -).diff
+		if [ "${from:-}" = from ] && [ -f "$own" ]; then
+			# git apply says on stderr that it used less context.
+			git -C "$work" apply -C1 "$own" 2>"$MS_LOGS/series-own-edit.log" ||
+				die "$(basename "$msg"): ${own#"$MS_TOP"/} does not apply to $source (log: $MS_LOGS/series-own-edit.log)"
+		fi
 		git -C "$work" add -A -f -- "$path"
 		claimed="$claimed $path"
 	done <<EOT

@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * message_slot: a character device of persistent, multi-channel messages.
+ *
+ * Every minor is a slot of up to MSG_SLOT_MAX_CHANNELS channels. An open
+ * file selects a channel with the MSG_SLOT_CHANNEL ioctl; write() then
+ * replaces the channel's message and read() returns it without consuming
+ * it. This file is the character device; store.c keeps the messages.
+ *
+ * See Documentation/userspace-api/message_slot.rst.
+ */
+
+#include <linux/atomic.h>
+#include <linux/cdev.h>
+#include <linux/cleanup.h>
+#include <linux/fs.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <uapi/linux/message_slot.h>
+
+#include "store.h"
+
+#define MSG_SLOT_NAME		"message_slot"
+#define MSG_SLOT_MINORS		256
+
+/*
+ * Programs built against early copies of the header declared the command
+ * with an unsigned long size; on 64-bit that is another number. Accept it.
+ */
+#define MSG_SLOT_CHANNEL_LONG	_IOW(MSG_SLOT_IOC_MAGIC, 0, unsigned long)
+
+/* An unsigned int module parameter, with the bounds it accepts. */
+struct msg_slot_param {
+	unsigned int value;
+	unsigned int min;
+	unsigned int max;
+};
+
+static int msg_slot_param_set(const char *val, const struct kernel_param *kp)
+{
+	const struct msg_slot_param *param =
+		container_of((unsigned int *)kp->arg, struct msg_slot_param,
+			     value);
+
+	return param_set_uint_minmax(val, kp, param->min, param->max);
+}
+
+static const struct kernel_param_ops msg_slot_param_ops = {
+	.set = msg_slot_param_set,
+	.get = param_get_uint,
+};
+
+static struct msg_slot_param major = {
+	.value = MSG_SLOT_MAJOR,
+	.max = CHRDEV_MAJOR_MAX - 1,
+};
+module_param_cb(major, &msg_slot_param_ops, &major.value, 0444);
+MODULE_PARM_DESC(major, "Major device number, 0 for a dynamic one (default: "
+		 __stringify(MSG_SLOT_MAJOR) ")");
+
+static struct msg_slot_param max_channels = {
+	.value = MSG_SLOT_MAX_CHANNELS,
+	.min = 1,
+	.max = MSG_SLOT_MAX_CHANNELS,
+};
+module_param_cb(max_channels, &msg_slot_param_ops, &max_channels.value, 0644);
+MODULE_PARM_DESC(max_channels, "Most channels one slot may hold, 1 to "
+		 __stringify(MSG_SLOT_MAX_CHANNELS) " (default: the maximum)");
+
+/**
+ * struct msg_slot_file - the state of an open file
+ * @slot: the slot of the file's minor
+ * @channel: the selected channel, as msg_slot_file_channel() reads it;
+ *           id 0 until MSG_SLOT_CHANNEL
+ */
+struct msg_slot_file {
+	struct msg_slot *slot;
+	atomic64_t channel;
+};
+
+/*
+ * The selection is a channel key, its id and hash packed in one 64-bit
+ * word so that a file's reads and writes, which may race with a new
+ * selection, never pair the id of one selection with the hash of another.
+ */
+static struct msg_slot_key msg_slot_file_channel(struct msg_slot_file *state)
+{
+	u64 packed = atomic64_read(&state->channel);
+
+	return (struct msg_slot_key){
+		.id = lower_32_bits(packed),
+		.hash = upper_32_bits(packed),
+	};
+}
+
+static struct cdev msg_slot_cdev;
+static dev_t msg_slot_devt;
+
+/* Slots are created on first open and live until the module goes away. */
+static DEFINE_MUTEX(msg_slot_minors_lock);	/* guards msg_slot_minors */
+static struct msg_slot *msg_slot_minors[MSG_SLOT_MINORS];
+
+static struct msg_slot *msg_slot_get(unsigned int minor)
+{
+	struct msg_slot *slot;
+
+	guard(mutex)(&msg_slot_minors_lock);
+	slot = msg_slot_minors[minor];
+	if (!slot) {
+		slot = msg_slot_alloc();
+		msg_slot_minors[minor] = slot;
+	}
+	return slot;
+}
+
+static int msg_slot_open(struct inode *inode, struct file *file)
+{
+	struct msg_slot_file *state;
+
+	state = kzalloc_obj(*state, GFP_KERNEL_ACCOUNT);
+	if (!state)
+		return -ENOMEM;
+
+	state->slot = msg_slot_get(iminor(inode));
+	if (!state->slot) {
+		kfree(state);
+		return -ENOMEM;
+	}
+	file->private_data = state;
+	return stream_open(inode, file);
+}
+
+static int msg_slot_release(struct inode *inode, struct file *file)
+{
+	kfree(file->private_data);
+	return 0;
+}
+
+static long msg_slot_select(struct msg_slot_file *state, u32 id)
+{
+	struct msg_slot_key key;
+
+	if (!id)
+		return -EINVAL;
+	/*
+	 * Programs often select their channel again before each read or
+	 * write; that changes nothing, and need not hash the id again.
+	 */
+	if (msg_slot_file_channel(state).id == id)
+		return 0;
+
+	key = msg_slot_key(state->slot, id);
+	/* Pairs with the lock-free reads of concurrent reads and writes. */
+	atomic64_set(&state->channel, (u64)key.hash << 32 | key.id);
+	return 0;
+}
+
+static long msg_slot_ioctl(struct file *file, unsigned int cmd,
+			   unsigned long arg)
+{
+	struct msg_slot_file *state = file->private_data;
+
+	/*
+	 * Not a switch: on 32-bit the two are the same number. An
+	 * unsigned int passed by value fills only the low half of the
+	 * register; the C ABI leaves the upper half undefined (riscv64 and
+	 * mips64 sign-extend it), so only the low 32 bits count. The
+	 * unsigned long encoding carries a real 64-bit value.
+	 */
+	if (cmd == MSG_SLOT_CHANNEL)
+		return msg_slot_select(state, lower_32_bits(arg));
+	if (cmd == MSG_SLOT_CHANNEL_LONG)
+		return arg > U32_MAX ? -EINVAL : msg_slot_select(state, arg);
+	return -EINVAL;
+}
+
+static ssize_t msg_slot_read(struct file *file, char __user *buf,
+			     size_t count, loff_t *ppos)
+{
+	struct msg_slot_file *state = file->private_data;
+	struct msg_slot_key channel = msg_slot_file_channel(state);
+	/*
+	 * Only the bytes the store copies in are ever copied out, so the
+	 * buffer need not be cleared first (CONFIG_INIT_STACK_ALL_ZERO
+	 * would otherwise do it on every call).
+	 */
+	u8 msg[MSG_SLOT_MAX_MSG_LEN] __uninitialized;
+	unsigned int len;
+
+	if (!channel.id)
+		return -EINVAL;
+
+	/* Copy out of the store first: it cannot fault on user memory. */
+	len = msg_slot_read_message(state->slot, channel, msg);
+	if (!len)
+		return -EWOULDBLOCK;
+	if (count < len)
+		return -ENOSPC;
+	if (copy_to_user(buf, msg, len))
+		return -EFAULT;
+	return len;
+}
+
+static ssize_t msg_slot_write(struct file *file, const char __user *buf,
+			      size_t count, loff_t *ppos)
+{
+	struct msg_slot_file *state = file->private_data;
+	struct msg_slot_key channel = msg_slot_file_channel(state);
+	/* Only the count bytes copied in are used: no need to clear it. */
+	u8 msg[MSG_SLOT_MAX_MSG_LEN] __uninitialized;
+	int err;
+
+	if (!channel.id)
+		return -EINVAL;
+	if (!count || count > MSG_SLOT_MAX_MSG_LEN)
+		return -EMSGSIZE;
+
+	/* Fetch the whole message first, so a fault changes nothing. */
+	if (copy_from_user(msg, buf, count))
+		return -EFAULT;
+	err = msg_slot_write_message(state->slot, channel, msg, count,
+				     READ_ONCE(max_channels.value));
+	return err ? err : count;
+}
+
+static const struct file_operations msg_slot_fops = {
+	.owner		= THIS_MODULE,
+	.open		= msg_slot_open,
+	.release	= msg_slot_release,
+	.read		= msg_slot_read,
+	.write		= msg_slot_write,
+	.unlocked_ioctl	= msg_slot_ioctl,
+};
+
+static void msg_slot_free_all(void)
+{
+	unsigned int minor;
+
+	for (minor = 0; minor < MSG_SLOT_MINORS; minor++)
+		msg_slot_free(msg_slot_minors[minor]);
+}
+
+static int __init msg_slot_init(void)
+{
+	int err;
+
+	if (major.value) {
+		msg_slot_devt = MKDEV(major.value, 0);
+		err = register_chrdev_region(msg_slot_devt, MSG_SLOT_MINORS,
+					     MSG_SLOT_NAME);
+	} else {
+		err = alloc_chrdev_region(&msg_slot_devt, 0, MSG_SLOT_MINORS,
+					  MSG_SLOT_NAME);
+	}
+	if (err) {
+		pr_err("cannot register major %u (0: dynamic): %d\n",
+		       major.value, err);
+		return err;
+	}
+
+	/*
+	 * Last: from here on any node of the major opens a slot, and a
+	 * failure would have to free slots in use. Until then an open fails
+	 * with ENXIO.
+	 */
+	cdev_init(&msg_slot_cdev, &msg_slot_fops);
+	/* chrdev_open() pins the module through this, not through fops. */
+	msg_slot_cdev.owner = THIS_MODULE;
+	err = cdev_add(&msg_slot_cdev, msg_slot_devt, MSG_SLOT_MINORS);
+	if (err) {
+		unregister_chrdev_region(msg_slot_devt, MSG_SLOT_MINORS);
+		return err;
+	}
+
+	if (!major.value)
+		pr_info("using dynamic major %u\n", MAJOR(msg_slot_devt));
+	return 0;
+}
+
+static void __exit msg_slot_exit(void)
+{
+	cdev_del(&msg_slot_cdev);
+	unregister_chrdev_region(msg_slot_devt, MSG_SLOT_MINORS);
+	msg_slot_free_all();
+}
+
+module_init(msg_slot_init);
+module_exit(msg_slot_exit);
+
+MODULE_DESCRIPTION("Persistent multi-channel message slots");
+MODULE_LICENSE("GPL");
