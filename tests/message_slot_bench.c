@@ -66,6 +66,7 @@
 
 #include "kselftest.h"
 #include "msg_slot_common.h"
+#include "msg_slot_extra.h"
 
 /* Minors of this program only; no test uses them. */
 #define MINOR_OPS		180U	/* single-channel operations */

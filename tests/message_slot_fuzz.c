@@ -47,6 +47,7 @@
 
 #include "kselftest_harness.h"
 #include "msg_slot_common.h"
+#include "msg_slot_extra.h"
 
 #define DEFAULT_OPS		1000000UL
 

@@ -32,6 +32,8 @@
 #include <linux/time_types.h>
 
 #include "kselftest_harness.h"
+/* This program has a fixture of its own. */
+#define MSG_SLOT_TEST_NO_FIXTURE
 #include "msg_slot_test.h"
 
 /* The minors of this program. */

@@ -33,6 +33,7 @@
 
 #include "kselftest_harness.h"
 #include "msg_slot_common.h"
+#include "msg_slot_extra.h"
 
 #define DEFAULT_OPS	250000UL
 #define MAX_THREADS	16U

@@ -9,32 +9,6 @@
  */
 
 #define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <poll.h>
-#include <sched.h>
-#include <signal.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/epoll.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <sys/prctl.h>
-#include <sys/select.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/sysmacros.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-
-#include <linux/time_types.h>
-
 #include "../../kselftest_harness.h"
 #include "msg_slot_test.h"
 
@@ -42,21 +16,6 @@
 #define MINOR_INFO		30	/* MSG_SLOT_CHANNEL_INFO */
 #define MINOR_CLEAR		31	/* MSG_SLOT_CLEAR ... */
 #define MINOR_CLEAR_OTHER	32
-
-FIXTURE(slot) {
-	struct msg_slot_env env;
-};
-
-FIXTURE_SETUP(slot)
-{
-	msg_slot_env_setup(_metadata, &self->env);
-}
-
-/* In the parent, so the nodes go away even if the test crashes. */
-FIXTURE_TEARDOWN_PARENT(slot)
-{
-	msg_slot_env_cleanup(&self->env);
-}
 
 /* A buffer of one page that the kernel may neither read nor write. */
 static void *no_access_page(struct __test_metadata *_metadata)
@@ -396,6 +355,16 @@ TEST_F(slot, clear_needs_write_access)
 TEST_F(slot, ioctl_unknown_command_keeps_state)
 {
 	static const unsigned long cmds[] = {
+		/* Near MSG_SLOT_CHANNEL: none may select a channel. */
+		_IOW(MSG_SLOT_IOC_MAGIC, 1, unsigned int),
+		_IOW(MSG_SLOT_IOC_MAGIC, 0xff, unsigned int),
+		_IOR(MSG_SLOT_IOC_MAGIC, 0, unsigned int),
+		_IOWR(MSG_SLOT_IOC_MAGIC, 0, unsigned int),
+		_IO(MSG_SLOT_IOC_MAGIC, 0),
+		_IOW(MSG_SLOT_IOC_MAGIC, 0, unsigned short),
+		_IOW('x', 0, unsigned int),
+		0,
+		/* Near the other two. */
 		_IO(MSG_SLOT_IOC_MAGIC, 3),
 		_IO(MSG_SLOT_IOC_MAGIC, 1),
 		_IOR(MSG_SLOT_IOC_MAGIC, 1, int),

@@ -5,32 +5,6 @@
  */
 
 #define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <poll.h>
-#include <sched.h>
-#include <signal.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/epoll.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <sys/prctl.h>
-#include <sys/select.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/sysmacros.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-
-#include <linux/time_types.h>
-
 #include "../../kselftest_harness.h"
 #include "msg_slot_test.h"
 
@@ -45,21 +19,6 @@
 				MSG_SLOT_DRIVER_NAME "0"
 #define DEV_SLOT0		"/dev/" MSG_SLOT_DRIVER_NAME "0"
 #define NODES_PARAM		"/sys/module/message_slot/parameters/nodes"
-
-FIXTURE(slot) {
-	struct msg_slot_env env;
-};
-
-FIXTURE_SETUP(slot)
-{
-	msg_slot_env_setup(_metadata, &self->env);
-}
-
-/* In the parent, so the nodes go away even if the test crashes. */
-FIXTURE_TEARDOWN_PARENT(slot)
-{
-	msg_slot_env_cleanup(&self->env);
-}
 
 /* The number of minors the driver made device nodes for. */
 static unsigned long read_nodes(struct __test_metadata *_metadata)

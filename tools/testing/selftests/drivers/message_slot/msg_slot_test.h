@@ -2,23 +2,51 @@
 /*
  * Assertions and helpers of the message_slot tests that use the kselftest
  * harness: open a slot, select a channel, write and read messages, find a
- * channel never written, and ask poll() and select() about a file.
- * Include after kselftest_harness.h.
+ * channel never written, and ask poll() and select() about a file; and
+ * the fixture of the programs, a private directory of device nodes.
+ * Include after kselftest_harness.h, with _GNU_SOURCE defined.
  */
 #ifndef MSG_SLOT_TEST_H
 #define MSG_SLOT_TEST_H
 
+/* With those of msg_slot_common.h, what the test programs use. */
+#include <limits.h>
 #include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stddef.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/select.h>
 #include <sys/syscall.h>
+#include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include <linux/time_types.h>
 
 #include "msg_slot_common.h"
 
 #define BIG_BUF			4096
+
+/* A program with a fixture of its own defines MSG_SLOT_TEST_NO_FIXTURE. */
+#ifndef MSG_SLOT_TEST_NO_FIXTURE
+FIXTURE(slot) {
+	struct msg_slot_env env;
+};
+
+FIXTURE_SETUP(slot)
+{
+	msg_slot_env_setup(_metadata, &self->env);
+}
+
+/* In the parent, so the nodes go away even if the test crashes. */
+FIXTURE_TEARDOWN_PARENT(slot)
+{
+	msg_slot_env_cleanup(&self->env);
+}
+#endif
 
 /*
  * Bad user pointers, hidden from the compiler, which would rightly warn
