@@ -185,6 +185,23 @@ for variant in m y; do
 done
 git -C "$verify" checkout -q verify
 
+# KUnit at the KUnit patch and after it: the patches after it change no
+# kernel code, so the driver and the suite at that patch are those of the
+# final tree, which scripts/kunit.sh runs on every base (step 1 shows the
+# series makes that tree).
+kunit_onward_check() {
+	_kunit=$(git -C "$verify" log --diff-filter=A --format=%H \
+		"$base_commit..verify" -- drivers/char/message_slot/store_kunit.c)
+	[ -n "$_kunit" ] || { echo "no patch adds the KUnit suite"; return 1; }
+	_later=$(git -C "$verify" diff --name-only "$_kunit" verify -- \
+		drivers include arch lib kernel mm)
+	[ -z "$_later" ] ||
+		{ echo "patches after the KUnit patch change kernel code: $_later"; return 1; }
+	echo "KUnit patch: $(git -C "$verify" log -1 --format=%s "$_kunit")"
+}
+verdict "KUnit patch onward: the tree KUnit runs on" "$series_key" \
+	run_logged "kunit-onward-$b" kunit_onward_check
+
 # 5. No second link of the whole kernel here: step 1 shows that the tree
 # the series makes is the tree scripts/overlay.sh lays, and make check
 # links that one already (the built-in test kernel on mainline, KUnit on
