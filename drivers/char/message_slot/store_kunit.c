@@ -31,15 +31,13 @@
 /* How long a case waits for another task to get where it expects. */
 #define MSG_SLOT_TEST_TIMEOUT	(10 * HZ)
 
-struct msg_slot_test_bystander;
-struct msg_slot_test_grower;
+struct msg_slot_test_other;
 
 /**
  * struct msg_slot_test - state of one test case
  * @slot: the slot under test
  * @nr_stub_calls: calls to the allocator stubs
- * @bystander: the task that runs while an allocator stub waits
- * @grower: the second writer of the case that grows the table
+ * @other: the task that runs while an allocator stub waits
  * @msg: message to write, one byte longer than a channel holds
  * @expected: message the case expects to read
  * @buf: message read back
@@ -48,8 +46,7 @@ struct msg_slot_test_grower;
 struct msg_slot_test {
 	struct msg_slot *slot;
 	unsigned int nr_stub_calls;
-	struct msg_slot_test_bystander *bystander;
-	struct msg_slot_test_grower *grower;
+	struct msg_slot_test_other *other;
 	u8 msg[MSG_SLOT_MAX_MSG_LEN + 1];
 	u8 expected[MSG_SLOT_MAX_MSG_LEN];
 	u8 buf[MSG_SLOT_MAX_MSG_LEN];
@@ -202,12 +199,7 @@ static u32 msg_slot_test_count_bad(struct kunit *test, u32 count, u32 step,
 
 static const u32 msg_slot_test_ids[] = { 1, 1 << 20, U32_MAX };
 
-static void msg_slot_test_id_desc(const u32 *id, char *desc)
-{
-	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "id %u", *id);
-}
-
-KUNIT_ARRAY_PARAM(msg_slot_test_id, msg_slot_test_ids, msg_slot_test_id_desc);
+KUNIT_ARRAY_PARAM(msg_slot_test_id, msg_slot_test_ids, NULL);
 
 /*
  * A channel holds nothing until written, then its message, read as often
@@ -330,14 +322,7 @@ static void msg_slot_write_message_many_channels(struct kunit *test)
 
 static const u32 msg_slot_test_steps[] = { 1, 0x9e3779b1 };
 
-static void msg_slot_test_step_desc(const u32 *step, char *desc)
-{
-	strscpy(desc, *step == 1 ? "dense ids" : "scattered ids",
-		KUNIT_PARAM_DESC_SIZE);
-}
-
-KUNIT_ARRAY_PARAM(msg_slot_test_step, msg_slot_test_steps,
-		  msg_slot_test_step_desc);
+KUNIT_ARRAY_PARAM(msg_slot_test_step, msg_slot_test_steps, NULL);
 
 /*
  * Every channel keeps its message while the table grows again and again,
@@ -365,13 +350,8 @@ static void msg_slot_write_message_table_growth(struct kunit *test)
 
 static const u32 msg_slot_test_growth_limits[] = { MSG_SLOT_MAX_CHANNELS, 512 };
 
-static void msg_slot_test_limit_desc(const u32 *limit, char *desc)
-{
-	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "limit %u", *limit);
-}
-
 KUNIT_ARRAY_PARAM(msg_slot_test_growth_limit, msg_slot_test_growth_limits,
-		  msg_slot_test_limit_desc);
+		  NULL);
 
 /*
  * With a limit of N channels, N are created and a new one is refused with
@@ -416,8 +396,7 @@ static void msg_slot_write_message_channel_limit(struct kunit *test)
 
 static const u32 msg_slot_test_limits[] = { 1, 8, 100 };
 
-KUNIT_ARRAY_PARAM(msg_slot_test_limit, msg_slot_test_limits,
-		  msg_slot_test_limit_desc);
+KUNIT_ARRAY_PARAM(msg_slot_test_limit, msg_slot_test_limits, NULL);
 
 /* Stand-ins for the allocators of the store, which always fail. */
 static void *msg_slot_test_fail_buffer(unsigned int class)
@@ -496,14 +475,7 @@ static void msg_slot_write_message_table_enomem(struct kunit *test)
 
 static const u32 msg_slot_test_prefills[] = { 0, 16 };
 
-static void msg_slot_test_prefill_desc(const u32 *prefill, char *desc)
-{
-	strscpy(desc, *prefill ? "table growth" : "first table",
-		KUNIT_PARAM_DESC_SIZE);
-}
-
-KUNIT_ARRAY_PARAM(msg_slot_test_prefill, msg_slot_test_prefills,
-		  msg_slot_test_prefill_desc);
+KUNIT_ARRAY_PARAM(msg_slot_test_prefill, msg_slot_test_prefills, NULL);
 
 /*
  * Freeing a slot releases it with every message and table in it, also
@@ -912,131 +884,157 @@ static void msg_slot_read_message_concurrent_writes(struct kunit *test)
 }
 
 /*
- * While a writer allocates, everything else goes on: the allocation stubs
- * below run the bystander to its end before they allocate, and note
- * whether it got there. No step of the bystander may wait for a writer's
- * allocation: a write of another channel, the watch and look of a poll,
- * the unwatch of a release and a read of the counters.
+ * While a writer allocates, without the slot lock, a second task runs: an
+ * allocation stub starts it, and watches it until it finishes, sleeps on a
+ * lock of the slot (killable), or the timeout passes. Whether it finished
+ * tells what waits for a writer's allocation.
  */
-struct msg_slot_test_bystander {
+struct msg_slot_test_other {
 	struct msg_slot *slot;
-	struct completion start;
+	struct task_struct *task;
 	struct completion done;
-	bool finished;	/* within the timeout, while the stub waited */
-	int write_err;
+	bool finished;	/* while the stub watched it */
+	int err;	/* of its write */
 };
 
+static void msg_slot_test_stop_other(void *data)
+{
+	struct msg_slot_test_other *other = data;
+
+	/* A task that no stub started runs now. */
+	wake_up_process(other->task);
+	wait_for_completion(&other->done);
+	kthread_stop(other->task);
+}
+
+static struct msg_slot_test_other *
+msg_slot_test_start_other(struct kunit *test, int (*run)(void *),
+			  const char *name)
+{
+	struct msg_slot_test *ctx = test->priv;
+	struct msg_slot_test_other *other;
+
+	other = kunit_kzalloc(test, sizeof(*other), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, other);
+	other->slot = ctx->slot;
+	init_completion(&other->done);
+	other->task = kthread_create(run, other, "%s", name);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(other->task));
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+			msg_slot_test_stop_other, other), 0);
+	ctx->other = other;
+	return other;
+}
+
+/* The stubs: run the other task, then allocate as the store would. */
+static void msg_slot_test_run_other(struct kunit *test)
+{
+	struct msg_slot_test *ctx = test->priv;
+	struct msg_slot_test_other *other = ctx->other;
+	unsigned long timeout = jiffies + MSG_SLOT_TEST_TIMEOUT;
+
+	ctx->nr_stub_calls++;
+	wake_up_process(other->task);
+	while (!completion_done(&other->done) &&
+	       READ_ONCE(other->task->__state) != TASK_KILLABLE &&
+	       time_before(jiffies, timeout))
+		schedule_timeout_uninterruptible(1);
+	other->finished = completion_done(&other->done);
+}
+
+static void *msg_slot_test_other_buffer(unsigned int class)
+{
+	struct kunit *test = kunit_get_current_test();
+
+	kunit_deactivate_static_stub(test, msg_slot_alloc_buffer);
+	msg_slot_test_run_other(test);
+	return msg_slot_alloc_buffer(class);
+}
+
+static struct msg_slot_table *msg_slot_test_other_table(u32 capacity)
+{
+	struct kunit *test = kunit_get_current_test();
+
+	kunit_deactivate_static_stub(test, msg_slot_alloc_table);
+	msg_slot_test_run_other(test);
+	return msg_slot_alloc_table(capacity);
+}
+
+/*
+ * A bystander: a write of another channel, the watch and look of a poll,
+ * the unwatch of a release and a read of the counters.
+ */
 static int msg_slot_test_bystander_run(void *data)
 {
-	struct msg_slot_test_bystander *bystander = data;
-	struct msg_slot *slot = bystander->slot;
+	struct msg_slot_test_other *other = data;
+	struct msg_slot *slot = other->slot;
 	struct msg_slot_watcher watcher;
 	struct msg_slot_stats stats;
 	const u8 msg = 'b';
 	u64 seq;
 
-	wait_for_completion(&bystander->start);
-	bystander->write_err = msg_slot_write_message(slot,
-						      msg_slot_key(slot, 1),
-						      &msg, 1,
-						      MSG_SLOT_MAX_CHANNELS);
+	other->err = msg_slot_write_message(slot, msg_slot_key(slot, 1), &msg,
+					    1, MSG_SLOT_MAX_CHANNELS);
 	msg_slot_watcher_init(&watcher);
 	msg_slot_watch(slot, &watcher, msg_slot_key(slot, 3));
 	msg_slot_channel_info(slot, msg_slot_key(slot, 3), &seq);
 	msg_slot_unwatch(slot, &watcher);
 	msg_slot_get_stats(slot, &stats);
-	complete(&bystander->done);
+	complete(&other->done);
 	msg_slot_test_wait_for_stop();
 	return 0;
 }
 
-/* Let the bystander run, and note whether it finished meanwhile. */
-static void msg_slot_test_meanwhile(struct kunit *test)
-{
-	struct msg_slot_test *ctx = test->priv;
-
-	ctx->nr_stub_calls++;
-	complete(&ctx->bystander->start);
-	ctx->bystander->finished =
-		wait_for_completion_timeout(&ctx->bystander->done,
-					    MSG_SLOT_TEST_TIMEOUT);
-}
-
-static void *msg_slot_test_bystander_buffer(unsigned int class)
-{
-	struct kunit *test = kunit_get_current_test();
-
-	msg_slot_test_meanwhile(test);
-	kunit_deactivate_static_stub(test, msg_slot_alloc_buffer);
-	return msg_slot_alloc_buffer(class);
-}
-
-static struct msg_slot_table *msg_slot_test_bystander_table(u32 capacity)
-{
-	struct kunit *test = kunit_get_current_test();
-
-	msg_slot_test_meanwhile(test);
-	kunit_deactivate_static_stub(test, msg_slot_alloc_table);
-	return msg_slot_alloc_table(capacity);
-}
-
 /*
  * A writer allocates without the slot lock, a message buffer or a table:
- * nothing else waits for its allocation, however slow.
+ * a bystander does not wait for its allocation, however slow.
  */
 static void msg_slot_write_message_allocates_unlocked(struct kunit *test)
 {
 	bool table = *(const bool *)test->param_value;
 	struct msg_slot_test *ctx = test->priv;
-	struct msg_slot_test_bystander *bystander;
-	struct task_struct *task;
+	struct msg_slot_test_other *other;
 	int err = 0;
 	u32 id;
 
-	bystander = kunit_kzalloc(test, sizeof(*bystander), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, bystander);
-	bystander->slot = ctx->slot;
-	init_completion(&bystander->start);
-	init_completion(&bystander->done);
-	ctx->bystander = bystander;
 	KUNIT_ASSERT_EQ(test, msg_slot_test_write(test, 1, 1, 1), 0);
-	task = kthread_run(msg_slot_test_bystander_run, bystander,
-			   "msg_slot_bystander");
-	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
-
+	other = msg_slot_test_start_other(test, msg_slot_test_bystander_run,
+					  "msg_slot_bystander");
 	if (table)
 		kunit_activate_static_stub(test, msg_slot_alloc_table,
-					   msg_slot_test_bystander_table);
+					   msg_slot_test_other_table);
 	else
 		kunit_activate_static_stub(test, msg_slot_alloc_buffer,
-					   msg_slot_test_bystander_buffer);
+					   msg_slot_test_other_buffer);
 	/* New channels, away from the bystander's, until one allocates. */
 	for (id = 100; !ctx->nr_stub_calls && !err; id++)
 		err = msg_slot_test_write(test, id, id, 1);
 	KUNIT_EXPECT_EQ(test, err, 0);
 	KUNIT_EXPECT_EQ(test, ctx->nr_stub_calls, 1U);
-	KUNIT_EXPECT_TRUE_MSG(test, bystander->finished,
+	KUNIT_EXPECT_TRUE_MSG(test, other->finished,
 			      "the bystander waited for a writer's allocation");
-
-	/* If it did wait, it finishes now that the writer is done. */
-	complete(&bystander->start);
-	if (!bystander->finished)
-		wait_for_completion(&bystander->done);
-	kthread_stop(task);
-	KUNIT_EXPECT_EQ(test, bystander->write_err, 0);
+	kunit_release_action(test, msg_slot_test_stop_other, other);
+	KUNIT_EXPECT_EQ(test, other->err, 0);
 	msg_slot_test_expect_holds(test, id - 1, id - 1, 1);
 }
 
 static const bool msg_slot_test_slow_tables[] = { false, true };
 
-static void msg_slot_test_slow_desc(const bool *table, char *desc)
-{
-	strscpy(desc, *table ? "table" : "message buffer",
-		KUNIT_PARAM_DESC_SIZE);
-}
+KUNIT_ARRAY_PARAM(msg_slot_test_slow, msg_slot_test_slow_tables, NULL);
 
-KUNIT_ARRAY_PARAM(msg_slot_test_slow, msg_slot_test_slow_tables,
-		  msg_slot_test_slow_desc);
+/* A second writer that needs a table too. */
+static int msg_slot_test_grower_run(void *data)
+{
+	struct msg_slot_test_other *other = data;
+	const u8 msg = 'g';
+
+	other->err = msg_slot_write_message(other->slot,
+					    msg_slot_key(other->slot, 2),
+					    &msg, 1, MSG_SLOT_MAX_CHANNELS);
+	complete(&other->done);
+	msg_slot_test_wait_for_stop();
+	return 0;
+}
 
 /*
  * Two writers need a larger table at once: the second waits for the
@@ -1044,76 +1042,22 @@ KUNIT_ARRAY_PARAM(msg_slot_test_slow, msg_slot_test_slow_tables,
  * many writers cross the threshold together, a slot allocates one table
  * at a time.
  */
-struct msg_slot_test_grower {
-	struct msg_slot *slot;
-	struct task_struct *task;
-	struct completion done;
-	bool finished_meanwhile;	/* while the first allocated */
-	int err;
-};
-
-static int msg_slot_test_grower_run(void *data)
-{
-	struct msg_slot_test_grower *grower = data;
-	const u8 msg = 'g';
-
-	grower->err = msg_slot_write_message(grower->slot,
-					     msg_slot_key(grower->slot, 2),
-					     &msg, 1, MSG_SLOT_MAX_CHANNELS);
-	complete(&grower->done);
-	msg_slot_test_wait_for_stop();
-	return 0;
-}
-
-/*
- * The first writer's table allocation: start the second writer, and let
- * it run until it finishes, which it can only do by growing the table
- * itself, or sleeps in a killable wait, the one for the first writer.
- */
-static struct msg_slot_table *msg_slot_test_first_grower_table(u32 capacity)
-{
-	struct kunit *test = kunit_get_current_test();
-	struct msg_slot_test *ctx = test->priv;
-	struct msg_slot_test_grower *grower = ctx->grower;
-	unsigned long timeout = jiffies + MSG_SLOT_TEST_TIMEOUT;
-
-	ctx->nr_stub_calls++;
-	kunit_deactivate_static_stub(test, msg_slot_alloc_table);
-	wake_up_process(grower->task);
-	while (!completion_done(&grower->done) &&
-	       READ_ONCE(grower->task->__state) != TASK_KILLABLE &&
-	       time_before(jiffies, timeout))
-		schedule_timeout_uninterruptible(1);
-	grower->finished_meanwhile = completion_done(&grower->done);
-	return msg_slot_alloc_table(capacity);
-}
-
 static void msg_slot_write_message_grows_one_table(struct kunit *test)
 {
 	struct msg_slot_test *ctx = test->priv;
-	struct msg_slot_test_grower *grower;
+	struct msg_slot_test_other *other;
 
-	grower = kunit_kzalloc(test, sizeof(*grower), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, grower);
-	grower->slot = ctx->slot;
-	init_completion(&grower->done);
-	grower->task = kthread_create(msg_slot_test_grower_run, grower,
-				      "msg_slot_grower");
-	KUNIT_ASSERT_FALSE(test, IS_ERR(grower->task));
-	ctx->grower = grower;
+	other = msg_slot_test_start_other(test, msg_slot_test_grower_run,
+					  "msg_slot_grower");
 	kunit_activate_static_stub(test, msg_slot_alloc_table,
-				   msg_slot_test_first_grower_table);
-
+				   msg_slot_test_other_table);
 	/* The first write to a slot allocates its first table. */
 	KUNIT_EXPECT_EQ(test, msg_slot_test_write(test, 1, 1, 1), 0);
 	KUNIT_EXPECT_EQ(test, ctx->nr_stub_calls, 1U);
-	KUNIT_EXPECT_FALSE_MSG(test, grower->finished_meanwhile,
+	KUNIT_EXPECT_FALSE_MSG(test, other->finished,
 			       "a second writer grew the table meanwhile");
-
-	wake_up_process(grower->task);
-	wait_for_completion(&grower->done);
-	kthread_stop(grower->task);
-	KUNIT_EXPECT_EQ(test, grower->err, 0);
+	kunit_release_action(test, msg_slot_test_stop_other, other);
+	KUNIT_EXPECT_EQ(test, other->err, 0);
 	msg_slot_test_expect_holds(test, 1, 1, 1);
 	KUNIT_EXPECT_EQ(test, msg_slot_test_read(test, 2), 1U);
 	KUNIT_EXPECT_EQ(test, ctx->buf[0], 'g');
