@@ -115,7 +115,7 @@ static struct cdev msg_slot_cdev;
 static dev_t msg_slot_devt;
 
 /* Slots are created on first open and live until the module goes away. */
-static DEFINE_MUTEX(msg_slot_minors_lock);	/* guards msg_slot_minors */
+static DEFINE_MUTEX(msg_slot_minors_lock);	/* serialises slot creation */
 static struct msg_slot *msg_slot_minors[MSG_SLOT_MINORS];
 
 static struct msg_slot *msg_slot_get(unsigned int minor)
