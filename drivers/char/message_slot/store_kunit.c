@@ -913,6 +913,7 @@ msg_slot_test_start_other(struct kunit *test, int (*run)(void *),
 {
 	struct msg_slot_test *ctx = test->priv;
 	struct msg_slot_test_other *other;
+	int err;
 
 	other = kunit_kzalloc(test, sizeof(*other), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, other);
@@ -920,8 +921,8 @@ msg_slot_test_start_other(struct kunit *test, int (*run)(void *),
 	init_completion(&other->done);
 	other->task = kthread_create(run, other, "%s", name);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(other->task));
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
-			msg_slot_test_stop_other, other), 0);
+	err = kunit_add_action_or_reset(test, msg_slot_test_stop_other, other);
+	KUNIT_ASSERT_EQ(test, err, 0);
 	ctx->other = other;
 	return other;
 }
