@@ -28,6 +28,8 @@ base=$("$MS_TOP/scripts/base-tree.sh" "$base_series")
 base_commit=$(git -C "$base" rev-parse HEAD)
 stage=$MS_CACHE/overlay-stage-$base_series
 work=$MS_CACHE/series-work-$base_series
+# Read the stage whole: a kernel lane beside may be laying it out again.
+ms_lock "overlay-$base_series"
 
 # Reuse the work tree: resetting it is much cheaper than a new checkout.
 git -C "$work" cat-file -e "$base_commit" 2>/dev/null || rm -rf "$work"

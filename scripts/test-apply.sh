@@ -54,8 +54,11 @@ for base_series in $MS_BASES; do
 		fail "refused a plain $base_series tree"
 	# The driver as this base's series has it (wiring/BASE/ included).
 	"$MS_TOP/scripts/overlay.sh" "$base_series" >/dev/null 2>&1
-	cmp -s "$work/plain/drivers/char/message_slot/store.c" \
-		"$MS_CACHE/overlay-stage-$base_series/drivers/char/message_slot/store.c" ||
+	# Under the overlay's lock: a kernel lane beside may be laying the
+	# stage out again.
+	(flock 9 && cmp -s "$work/plain/drivers/char/message_slot/store.c" \
+		"$MS_CACHE/overlay-stage-$base_series/drivers/char/message_slot/store.c") \
+		9>"$MS_CACHE/overlay-$base_series.lock" ||
 		fail "plain $base_series tree does not hold the driver"
 	if "$apply" "$work/plain" >/dev/null 2>&1; then
 		fail "applied twice to a plain $base_series tree"
