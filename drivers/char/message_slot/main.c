@@ -309,8 +309,12 @@ static bool msg_slot_file_has_seen(struct msg_slot_file *state, u32 channel,
 static void msg_slot_file_seen(struct msg_slot_file *state, u32 channel,
 			       u64 seq)
 {
-	/* Reading the same message again is the common case. */
-	if (msg_slot_file_has_seen(state, channel, seq))
+	/*
+	 * Reading the same message again is the common case; a read of
+	 * another channel than the last one needs no closer look.
+	 */
+	if (READ_ONCE(state->seen_channel) == channel &&
+	    msg_slot_file_has_seen(state, channel, seq))
 		return;
 
 	/*
