@@ -71,8 +71,13 @@ for msg in "$MS_TOP"/scripts/series/[0-9]*.msg; do
 		mkdir -p "$work/$(dirname "$path")"
 		cp -a "$source" "$work/$path"
 		# A backport's edit of one of our files (wiring/BASE/README)
-		# applies to the early versions of that file too.
+		# applies to the early versions of that file too, unless an
+		# early version has an edit of its own (named after it).
 		own=$MS_TOP/wiring/$base_series/$(echo "$path" | tr / -).diff
+		early_own=$MS_TOP/wiring/$base_series/$(echo "${source:-}" | sed "s|^$MS_TOP/scripts/series/||" | tr / -).diff
+		if [ "${from:-}" = from ] && [ -f "$early_own" ]; then
+			own=$early_own
+		fi
 		if [ "${from:-}" = from ] && [ -f "$own" ]; then
 			# git apply says on stderr that it used less context.
 			git -C "$work" apply -C1 "$own" 2>"$MS_LOGS/series-own-edit.log" ||

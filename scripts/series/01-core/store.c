@@ -452,6 +452,37 @@ static int msg_slot_store(struct msg_slot *slot, struct msg_slot_write *w)
 	return 0;
 }
 
+/* Store @w with the slot lock held; see msg_slot_store(). */
+static int msg_slot_store_locked(struct msg_slot *slot,
+				 struct msg_slot_write *w)
+{
+	/* A task that is being killed need not wait for writers. */
+	ACQUIRE(mutex_kill, lock)(&slot->lock);
+	int err = ACQUIRE_ERR(mutex_kill, &lock);
+
+	return err ?: msg_slot_store(slot, w);
+}
+
+/*
+ * Store @w, allocating what it needs without the slot lock, until it is
+ * stored or fails. Only a writer that is @growing allocates a table; the
+ * others get -EAGAIN when they need one.
+ */
+static int msg_slot_store_alloc(struct msg_slot *slot,
+				struct msg_slot_write *w, bool growing)
+{
+	int err;
+
+	for (;;) {
+		err = msg_slot_store_locked(slot, w);
+		if (err != -EAGAIN || (w->capacity && !growing))
+			return err;
+		err = msg_slot_prealloc(w);
+		if (err)
+			return err;
+	}
+}
+
 /**
  * msg_slot_write_message() - replace the message of a channel
  * @slot: the slot
@@ -482,7 +513,6 @@ int msg_slot_write_message(struct msg_slot *slot, struct msg_slot_key key,
 		/* Also keeps the capacity arithmetic far from overflow. */
 		.max_channels = min(max_channels, MSG_SLOT_MAX_CHANNELS),
 	};
-	bool growing = false;
 	int err;
 
 	if (!key.id)
@@ -491,32 +521,16 @@ int msg_slot_write_message(struct msg_slot *slot, struct msg_slot_key key,
 		return -EMSGSIZE;
 	w.class = msg_slot_class(len);
 
-	for (;;) {
-		/* A task that is being killed need not wait for writers. */
-		err = mutex_lock_killable(&slot->lock);
-		if (err)
-			break;
-		err = msg_slot_store(slot, &w);
-		mutex_unlock(&slot->lock);
-		if (err != -EAGAIN)
-			break;
+	err = msg_slot_store_alloc(slot, &w, false);
+	if (err == -EAGAIN) {
 		/*
 		 * One table at a time: wait for whoever grows it, then look
 		 * again, since that growth may have made room.
 		 */
-		if (w.capacity && !growing) {
-			err = mutex_lock_killable(&slot->grow_lock);
-			if (err)
-				break;
-			growing = true;
-			continue;
-		}
-		err = msg_slot_prealloc(&w);
-		if (err)
-			break;
+		ACQUIRE(mutex_kill, grow)(&slot->grow_lock);
+		err = ACQUIRE_ERR(mutex_kill, &grow) ?:
+		      msg_slot_store_alloc(slot, &w, true);
 	}
-	if (growing)
-		mutex_unlock(&slot->grow_lock);
 
 	/* What a racing writer made unnecessary, or a failure left. */
 	if (unlikely(w.buffer || w.table)) {

@@ -526,6 +526,37 @@ static int msg_slot_store(struct msg_slot *slot, struct msg_slot_write *w)
 	return 0;
 }
 
+/* Store @w with the slot lock held; see msg_slot_store(). */
+static int msg_slot_store_locked(struct msg_slot *slot,
+				 struct msg_slot_write *w)
+{
+	/* A task that is being killed need not wait for writers. */
+	ACQUIRE(mutex_kill, lock)(&slot->lock);
+	int err = ACQUIRE_ERR(mutex_kill, &lock);
+
+	return err ?: msg_slot_store(slot, w);
+}
+
+/*
+ * Store @w, allocating what it needs without the slot lock, until it is
+ * stored or fails. Only a writer that is @growing allocates a table; the
+ * others get -EAGAIN when they need one.
+ */
+static int msg_slot_store_alloc(struct msg_slot *slot,
+				struct msg_slot_write *w, bool growing)
+{
+	int err;
+
+	for (;;) {
+		err = msg_slot_store_locked(slot, w);
+		if (err != -EAGAIN || (w->capacity && !growing))
+			return err;
+		err = msg_slot_prealloc(w);
+		if (err)
+			return err;
+	}
+}
+
 /**
  * msg_slot_write_message() - replace the message of a channel
  * @slot: the slot
@@ -558,7 +589,6 @@ int msg_slot_write_message(struct msg_slot *slot, struct msg_slot_key key,
 		/* Also keeps the capacity arithmetic far from overflow. */
 		.max_channels = min(max_channels, MSG_SLOT_MAX_CHANNELS),
 	};
-	bool growing = false;
 	int err;
 
 	if (!key.id)
@@ -567,32 +597,16 @@ int msg_slot_write_message(struct msg_slot *slot, struct msg_slot_key key,
 		return -EMSGSIZE;
 	w.class = msg_slot_class(len);
 
-	for (;;) {
-		/* A task that is being killed need not wait for writers. */
-		err = mutex_lock_killable(&slot->lock);
-		if (err)
-			break;
-		err = msg_slot_store(slot, &w);
-		mutex_unlock(&slot->lock);
-		if (err != -EAGAIN)
-			break;
+	err = msg_slot_store_alloc(slot, &w, false);
+	if (err == -EAGAIN) {
 		/*
 		 * One table at a time: wait for whoever grows it, then look
 		 * again, since that growth may have made room.
 		 */
-		if (w.capacity && !growing) {
-			err = mutex_lock_killable(&slot->grow_lock);
-			if (err)
-				break;
-			growing = true;
-			continue;
-		}
-		err = msg_slot_prealloc(&w);
-		if (err)
-			break;
+		ACQUIRE(mutex_kill, grow)(&slot->grow_lock);
+		err = ACQUIRE_ERR(mutex_kill, &grow) ?:
+		      msg_slot_store_alloc(slot, &w, true);
 	}
-	if (growing)
-		mutex_unlock(&slot->grow_lock);
 
 	if (!err)
 		msg_slot_wake(slot, key);
@@ -608,6 +622,29 @@ int msg_slot_write_message(struct msg_slot *slot, struct msg_slot_key key,
 }
 EXPORT_SYMBOL_IF_KUNIT(msg_slot_write_message);
 
+/* Take the message of channel @key out of @slot; return it, if any. */
+static unsigned long msg_slot_take(struct msg_slot *slot,
+				   struct msg_slot_key key)
+{
+	seqcount_t *stripe = msg_slot_stripe(slot, key.hash);
+	struct msg_slot_table *table;
+	struct msg_slot_entry *entry;
+	unsigned long old_msg;
+	bool found = false;
+
+	table = rcu_dereference_protected(slot->table,
+					  lockdep_is_held(&slot->lock));
+	entry = table ? msg_slot_probe(table, key.hash, key.id, &found) : NULL;
+	if (!found || !entry->msg)
+		return 0;
+	old_msg = entry->msg;
+	msg_slot_write_begin(slot, stripe);
+	WRITE_ONCE(entry->msg, 0);
+	WRITE_ONCE(entry->len, 0);
+	msg_slot_write_end(stripe);
+	return old_msg;
+}
+
 /**
  * msg_slot_clear() - remove the message of a channel
  * @slot: the slot
@@ -622,29 +659,12 @@ EXPORT_SYMBOL_IF_KUNIT(msg_slot_write_message);
  */
 int msg_slot_clear(struct msg_slot *slot, struct msg_slot_key key)
 {
-	seqcount_t *stripe = msg_slot_stripe(slot, key.hash);
-	struct msg_slot_table *table;
-	struct msg_slot_entry *entry;
 	unsigned long old_msg = 0;
-	bool found = false;
-	int err;
 
 	if (!key.id)
 		return 0;
-	err = mutex_lock_killable(&slot->lock);
-	if (err)
-		return err;
-	table = rcu_dereference_protected(slot->table,
-					  lockdep_is_held(&slot->lock));
-	entry = table ? msg_slot_probe(table, key.hash, key.id, &found) : NULL;
-	if (found && entry->msg) {
-		old_msg = entry->msg;
-		msg_slot_write_begin(slot, stripe);
-		WRITE_ONCE(entry->msg, 0);
-		WRITE_ONCE(entry->len, 0);
-		msg_slot_write_end(stripe);
-	}
-	mutex_unlock(&slot->lock);
+	scoped_cond_guard(mutex_kill, return -EINTR, &slot->lock)
+		old_msg = msg_slot_take(slot, key);
 	if (old_msg)
 		kfree_rcu_mightsleep(msg_slot_buffer(old_msg));
 	return 0;
