@@ -72,9 +72,9 @@ for msg in "$MS_TOP"/scripts/series/[0-9]*.msg; do
 		cp -a "$source" "$work/$path"
 		# A backport's edit of one of our files (wiring/BASE/README)
 		# applies to the early versions of that file too, unless an
-		# early version has an edit of its own (named after it).
+		# early version has an edit of its own (early/, named after it).
 		own=$MS_TOP/wiring/$base_series/$(echo "$path" | tr / -).diff
-		early_own=$MS_TOP/wiring/$base_series/$(echo "${source:-}" | sed "s|^$MS_TOP/scripts/series/||" | tr / -).diff
+		early_own=$MS_TOP/wiring/$base_series/early/$(echo "${source:-}" | sed "s|^$MS_TOP/scripts/series/||" | tr / -).diff
 		if [ "${from:-}" = from ] && [ -f "$early_own" ]; then
 			own=$early_own
 		fi
