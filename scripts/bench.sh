@@ -51,9 +51,11 @@ if [ "$(cat "$baseline_src/.rev" 2>/dev/null)" != "$baseline_sha" ]; then
 		include/uapi/linux/message_slot.h | tar -x -C "$baseline_src"
 	echo "$baseline_sha" >"$baseline_src/.rev"
 fi
+# Like ours, with the stand-ins for what 6.12 lacks (scripts/oot/compat.h).
 run_logged bench-baseline-build make -C "/usr/src/linux-headers-$release" \
 	M="$baseline_src/drivers/char/message_slot" CONFIG_MESSAGE_SLOT=m \
-	KCPPFLAGS="-I$baseline_src/include" modules
+	KCPPFLAGS="-I$baseline_src/include" \
+	KCFLAGS="--include=$MS_TOP/scripts/oot/compat.h" modules
 baseline_ko=$baseline_src/drivers/char/message_slot/message_slot.ko
 # TCG times depend on what else the host runs: say how busy it was.
 load=$(cut -d ' ' -f 1 /proc/loadavg)
