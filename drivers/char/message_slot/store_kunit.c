@@ -5,8 +5,8 @@
  * Every case gets a slot of its own, freed when the case ends. A test
  * message is made from a seed: each byte derives from the seed, the length
  * and its position, so that an older, a foreign or a mixed message does not
- * match what the case expects. The allocation failure cases redirect the
- * store's two allocators with KUnit static stubs.
+ * match what the case expects. The allocation failure and locking cases
+ * redirect the store's two allocators with KUnit static stubs.
  */
 
 #include <kunit/static_stub.h>
@@ -20,6 +20,7 @@
 #include <linux/kthread.h>
 #include <linux/limits.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
 #include <linux/poll.h>
 #include <linux/sched.h>
 #include <linux/string.h>
@@ -28,16 +29,12 @@
 
 #include "store.h"
 
-/* How long a case waits for another task to get where it expects. */
-#define MSG_SLOT_TEST_TIMEOUT	(10 * HZ)
-
-struct msg_slot_test_task;
-
 /**
  * struct msg_slot_test - state of one test case
  * @slot: the slot under test
  * @nr_stub_calls: calls to the allocator stubs
- * @other: the task that runs while an allocator stub waits
+ * @nr_locked: of them, calls with the slot lock held, or for a table
+ *             without the grow lock
  * @nr_writing: race writers still writing
  * @msg: message to write, one byte longer than a channel holds
  * @expected: message the case expects to read
@@ -47,7 +44,7 @@ struct msg_slot_test_task;
 struct msg_slot_test {
 	struct msg_slot *slot;
 	unsigned int nr_stub_calls;
-	struct msg_slot_test_task *other;
+	unsigned int nr_locked;
 	atomic_t nr_writing;
 	u8 msg[MSG_SLOT_MAX_MSG_LEN + 1];
 	u8 expected[MSG_SLOT_MAX_MSG_LEN];
@@ -292,11 +289,13 @@ static void msg_slot_key_is_per_slot(struct kunit *test)
 
 /*
  * 65536 channels, dense or scattered over the id space, keep their own
- * messages while the table grows, and when half of them are overwritten.
+ * messages while the table grows, and when half of them are overwritten;
+ * 65536 others, never written, stay empty.
  */
 static void msg_slot_write_message_many_channels(struct kunit *test)
 {
 	u32 step = *(const u32 *)test->param_value;
+	u32 i, nr_found = 0;
 
 	KUNIT_ASSERT_EQ(test, msg_slot_test_fill_channels(test, 65536, step,
 							  false), 0U);
@@ -308,6 +307,10 @@ static void msg_slot_write_message_many_channels(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, msg_slot_test_count_bad(test, 65536, step, true),
 			0U);
 	KUNIT_EXPECT_EQ(test, msg_slot_test_nr_channels(test), 65536U);
+	/* An odd step maps 1 to 2^32 - 1 onto distinct ids. */
+	for (i = 65537; i <= 2 * 65536; i++)
+		nr_found += msg_slot_test_read(test, i * step) != 0;
+	KUNIT_EXPECT_EQ(test, nr_found, 0U);
 }
 
 static const u32 msg_slot_test_steps[] = { 1, 0x9e3779b1 };
@@ -642,21 +645,19 @@ static void msg_slot_watch_wakes_its_channel(struct kunit *test)
 }
 
 /*
- * A task that runs beside a case: msg_slot_test_start() creates it, and
- * stops it when the case ends, however the case ends. Once woken, it runs
- * @run and completes @done, for every waiter to come.
+ * A task of the race: msg_slot_test_start() starts it, and stops it when
+ * the case ends, however the case ends. It runs @run, then completes @done
+ * for every waiter to come.
  */
 struct msg_slot_test_task {
 	struct msg_slot_test *ctx;
 	void (*run)(struct msg_slot_test_task *task);
 	struct task_struct *task;
 	struct completion done;
-	bool finished;		/* while an allocator stub watched it */
-	int err;		/* of the write it made, if any */
-	unsigned int index;	/* among the writers, or readers, of a race */
+	unsigned int index;	/* among the writers, or the readers */
 	unsigned long nr_reads;
 	unsigned int nr_bad;	/* failed writes; empty, torn or old reads */
-	u64 newest_seq[4];	/* per race channel, the newest count read */
+	u64 newest_seq[4];	/* per channel, the newest write count read */
 	u8 msg[MSG_SLOT_MAX_MSG_LEN];
 	u8 expected[MSG_SLOT_MAX_MSG_LEN];
 };
@@ -681,13 +682,10 @@ static void msg_slot_test_stop(void *data)
 {
 	struct msg_slot_test_task *task = data;
 
-	/* A task that nothing woke runs now. */
-	wake_up_process(task->task);
 	wait_for_completion(&task->done);
 	kthread_stop(task->task);
 }
 
-/* Create a task that runs @run once woken. */
 static struct msg_slot_test_task *
 msg_slot_test_start(struct kunit *test,
 		    void (*run)(struct msg_slot_test_task *task),
@@ -702,8 +700,8 @@ msg_slot_test_start(struct kunit *test,
 	task->run = run;
 	task->index = index;
 	init_completion(&task->done);
-	task->task = kthread_create(msg_slot_test_thread, task,
-				    "msg_slot_test/%u", index);
+	task->task = kthread_run(msg_slot_test_thread, task, "msg_slot_race/%u",
+				 index);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(task->task));
 	err = kunit_add_action_or_reset(test, msg_slot_test_stop, task);
 	KUNIT_ASSERT_EQ(test, err, 0);
@@ -814,13 +812,11 @@ static void msg_slot_read_message_concurrent_writes(struct kunit *test)
 	 * first, each as soon as it exists.
 	 */
 	atomic_set(&ctx->nr_writing, 2);
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < 4; i++)
 		racers[i] = msg_slot_test_start(test, i < 2 ?
 						msg_slot_test_race_writer :
 						msg_slot_test_race_reader,
 						i % 2);
-		wake_up_process(racers[i]->task);
-	}
 	for (i = 0; i < 4; i++) {
 		wait_for_completion(&racers[i]->done);
 		nr_reads += racers[i]->nr_reads;
@@ -843,134 +839,67 @@ static void msg_slot_read_message_concurrent_writes(struct kunit *test)
 	}
 }
 
-/*
- * While a writer allocates, without the slot lock, another task runs: an
- * allocator stub wakes it, and watches it until it finishes, sleeps on a
- * lock of the slot (killable), or the timeout passes. Whether it finished
- * tells what waits for a writer's allocation.
- */
-static void msg_slot_test_run_other(struct kunit *test)
+/* Stand-ins for the allocators that note which locks of the slot are held. */
+static void msg_slot_test_note_locks(struct msg_slot_test *ctx, bool table)
 {
-	struct msg_slot_test *ctx = test->priv;
-	struct msg_slot_test_task *other = ctx->other;
-	unsigned long timeout = jiffies + MSG_SLOT_TEST_TIMEOUT;
-
 	ctx->nr_stub_calls++;
-	wake_up_process(other->task);
-	while (!completion_done(&other->done) &&
-	       READ_ONCE(other->task->__state) != TASK_KILLABLE &&
-	       time_before(jiffies, timeout))
-		schedule_timeout_uninterruptible(1);
-	other->finished = completion_done(&other->done);
+	if (mutex_is_locked(&ctx->slot->lock))
+		ctx->nr_locked++;
+	if (table && !mutex_is_locked(&ctx->slot->grow_lock))
+		ctx->nr_locked++;
 }
 
-static void *msg_slot_test_other_buffer(unsigned int class)
+static void *msg_slot_test_note_buffer(unsigned int class)
 {
 	struct kunit *test = kunit_get_current_test();
+	void *buffer;
 
+	msg_slot_test_note_locks(test->priv, false);
 	kunit_deactivate_static_stub(test, msg_slot_alloc_buffer);
-	msg_slot_test_run_other(test);
-	return msg_slot_alloc_buffer(class);
+	buffer = msg_slot_alloc_buffer(class);
+	kunit_activate_static_stub(test, msg_slot_alloc_buffer,
+				   msg_slot_test_note_buffer);
+	return buffer;
 }
 
-static struct msg_slot_table *msg_slot_test_other_table(u32 capacity)
+static struct msg_slot_table *msg_slot_test_note_table(u32 capacity)
 {
 	struct kunit *test = kunit_get_current_test();
+	struct msg_slot_table *table;
 
+	msg_slot_test_note_locks(test->priv, true);
 	kunit_deactivate_static_stub(test, msg_slot_alloc_table);
-	msg_slot_test_run_other(test);
-	return msg_slot_alloc_table(capacity);
+	table = msg_slot_alloc_table(capacity);
+	kunit_activate_static_stub(test, msg_slot_alloc_table,
+				   msg_slot_test_note_table);
+	return table;
 }
 
 /*
- * A bystander: a write of another channel, the watch and look of a poll,
- * the unwatch of a release and a read of the counters.
- */
-static void msg_slot_test_bystander_run(struct msg_slot_test_task *other)
-{
-	struct msg_slot *slot = other->ctx->slot;
-	struct msg_slot_watcher watcher;
-	struct msg_slot_stats stats;
-	const u8 msg = 'b';
-	u64 seq;
-
-	other->err = msg_slot_write_message(slot, msg_slot_key(slot, 1), &msg,
-					    1, MSG_SLOT_MAX_CHANNELS);
-	msg_slot_watcher_init(&watcher);
-	msg_slot_watch(slot, &watcher, msg_slot_key(slot, 3));
-	msg_slot_channel_info(slot, msg_slot_key(slot, 3), &seq);
-	msg_slot_unwatch(slot, &watcher);
-	msg_slot_get_stats(slot, &stats);
-}
-
-/*
- * A writer allocates without the slot lock, a message buffer or a table:
- * a bystander does not wait for its allocation, however slow.
+ * Writers allocate message buffers and tables without the slot lock, so
+ * that no other writer, poll() or reader of the counters waits for an
+ * allocation, and tables only under the grow lock, so that a slot
+ * allocates one table at a time however many writers need one.
  */
 static void msg_slot_write_message_allocates_unlocked(struct kunit *test)
 {
-	bool table = *(const bool *)test->param_value;
 	struct msg_slot_test *ctx = test->priv;
-	int err = 0;
-	u32 id;
+	u32 id, nr_failed = 0;
 
-	KUNIT_ASSERT_EQ(test, msg_slot_test_write(test, 1, 1, 1), 0);
-	ctx->other = msg_slot_test_start(test, msg_slot_test_bystander_run, 0);
-	if (table)
-		kunit_activate_static_stub(test, msg_slot_alloc_table,
-					   msg_slot_test_other_table);
-	else
-		kunit_activate_static_stub(test, msg_slot_alloc_buffer,
-					   msg_slot_test_other_buffer);
-	/* New channels, away from the bystander's, until one allocates. */
-	for (id = 100; !ctx->nr_stub_calls && !err; id++)
-		err = msg_slot_test_write(test, id, id, 1);
-	KUNIT_EXPECT_EQ(test, err, 0);
-	KUNIT_EXPECT_EQ(test, ctx->nr_stub_calls, 1U);
-	KUNIT_EXPECT_TRUE_MSG(test, ctx->other->finished,
-			      "the bystander waited for a writer's allocation");
-	kunit_release_action(test, msg_slot_test_stop, ctx->other);
-	KUNIT_EXPECT_EQ(test, ctx->other->err, 0);
-	msg_slot_test_expect_holds(test, id - 1, id - 1, 1);
-}
-
-static const bool msg_slot_test_slow_tables[] = { false, true };
-
-KUNIT_ARRAY_PARAM(msg_slot_test_slow, msg_slot_test_slow_tables, NULL);
-
-/* A second writer that needs a table too. */
-static void msg_slot_test_grower_run(struct msg_slot_test_task *other)
-{
-	struct msg_slot *slot = other->ctx->slot;
-	const u8 msg = 'g';
-
-	other->err = msg_slot_write_message(slot, msg_slot_key(slot, 2), &msg,
-					    1, MSG_SLOT_MAX_CHANNELS);
-}
-
-/*
- * Two writers need a larger table at once: the second waits for the
- * first one's table instead of allocating one of its own, so that however
- * many writers cross the threshold together, a slot allocates one table
- * at a time.
- */
-static void msg_slot_write_message_grows_one_table(struct kunit *test)
-{
-	struct msg_slot_test *ctx = test->priv;
-
-	ctx->other = msg_slot_test_start(test, msg_slot_test_grower_run, 0);
+	kunit_activate_static_stub(test, msg_slot_alloc_buffer,
+				   msg_slot_test_note_buffer);
 	kunit_activate_static_stub(test, msg_slot_alloc_table,
-				   msg_slot_test_other_table);
-	/* The first write to a slot allocates its first table. */
-	KUNIT_EXPECT_EQ(test, msg_slot_test_write(test, 1, 1, 1), 0);
-	KUNIT_EXPECT_EQ(test, ctx->nr_stub_calls, 1U);
-	KUNIT_EXPECT_FALSE_MSG(test, ctx->other->finished,
-			       "a second writer grew the table meanwhile");
-	kunit_release_action(test, msg_slot_test_stop, ctx->other);
-	KUNIT_EXPECT_EQ(test, ctx->other->err, 0);
-	msg_slot_test_expect_holds(test, 1, 1, 1);
-	KUNIT_EXPECT_EQ(test, msg_slot_test_read(test, 2), 1U);
-	KUNIT_EXPECT_EQ(test, ctx->buf[0], 'g');
+				   msg_slot_test_note_table);
+	/* New channels, growing the table; then other size classes. */
+	for (id = 1; id <= 100; id++)
+		nr_failed += !!msg_slot_test_write(test, id, id, 1);
+	for (id = 1; id <= 100; id++)
+		nr_failed += !!msg_slot_test_write(test, id, id, 128);
+	KUNIT_EXPECT_EQ(test, nr_failed, 0U);
+	/* 200 buffers, and 9 tables: 8, 11, 15, 22, ... 162 entries. */
+	KUNIT_EXPECT_EQ(test, ctx->nr_stub_calls, 200U + 9U);
+	KUNIT_EXPECT_EQ(test, ctx->nr_locked, 0U);
+	msg_slot_test_expect_holds(test, 100, 100, 128);
 }
 
 static struct kunit_case msg_slot_store_cases[] = {
@@ -991,9 +920,7 @@ static struct kunit_case msg_slot_store_cases[] = {
 	KUNIT_CASE(msg_slot_write_message_counts_writes),
 	KUNIT_CASE(msg_slot_clear_keeps_count),
 	KUNIT_CASE(msg_slot_watch_wakes_its_channel),
-	KUNIT_CASE_PARAM(msg_slot_write_message_allocates_unlocked,
-			 msg_slot_test_slow_gen_params),
-	KUNIT_CASE(msg_slot_write_message_grows_one_table),
+	KUNIT_CASE(msg_slot_write_message_allocates_unlocked),
 	{}
 };
 
