@@ -38,6 +38,7 @@ struct msg_slot {
 	struct mutex grow_lock;	/* one writer at a time grows the table */
 	struct mutex lock;	/* serialises writers of this slot */
 	struct msg_slot_table __rcu *table;	/* NULL until the first write */
+	seqcount_t moves;	/* a new channel moves entries; under lock */
 	u32 nr_channels;	/* entries in use; written under lock */
 	hsiphash_key_t hash_key;	/* keeps crafted ids from colliding */
 	/*

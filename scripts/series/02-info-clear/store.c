@@ -4,13 +4,22 @@
  *
  * A slot maps 32-bit channel ids to messages in an open-addressing hash
  * table with linear probing. Each entry, 24 bytes on 64-bit, holds the id,
- * the message length, a tagged pointer to the message buffer and the
+ * the message length, how far the entry lies from its home (the entry its
+ * hash points at), a tagged pointer to the message buffer and the
  * channel's count of writes, which numbers its messages. A channel, once
  * written, keeps its entry (and its count) until the slot is freed;
  * clearing it frees only the message. The table grows by half when it is
  * 7/8 full, and never beyond what the channel limit needs, so memory
  * follows the number of channels, whether their ids are dense or scattered
  * over the whole 32-bit space.
+ *
+ * Entries are kept in the order of their homes (Robin Hood hashing): a new
+ * channel goes before the first entry whose home lies past its own, and the
+ * entries from there to the next free one move down by one. No entry then
+ * lies much further from its home than the others, even at 7/8 load, and a
+ * lookup of a channel that does not exist stops at the first entry that
+ * lies closer to its home than the channel would, instead of walking on to
+ * a free entry. Both bound the slowest lookups, not only the average.
  *
  * Ids are hashed with hsiphash under a random key of the slot, so that ids
  * chosen to collide do not make long probe chains. Callers hash an id
@@ -24,8 +33,8 @@
  *   msg_slot.lock (mutex): serialises the writers of a slot; held only
  *                          for work that does not sleep, apart from the
  *                          rehash of a growing table
- *     msg_slot.stripes[] (seqcount): write side taken under the mutex,
- *                          preemption disabled
+ *     msg_slot.stripes[], msg_slot.moves (seqcount): write side taken
+ *                          under the mutex, preemption disabled
  *
  * Nothing waits on the mutex but writers: allocations happen before it is
  * taken, and readers never take it. A writer that finds it needs memory
@@ -37,11 +46,12 @@
  * Readers take no lock. They run under rcu_read_lock(), which keeps the
  * table and every message buffer they may see alive, and validate their
  * copy against the seqcount stripe of the channel, retrying if a writer
- * changed that channel meanwhile. A read therefore always returns one whole
- * message, never a mix of two, and never waits for a writer that sleeps in
- * an allocation. Channels are spread over several stripes so that writes
- * to one channel rarely make readers of another retry, without paying a
- * sequence counter in every entry.
+ * changed that channel meanwhile, and against the slot's moves seqcount,
+ * retrying if a new channel moved entries. A read therefore always returns
+ * one whole message, never a mix of two, and never waits for a writer that
+ * sleeps in an allocation. Channels are spread over several stripes so
+ * that writes to one channel rarely make readers of another retry, without
+ * paying a sequence counter in every entry.
  */
 
 #include <kunit/static_stub.h>
@@ -91,7 +101,8 @@
 
 struct msg_slot_entry {
 	u32 id;			/* channel id; 0 marks a free entry */
-	u32 len;		/* length of the message, 0 if cleared */
+	u16 len;		/* length of the message, 0 if cleared */
+	u16 probe;		/* 1 + distance from the home entry; 0 if free */
 	unsigned long msg;	/* message buffer | size class, 0 if cleared */
 	u64 seq;		/* successful writes to the channel */
 };
@@ -144,26 +155,66 @@ static u32 msg_slot_capacity_for(u32 nr)
 }
 
 /*
- * Find the entry of @id, or else the free entry where it would go; *@found
- * tells which. Every table keeps at least 1/8 of its entries free, so the
- * probe always ends.
+ * Find the entry of @id, or else the entry where it would go: the first
+ * one whose home lies past the home of @id, or a free one. *@found tells
+ * which. Every table keeps at least 1/8 of its entries free, so the probe
+ * always ends.
  */
 static struct msg_slot_entry *msg_slot_probe(struct msg_slot_table *table,
 					     u32 hash, u32 id, bool *found)
 {
 	u32 i = reciprocal_scale(hash, table->capacity);
+	u32 probe;
 
-	for (;;) {
+	for (probe = 1;; probe++) {
 		struct msg_slot_entry *entry = &table->entries[i];
-		/* Pairs with the release in msg_slot_store(). */
-		u32 entry_id = smp_load_acquire(&entry->id);
 
-		*found = entry_id == id;
-		if (*found || !entry_id)
+		/* Pairs with the release in msg_slot_add(). */
+		*found = smp_load_acquire(&entry->id) == id;
+		if (*found || READ_ONCE(entry->probe) < probe)
 			return entry;
 		if (++i == table->capacity)
 			i = 0;
 	}
+}
+
+/*
+ * Make room in @table at @pos, where msg_slot_probe() stopped for a new
+ * entry of hash @hash: move the entries from there to the next free one
+ * down by one entry, which keeps the table in the order of homes, and set
+ * the probe of @pos for the new entry. The caller fills in the rest of
+ * @pos, the id last, and brackets the move with the moves seqcount if
+ * readers may see @table.
+ *
+ * Return: false, changing nothing, when an entry would lie further from
+ * its home than the probe field can say. With ids hashed under the slot's
+ * key, that needs a run of 65535 full entries and does not happen.
+ */
+static bool msg_slot_make_room(struct msg_slot_table *table,
+			       struct msg_slot_entry *pos, u32 hash)
+{
+	u32 home = reciprocal_scale(hash, table->capacity);
+	u32 at = pos - table->entries;
+	u32 probe = (at >= home ? at : at + table->capacity) - home + 1;
+	u32 free = at, prev;
+
+	if (probe > U16_MAX)
+		return false;
+	while (table->entries[free].id) {
+		if (table->entries[free].probe == U16_MAX)
+			return false;
+		if (++free == table->capacity)
+			free = 0;
+	}
+	/* From the end, so that no entry is ever missing from the table. */
+	while (free != at) {
+		prev = free ? free - 1 : table->capacity - 1;
+		table->entries[free] = table->entries[prev];
+		table->entries[free].probe++;
+		free = prev;
+	}
+	pos->probe = probe;
+	return true;
 }
 
 /**
@@ -182,6 +233,7 @@ struct msg_slot *msg_slot_alloc(void)
 
 	mutex_init(&slot->lock);
 	mutex_init(&slot->grow_lock);
+	seqcount_init(&slot->moves);
 	for (i = 0; i < MSG_SLOT_STRIPES; i++)
 		seqcount_init(&slot->stripes[i]);
 	get_random_bytes(&slot->hash_key, sizeof(slot->hash_key));
@@ -228,13 +280,14 @@ msg_slot_load(struct msg_slot *slot, struct msg_slot_key key, u8 *buf, u64 *seq)
 	seqcount_t *stripe = msg_slot_stripe(slot, key.hash);
 	struct msg_slot_table *table;
 	struct msg_slot_entry *entry;
-	unsigned int len, start;
+	unsigned int len, start, moves;
 	unsigned long msg;
 	bool found;
 
 	rcu_read_lock();
 	do {
 		start = read_seqcount_begin(stripe);
+		moves = read_seqcount_begin(&slot->moves);
 		len = 0;
 		*seq = 0;
 		/* Id 0 would match free entries; no channel ever has it. */
@@ -249,10 +302,12 @@ msg_slot_load(struct msg_slot *slot, struct msg_slot_key key, u8 *buf, u64 *seq)
 		/* A cleared channel has no buffer, whatever len says. */
 		if (!msg)
 			continue;
-		len = min(READ_ONCE(entry->len), msg_slot_class_size(msg));
+		len = min_t(unsigned int, READ_ONCE(entry->len),
+			    msg_slot_class_size(msg));
 		if (buf)
 			memcpy(buf, msg_slot_buffer(msg), len);
-	} while (read_seqcount_retry(stripe, start));
+	} while (read_seqcount_retry(&slot->moves, moves) ||
+		 read_seqcount_retry(stripe, start));
 	rcu_read_unlock();
 
 	return len;
@@ -334,21 +389,32 @@ static u32 msg_slot_next_capacity(u32 nr, u32 max_channels)
  * Move every channel to @new and publish it. Readers may go on using the
  * old table until a grace period has passed; nothing writes to it any
  * more, so what they find there is a consistent, if older, view.
+ *
+ * Return: false when a channel finds no room (see msg_slot_make_room());
+ * the slot then keeps its table.
  */
-static void msg_slot_rehash(struct msg_slot *slot, struct msg_slot_table *new)
+static bool msg_slot_rehash(struct msg_slot *slot, struct msg_slot_table *new)
 {
+	struct msg_slot_entry *pos;
 	struct msg_slot_table *old;
 	bool found;
-	u32 i;
+	u32 i, hash;
 
 	old = rcu_dereference_protected(slot->table,
 					lockdep_is_held(&slot->lock));
 	for (i = 0; old && i < old->capacity; i++) {
 		struct msg_slot_entry *entry = &old->entries[i];
 
-		if (entry->id)
-			*msg_slot_probe(new, msg_slot_key(slot, entry->id).hash,
-					entry->id, &found) = *entry;
+		if (entry->id) {
+			hash = msg_slot_key(slot, entry->id).hash;
+			pos = msg_slot_probe(new, hash, entry->id, &found);
+			if (!msg_slot_make_room(new, pos, hash))
+				return false;
+			pos->len = entry->len;
+			pos->msg = entry->msg;
+			pos->seq = entry->seq;
+			pos->id = entry->id;
+		}
 		/* The lock keeps out only writers, who can wait. */
 		if (!((i + 1) % MSG_SLOT_RESCHED_BATCH))
 			cond_resched();
@@ -357,6 +423,7 @@ static void msg_slot_rehash(struct msg_slot *slot, struct msg_slot_table *new)
 	rcu_assign_pointer(slot->table, new);
 	if (old)
 		kvfree_rcu(old, rcu);
+	return true;
 }
 
 /**
@@ -408,18 +475,47 @@ static int msg_slot_prealloc(struct msg_slot_write *w)
 }
 
 /*
+ * Create channel @id, of hash @hash, in @table, the slot's, with message
+ * @msg (a tagged buffer) of @len bytes.
+ */
+static int msg_slot_add(struct msg_slot *slot, struct msg_slot_table *table,
+			u32 id, u32 hash, unsigned int len, unsigned long msg)
+{
+	struct msg_slot_entry *entry;
+	bool found, placed;
+
+	entry = msg_slot_probe(table, hash, id, &found);
+	msg_slot_write_begin(slot, &slot->moves);
+	placed = msg_slot_make_room(table, entry, hash);
+	if (placed) {
+		entry->len = len;
+		entry->msg = msg;
+		entry->seq = 1;
+		/* Publish the id last: who finds it also sees the message. */
+		smp_store_release(&entry->id, id);
+	}
+	msg_slot_write_end(&slot->moves);
+	if (!placed)
+		return -ENOSPC;
+	slot->nr_channels++;
+	return 0;
+}
+
+/*
  * Store the message of @w, with the slot lock held, if it has all the
  * memory it needs.
  *
  * Return: 0, -ENOSPC, or -EAGAIN when it needs a buffer or a table first
  * (msg_slot_prealloc() allocates them, without the lock).
  */
-static int msg_slot_store(struct msg_slot *slot, struct msg_slot_write *w)
+static __always_inline int msg_slot_store(struct msg_slot *slot,
+					  struct msg_slot_write *w)
 {
 	seqcount_t *stripe = msg_slot_stripe(slot, w->hash);
 	struct msg_slot_table *table;
 	struct msg_slot_entry *entry;
 	bool found = false;
+	int err;
 
 	lockdep_assert_held(&slot->lock);
 	w->capacity = 0;
@@ -454,23 +550,15 @@ static int msg_slot_store(struct msg_slot *slot, struct msg_slot_write *w)
 
 	if (!found) {
 		if (!msg_slot_table_fits(table, slot->nr_channels)) {
-			msg_slot_rehash(slot, w->table);
+			if (!msg_slot_rehash(slot, w->table))
+				return -ENOSPC;
 			table = w->table;
 			w->table = NULL;
 		}
-		entry = msg_slot_probe(table, w->hash, w->id, &found);
-		entry->len = w->len;
-		entry->msg = (unsigned long)w->buffer | w->class;
-		entry->seq = 1;
-		/*
-		 * Publish the id last: a reader that finds it also sees the
-		 * message, and a reader that misses it read the channel
-		 * before it existed. No reader can be inside a seqcount
-		 * section for a message it has not found, so the stripe
-		 * needs no bump.
-		 */
-		smp_store_release(&entry->id, w->id);
-		slot->nr_channels++;
+		err = msg_slot_add(slot, table, w->id, w->hash, w->len,
+				   (unsigned long)w->buffer | w->class);
+		if (err)
+			return err;
 	} else {
 		/* Another size class, or a cleared channel: a new buffer. */
 		w->old_msg = entry->msg;
@@ -496,23 +584,72 @@ static int msg_slot_store_locked(struct msg_slot *slot,
 }
 
 /*
- * Store @w, allocating what it needs without the slot lock, until it is
- * stored or fails. Only a writer that is @growing allocates a table; the
- * others get -EAGAIN when they need one.
+ * Allocate, without the slot lock, what msg_slot_store() asked for, and
+ * store @w again, until it is stored or fails. Only a writer that is
+ * @growing allocates a table; the others get -EAGAIN when they need one.
  */
-static int msg_slot_store_alloc(struct msg_slot *slot,
+static int msg_slot_store_retry(struct msg_slot *slot,
 				struct msg_slot_write *w, bool growing)
 {
 	int err;
 
-	for (;;) {
-		err = msg_slot_store_locked(slot, w);
-		if (err != -EAGAIN || (w->capacity && !growing))
-			return err;
-		err = msg_slot_prealloc(w);
-		if (err)
-			return err;
+	do {
+		if (w->capacity && !growing)
+			return -EAGAIN;
+		err = msg_slot_prealloc(w) ?: msg_slot_store_locked(slot, w);
+	} while (err == -EAGAIN);
+	return err;
+}
+
+static void msg_slot_write_init(struct msg_slot_write *w,
+				struct msg_slot_key key, const u8 *msg,
+				unsigned int len, u32 max_channels)
+{
+	*w = (struct msg_slot_write){
+		.id = key.id,
+		.hash = key.hash,
+		.msg = msg,
+		.len = len,
+		.class = msg_slot_class(len),
+		/* Also keeps the capacity arithmetic far from overflow. */
+		.max_channels = min(max_channels, MSG_SLOT_MAX_CHANNELS),
+	};
+}
+
+/*
+ * A write that needs memory: allocate it without the slot lock, and store
+ * again. Not inlined, so that the state of a write stays in registers on
+ * the path of the writes that need none.
+ */
+static noinline int msg_slot_write_alloc(struct msg_slot *slot,
+					 struct msg_slot_key key,
+					 const u8 *msg, unsigned int len,
+					 u32 max_channels)
+{
+	struct msg_slot_write w;
+	int err;
+
+	msg_slot_write_init(&w, key, msg, len, max_channels);
+	err = msg_slot_store_retry(slot, &w, false);
+	if (err == -EAGAIN) {
+		/*
+		 * One table at a time: wait for whoever grows it, then look
+		 * again, since that growth may have made room.
+		 */
+		ACQUIRE(mutex_kill, grow)(&slot->grow_lock);
+		err = ACQUIRE_ERR(mutex_kill, &grow) ?:
+		      msg_slot_store_locked(slot, &w);
+		if (err == -EAGAIN)
+			err = msg_slot_store_retry(slot, &w, true);
 	}
+
+	/* What a racing writer made unnecessary, or a failure left. */
+	kfree(w.buffer);
+	kvfree(w.table);
+	/* Lockless readers may still be copying from the old buffer. */
+	if (w.old_msg)
+		kfree_rcu_mightsleep(msg_slot_buffer(w.old_msg));
+	return err;
 }
 
 /**
@@ -532,47 +669,30 @@ static int msg_slot_store_alloc(struct msg_slot *slot,
  *
  * Context: process context; may sleep.
  * Return: 0 on success, -EINVAL for channel id 0, -EMSGSIZE for a bad
- * length, -ENOSPC when a new channel would exceed @max_channels, -ENOMEM,
- * or -EINTR when the task was killed while waiting for another writer.
+ * length, -ENOSPC when a new channel would exceed @max_channels (or finds
+ * no room, see msg_slot_make_room()), -ENOMEM, or -EINTR when the task was
+ * killed while waiting for another writer.
  */
 int msg_slot_write_message(struct msg_slot *slot, struct msg_slot_key key,
 			   const u8 *msg, unsigned int len, u32 max_channels)
 {
-	struct msg_slot_write w = {
-		.id = key.id,
-		.hash = key.hash,
-		.msg = msg,
-		.len = len,
-		/* Also keeps the capacity arithmetic far from overflow. */
-		.max_channels = min(max_channels, MSG_SLOT_MAX_CHANNELS),
-	};
+	struct msg_slot_write w;
 	int err;
 
 	if (!key.id)
 		return -EINVAL;
 	if (!len || len > MSG_SLOT_MAX_MSG_LEN)
 		return -EMSGSIZE;
-	w.class = msg_slot_class(len);
 
-	err = msg_slot_store_alloc(slot, &w, false);
-	if (err == -EAGAIN) {
-		/*
-		 * One table at a time: wait for whoever grows it, then look
-		 * again, since that growth may have made room.
-		 */
-		ACQUIRE(mutex_kill, grow)(&slot->grow_lock);
-		err = ACQUIRE_ERR(mutex_kill, &grow) ?:
-		      msg_slot_store_alloc(slot, &w, true);
-	}
-
-	/* What a racing writer made unnecessary, or a failure left. */
-	if (unlikely(w.buffer || w.table)) {
-		kfree(w.buffer);
-		kvfree(w.table);
-	}
-	/* Lockless readers may still be copying from the old buffer. */
-	if (w.old_msg)
-		kfree_rcu_mightsleep(msg_slot_buffer(w.old_msg));
+	/*
+	 * Most writes replace a message of the same size class, in place:
+	 * they need no memory, and leave nothing to free.
+	 */
+	msg_slot_write_init(&w, key, msg, len, max_channels);
+	scoped_cond_guard(mutex_kill, return -EINTR, &slot->lock)
+		err = msg_slot_store(slot, &w);
+	if (err == -EAGAIN)
+		return msg_slot_write_alloc(slot, key, msg, len, max_channels);
 	return err;
 }
 EXPORT_SYMBOL_IF_KUNIT(msg_slot_write_message);
