@@ -13,7 +13,6 @@
 #include <kunit/test-bug.h>
 #include <kunit/test.h>
 #include <linux/atomic.h>
-#include <linux/completion.h>
 #include <linux/cpumask.h>
 #include <linux/err.h>
 #include <linux/jhash.h>
@@ -22,7 +21,7 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/poll.h>
-#include <linux/sched.h>
+#include <linux/sched/task.h>
 #include <linux/string.h>
 #include <linux/wait.h>
 #include <uapi/linux/message_slot.h>
@@ -35,6 +34,8 @@
  * @nr_stub_calls: calls to the allocator stubs
  * @nr_locked: of them, calls with the slot lock held, or for a table
  *             without the grow lock
+ * @fail_alloc: whether the allocator stubs fail
+ * @max_channels: limit on the slot's channels for writes
  * @nr_writing: race writers still writing
  * @msg: message to write, one byte longer than a channel holds
  * @expected: message the case expects to read
@@ -45,6 +46,8 @@ struct msg_slot_test {
 	struct msg_slot *slot;
 	unsigned int nr_stub_calls;
 	unsigned int nr_locked;
+	bool fail_alloc;
+	u32 max_channels;
 	atomic_t nr_writing;
 	u8 msg[MSG_SLOT_MAX_MSG_LEN + 1];
 	u8 expected[MSG_SLOT_MAX_MSG_LEN];
@@ -65,6 +68,7 @@ static int msg_slot_test_init(struct kunit *test)
 	ctx->slot = msg_slot_alloc();
 	if (!ctx->slot)
 		return -ENOMEM;
+	ctx->max_channels = MSG_SLOT_MAX_CHANNELS;
 	test->priv = ctx;
 	return kunit_add_action_or_reset(test, msg_slot_test_free, ctx->slot);
 }
@@ -85,21 +89,14 @@ static unsigned int msg_slot_test_len(u32 seed)
 }
 
 /* Write the message of @seed, @len bytes, to channel @id. */
-static int msg_slot_test_write_max(struct kunit *test, u32 id, u32 seed,
-				   unsigned int len, u32 max_channels)
+static int msg_slot_test_write(struct kunit *test, u32 id, u32 seed,
+			       unsigned int len)
 {
 	struct msg_slot_test *ctx = test->priv;
 
 	msg_slot_test_fill(ctx->msg, seed, len);
 	return msg_slot_write_message(ctx->slot, msg_slot_key(ctx->slot, id),
-				      ctx->msg, len, max_channels);
-}
-
-static int msg_slot_test_write(struct kunit *test, u32 id, u32 seed,
-			       unsigned int len)
-{
-	return msg_slot_test_write_max(test, id, seed, len,
-				       MSG_SLOT_MAX_CHANNELS);
+				      ctx->msg, len, ctx->max_channels);
 }
 
 static unsigned int msg_slot_test_read(struct kunit *test, u32 id)
@@ -327,37 +324,37 @@ KUNIT_ARRAY_PARAM(msg_slot_test_step, msg_slot_test_steps, NULL);
 static void msg_slot_write_message_channel_limit(struct kunit *test)
 {
 	u32 limit = *(const u32 *)test->param_value;
+	struct msg_slot_test *ctx = test->priv;
 	u32 id, nr_bad = 0;
 	int err;
 
+	ctx->max_channels = limit;
 	for (id = 1; id <= limit; id++) {
-		err = msg_slot_test_write_max(test, id, id,
-					      msg_slot_test_len(id), limit);
+		err = msg_slot_test_write(test, id, id, msg_slot_test_len(id));
 		KUNIT_ASSERT_EQ_MSG(test, err, 0, "creating channel %u", id);
 		nr_bad += msg_slot_test_count_bad(test, id, 1, false);
 	}
 	KUNIT_EXPECT_EQ(test, nr_bad, 0U);
-	KUNIT_EXPECT_EQ(test, msg_slot_test_write_max(test, limit + 1, 1, 20,
-						      limit), -ENOSPC);
-	KUNIT_EXPECT_EQ(test, msg_slot_test_write_max(test, U32_MAX, 1, 20,
-						      limit), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, msg_slot_test_write(test, limit + 1, 1, 20),
+			-ENOSPC);
+	KUNIT_EXPECT_EQ(test, msg_slot_test_write(test, U32_MAX, 1, 20),
+			-ENOSPC);
 	msg_slot_test_expect_empty(test, limit + 1);
 	msg_slot_test_expect_empty(test, U32_MAX);
 	KUNIT_EXPECT_EQ(test, msg_slot_test_nr_channels(test), limit);
 
 	/* They take new messages, under a limit lowered below their number. */
-	for (id = 1; id <= limit; id++) {
-		err = msg_slot_test_write_max(test, id, ~id,
-					      msg_slot_test_len(~id),
-					      limit - 1);
-		KUNIT_EXPECT_EQ(test, err, 0);
-	}
+	ctx->max_channels = limit - 1;
+	for (id = 1; id <= limit; id++)
+		KUNIT_EXPECT_EQ(test, msg_slot_test_write(test, id, ~id,
+							  msg_slot_test_len(~id)),
+				0);
 	for (id = 1; id <= limit; id++)
 		msg_slot_test_expect_holds(test, id, ~id,
 					   msg_slot_test_len(~id));
 
-	KUNIT_EXPECT_EQ(test, msg_slot_test_write_max(test, limit + 1, 1, 20,
-						      limit + 1), 0);
+	ctx->max_channels = limit + 1;
+	KUNIT_EXPECT_EQ(test, msg_slot_test_write(test, limit + 1, 1, 20), 0);
 	msg_slot_test_expect_holds(test, limit + 1, 1, 20);
 	KUNIT_EXPECT_EQ(test, msg_slot_test_nr_channels(test), limit + 1);
 }
@@ -366,21 +363,50 @@ static const u32 msg_slot_test_limits[] = { 1, 8, 512 };
 
 KUNIT_ARRAY_PARAM(msg_slot_test_limit, msg_slot_test_limits, NULL);
 
-/* Stand-ins for the allocators of the store, which always fail. */
-static void *msg_slot_test_fail_buffer(unsigned int class)
+/*
+ * Stand-ins for the allocators of the store. They note the calls that find
+ * the slot lock held, or for a table the grow lock free; then they fail if
+ * the case asks for it, or else allocate.
+ */
+static void msg_slot_test_note_locks(struct msg_slot_test *ctx, bool table)
 {
-	struct msg_slot_test *ctx = kunit_get_current_test()->priv;
-
 	ctx->nr_stub_calls++;
-	return NULL;
+	if (mutex_is_locked(&ctx->slot->lock))
+		ctx->nr_locked++;
+	if (table && !mutex_is_locked(&ctx->slot->grow_lock))
+		ctx->nr_locked++;
 }
 
-static struct msg_slot_table *msg_slot_test_fail_table(u32 capacity)
+static void *msg_slot_test_note_buffer(unsigned int class)
 {
-	struct msg_slot_test *ctx = kunit_get_current_test()->priv;
+	struct kunit *test = kunit_get_current_test();
+	struct msg_slot_test *ctx = test->priv;
+	void *buffer;
 
-	ctx->nr_stub_calls++;
-	return NULL;
+	msg_slot_test_note_locks(ctx, false);
+	if (ctx->fail_alloc)
+		return NULL;
+	kunit_deactivate_static_stub(test, msg_slot_alloc_buffer);
+	buffer = msg_slot_alloc_buffer(class);
+	kunit_activate_static_stub(test, msg_slot_alloc_buffer,
+				   msg_slot_test_note_buffer);
+	return buffer;
+}
+
+static struct msg_slot_table *msg_slot_test_note_table(u32 capacity)
+{
+	struct kunit *test = kunit_get_current_test();
+	struct msg_slot_test *ctx = test->priv;
+	struct msg_slot_table *table;
+
+	msg_slot_test_note_locks(ctx, true);
+	if (ctx->fail_alloc)
+		return NULL;
+	kunit_deactivate_static_stub(test, msg_slot_alloc_table);
+	table = msg_slot_alloc_table(capacity);
+	kunit_activate_static_stub(test, msg_slot_alloc_table,
+				   msg_slot_test_note_table);
+	return table;
 }
 
 /*
@@ -397,8 +423,9 @@ static void msg_slot_write_message_table_enomem(struct kunit *test)
 
 	KUNIT_ASSERT_EQ(test, msg_slot_test_fill_channels(test, prefill, 1,
 							  false), 0U);
+	ctx->fail_alloc = true;
 	kunit_activate_static_stub(test, msg_slot_alloc_table,
-				   msg_slot_test_fail_table);
+				   msg_slot_test_note_table);
 	for (id = prefill + 1; id <= 512 && !err; id++)
 		err = msg_slot_test_write(test, id, id, msg_slot_test_len(id));
 	id--;
@@ -494,20 +521,22 @@ static void msg_slot_write_message_counts_writes(struct kunit *test)
 	}
 
 	KUNIT_EXPECT_EQ(test, msg_slot_test_write(test, 9, 5, 129), -EMSGSIZE);
+	ctx->fail_alloc = true;
 	kunit_activate_static_stub(test, msg_slot_alloc_buffer,
-				   msg_slot_test_fail_buffer);
+				   msg_slot_test_note_buffer);
 	KUNIT_EXPECT_EQ(test, msg_slot_test_write(test, 9, 5, 128), -ENOMEM);
 	KUNIT_EXPECT_EQ(test, msg_slot_test_write(test, 1, 5, 128), -ENOMEM);
 	kunit_deactivate_static_stub(test, msg_slot_alloc_buffer);
 	KUNIT_EXPECT_EQ(test, ctx->nr_stub_calls, 2U);
-	KUNIT_EXPECT_EQ(test, msg_slot_test_write_max(test, 1, 5, 1, 1),
-			-ENOSPC);
+	ctx->max_channels = 1;
+	KUNIT_EXPECT_EQ(test, msg_slot_test_write(test, 1, 5, 1), -ENOSPC);
 	msg_slot_test_expect_holds(test, 9, 3, 21);
 	msg_slot_test_expect_info(test, 9, 21, 4);
 	msg_slot_test_expect_info(test, 1, 0, 0);
 	msg_slot_test_expect_stats(test, 1, 21, 4);
 	KUNIT_EXPECT_EQ(test, msg_slot_test_nr_channels(test), 1U);
 
+	ctx->max_channels = 2;
 	KUNIT_EXPECT_EQ(test, msg_slot_test_write(test, 1, 5, 1), 0);
 	msg_slot_test_expect_info(test, 1, 1, 1);
 	msg_slot_test_expect_info(test, 9, 21, 4);
@@ -541,8 +570,9 @@ static void msg_slot_clear_keeps_count(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, msg_slot_test_clear(test, U32_MAX), 0);
 	msg_slot_test_expect_stats(test, 1, 1, 2);
 
+	ctx->fail_alloc = true;
 	kunit_activate_static_stub(test, msg_slot_alloc_buffer,
-				   msg_slot_test_fail_buffer);
+				   msg_slot_test_note_buffer);
 	KUNIT_EXPECT_EQ(test, msg_slot_test_write(test, U32_MAX, 2, 128),
 			-ENOMEM);
 	kunit_deactivate_static_stub(test, msg_slot_alloc_buffer);
@@ -645,15 +675,16 @@ static void msg_slot_watch_wakes_its_channel(struct kunit *test)
 }
 
 /*
- * A task of the race: msg_slot_test_start() starts it, and stops it when
- * the case ends, however the case ends. It runs @run, then completes @done
- * for every waiter to come.
+ * The race: two writers overwrite channels 1 to 4, each after every
+ * overwrite creating a channel of its own so that the table grows, while
+ * two readers read channels 1 to 4 in turn. A race message is its 4-byte
+ * seed, then bytes made from the seed, with a length the seed sets: a
+ * reader can tell a whole message written to the channel it read from
+ * anything else.
  */
-struct msg_slot_test_task {
+struct msg_slot_test_racer {
 	struct msg_slot_test *ctx;
-	void (*run)(struct msg_slot_test_task *task);
 	struct task_struct *task;
-	struct completion done;
 	unsigned int index;	/* among the writers, or the readers */
 	unsigned long nr_reads;
 	unsigned int nr_bad;	/* failed writes; empty, torn or old reads */
@@ -662,60 +693,6 @@ struct msg_slot_test_task {
 	u8 expected[MSG_SLOT_MAX_MSG_LEN];
 };
 
-static int msg_slot_test_thread(void *data)
-{
-	struct msg_slot_test_task *task = data;
-
-	task->run(task);
-	complete_all(&task->done);
-	/* Stay until kthread_stop() collects the task. */
-	set_current_state(TASK_INTERRUPTIBLE);
-	while (!kthread_should_stop()) {
-		schedule();
-		set_current_state(TASK_INTERRUPTIBLE);
-	}
-	__set_current_state(TASK_RUNNING);
-	return 0;
-}
-
-static void msg_slot_test_stop(void *data)
-{
-	struct msg_slot_test_task *task = data;
-
-	wait_for_completion(&task->done);
-	kthread_stop(task->task);
-}
-
-static struct msg_slot_test_task *
-msg_slot_test_start(struct kunit *test,
-		    void (*run)(struct msg_slot_test_task *task),
-		    unsigned int index)
-{
-	struct msg_slot_test_task *task;
-	int err;
-
-	task = kunit_kzalloc(test, sizeof(*task), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, task);
-	task->ctx = test->priv;
-	task->run = run;
-	task->index = index;
-	init_completion(&task->done);
-	task->task = kthread_run(msg_slot_test_thread, task, "msg_slot_race/%u",
-				 index);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(task->task));
-	err = kunit_add_action_or_reset(test, msg_slot_test_stop, task);
-	KUNIT_ASSERT_EQ(test, err, 0);
-	return task;
-}
-
-/*
- * The race: two writers overwrite channels 1 to 4, each after every
- * overwrite creating a channel of its own so that the table grows, while
- * two readers read channels 1 to 4 in turn. A race message is its 4-byte
- * seed, then bytes made from the seed, with a length the seed sets: a
- * reader can tell a whole message written to the channel it read from
- * anything else.
- */
 static unsigned int msg_slot_test_race_fill(u8 *buf, u32 seed)
 {
 	unsigned int len = 8 + seed * 37 % 121;
@@ -739,8 +716,9 @@ static bool msg_slot_test_race_whole(const u8 *msg, unsigned int len,
 	       !memcmp(msg, expected, len);
 }
 
-static void msg_slot_test_race_writer(struct msg_slot_test_task *racer)
+static int msg_slot_test_race_writer(void *data)
 {
+	struct msg_slot_test_racer *racer = data;
 	struct msg_slot *slot = racer->ctx->slot;
 	unsigned int op, len;
 	u32 seed, own;
@@ -759,10 +737,12 @@ static void msg_slot_test_race_writer(struct msg_slot_test_task *racer)
 		cond_resched();
 	}
 	atomic_dec(&racer->ctx->nr_writing);
+	return 0;
 }
 
-static void msg_slot_test_race_reader(struct msg_slot_test_task *racer)
+static int msg_slot_test_race_reader(void *data)
 {
+	struct msg_slot_test_racer *racer = data;
 	struct msg_slot *slot = racer->ctx->slot;
 	unsigned int op, len;
 	u64 seq;
@@ -782,7 +762,11 @@ static void msg_slot_test_race_reader(struct msg_slot_test_task *racer)
 		racer->nr_reads++;
 		cond_resched();
 	}
+	return 0;
 }
+
+KUNIT_DEFINE_ACTION_WRAPPER(msg_slot_test_join, kthread_stop_put,
+			    struct task_struct *);
 
 /*
  * Readers racing with writers, which replace messages in place and in new
@@ -794,11 +778,13 @@ static void msg_slot_test_race_reader(struct msg_slot_test_task *racer)
 static void msg_slot_read_message_concurrent_writes(struct kunit *test)
 {
 	struct msg_slot_test *ctx = test->priv;
-	struct msg_slot_test_task *racers[4];
+	struct msg_slot_test_racer *racers;
 	unsigned int i, len, nr_bad = 0;
 	unsigned long nr_reads = 0;
 	int err;
 
+	racers = kunit_kcalloc(test, 4, sizeof(*racers), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, racers);
 	for (i = 0; i < 4; i++) {
 		len = msg_slot_test_race_fill(ctx->msg, i);
 		err = msg_slot_write_message(ctx->slot,
@@ -809,18 +795,29 @@ static void msg_slot_read_message_concurrent_writes(struct kunit *test)
 	}
 	/*
 	 * Readers stop once both writers are done, so the writers start
-	 * first, each as soon as it exists.
+	 * first. The case holds each task until it joins it, however the
+	 * case ends: a racer may be done before anybody waits for it.
 	 */
 	atomic_set(&ctx->nr_writing, 2);
-	for (i = 0; i < 4; i++)
-		racers[i] = msg_slot_test_start(test, i < 2 ?
+	for (i = 0; i < 4; i++) {
+		racers[i].ctx = ctx;
+		racers[i].index = i % 2;
+		racers[i].task = kthread_create(i < 2 ?
 						msg_slot_test_race_writer :
 						msg_slot_test_race_reader,
-						i % 2);
+						&racers[i], "msg_slot_race/%u",
+						i);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(racers[i].task));
+		get_task_struct(racers[i].task);
+		err = kunit_add_action_or_reset(test, msg_slot_test_join,
+						racers[i].task);
+		KUNIT_ASSERT_EQ(test, err, 0);
+		wake_up_process(racers[i].task);
+	}
 	for (i = 0; i < 4; i++) {
-		wait_for_completion(&racers[i]->done);
-		nr_reads += racers[i]->nr_reads;
-		nr_bad += racers[i]->nr_bad;
+		kunit_release_action(test, msg_slot_test_join, racers[i].task);
+		nr_reads += racers[i].nr_reads;
+		nr_bad += racers[i].nr_bad;
 	}
 	kunit_info(test, "%lu reads raced with 32768 overwrites on %u CPUs\n",
 		   nr_reads, num_online_cpus());
@@ -837,42 +834,6 @@ static void msg_slot_read_message_concurrent_writes(struct kunit *test)
 		/* The first message, then 4096 of each writer. */
 		KUNIT_EXPECT_EQ(test, ctx->seq, 8193U);
 	}
-}
-
-/* Stand-ins for the allocators that note which locks of the slot are held. */
-static void msg_slot_test_note_locks(struct msg_slot_test *ctx, bool table)
-{
-	ctx->nr_stub_calls++;
-	if (mutex_is_locked(&ctx->slot->lock))
-		ctx->nr_locked++;
-	if (table && !mutex_is_locked(&ctx->slot->grow_lock))
-		ctx->nr_locked++;
-}
-
-static void *msg_slot_test_note_buffer(unsigned int class)
-{
-	struct kunit *test = kunit_get_current_test();
-	void *buffer;
-
-	msg_slot_test_note_locks(test->priv, false);
-	kunit_deactivate_static_stub(test, msg_slot_alloc_buffer);
-	buffer = msg_slot_alloc_buffer(class);
-	kunit_activate_static_stub(test, msg_slot_alloc_buffer,
-				   msg_slot_test_note_buffer);
-	return buffer;
-}
-
-static struct msg_slot_table *msg_slot_test_note_table(u32 capacity)
-{
-	struct kunit *test = kunit_get_current_test();
-	struct msg_slot_table *table;
-
-	msg_slot_test_note_locks(test->priv, true);
-	kunit_deactivate_static_stub(test, msg_slot_alloc_table);
-	table = msg_slot_alloc_table(capacity);
-	kunit_activate_static_stub(test, msg_slot_alloc_table,
-				   msg_slot_test_note_table);
-	return table;
 }
 
 /*
