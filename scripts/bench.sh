@@ -17,6 +17,8 @@
 # The same boot first times the single operations with the driver as it
 # was at MS_BENCH_BASELINE (a git revision; default: the last one before
 # poll() support), so that the cost of a change is measured, not guessed.
+# A last boot times the single operations with hardened_usercopy=off, to
+# show what that check costs the slot's copies.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -90,6 +92,11 @@ read_figures "bench-$mode" ""
 # figures do not depend on the host (see MS_ICOUNT in vm-run.sh).
 MS_ICOUNT=1 boot_bench "bench-$mode-icount" "$args --icount"
 read_figures "bench-$mode-icount" i_
+# The single operations once more, on the instruction lens, without the
+# checks of hardened usercopy (Debian's kernel has them): what they cost.
+MS_ICOUNT=1 MS_KERNEL_ARGS=hardened_usercopy=off \
+	boot_bench "bench-$mode-icount-nohardened" "$args --icount --single"
+read_figures "bench-$mode-icount-nohardened" h_
 
 expected="kernel cpus seed iters reps $ops"
 for op in $base_ops; do
@@ -110,7 +117,7 @@ for op in $single_ops; do
 	expected="$expected i_$op"
 done
 for op in $base_ops; do
-	expected="$expected i_base_$op"
+	expected="$expected i_base_$op h_$op"
 done
 tails="read absent create"
 for n in $counts; do
@@ -121,6 +128,9 @@ for n in $counts; do
 				expected="$expected i_tail_${cfg}_${n}_${tail}_$stat"
 			done
 		done
+		for stat in n over4 slabs; do
+			expected="$expected i_tail_${cfg}_${n}_create_$stat"
+		done
 	done
 done
 missing=
@@ -128,11 +138,16 @@ for key in $expected; do
 	[ -n "${fig[$key]:-}" ] || missing="$missing $key"
 done
 [ -z "$missing" ] ||
-	die "figures missing from $MS_CACHE/runs/bench-$mode{,-icount}/output.log:$missing"
+	die "figures missing from $MS_CACHE/runs/bench-$mode{,-icount,-icount-nohardened}/output.log:$missing"
 
 # calc EXPR: EXPR evaluated in floating point, to two decimals.
 calc() {
 	awk "BEGIN { printf \"%.2f\", $1 }"
+}
+
+# calc0 EXPR: the same, rounded to a whole number.
+calc0() {
+	awk "BEGIN { printf \"%.0f\", $1 }"
 }
 
 # target WHAT INSTRUCTIONS WALL LIMIT: a table row of a ratio on each lens
@@ -343,6 +358,51 @@ host_cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 		what="kernel bytes/channel all-in, $(pow2 "$top") channels"
 		target "$what, $(describe "$cfg")" - \
 			"${fig[mem_${cfg}_${top}_allin]}" $limit
+	done
+	echo
+	echo "## What hardened usercopy costs (instruction lens)"
+	echo
+	echo "A third boot times the single operations again with" \
+		"\`hardened_usercopy=off\`: without the check that a user copy" \
+		"of a variable length stays within its kernel object, which" \
+		"the slot's read and write pay on their stack buffer and" \
+		"/dev/zero and /dev/null do not."
+	echo
+	echo "| operation | instructions | hardened_usercopy=off | difference |"
+	echo "|---|---:|---:|---:|"
+	for op in $base_ops; do
+		echo "| $op | ${fig[i_$op]} | ${fig[h_$op]} |" \
+			"$(calc "${fig[i_$op]} - ${fig[h_$op]}") |"
+	done
+	echo
+	fig[h_zero_null]=$(calc "${fig[h_read_zero]} + ${fig[h_write_null]}")
+	echo "Without the check, read / /dev/zero read is" \
+		"$(ratio h_read_slot h_read_zero) (target 1.25), write /" \
+		"/dev/null write $(ratio h_write_slot h_write_null) (1.5)," \
+		"write+read / (both) $(ratio h_wr_slot h_zero_null) (1.35) and" \
+		"write+read / pipe $(ratio h_wr_slot h_pipe_wr) (0.75)."
+	echo
+	echo "## First writes (instruction lens)"
+	echo
+	echo "The writes that created the last channels of each fill (up to" \
+		"4096), timed one by one: how many cost more than 4 times the" \
+		"median read of a channel at that count, and how many slabs" \
+		"the kmalloc cache of their message buffers gained meanwhile" \
+		"(/sys/kernel/slab): a write that finds no free object left" \
+		"allocates a slab."
+	echo
+	echo "| channels | ids, message | first writes | over 4x median read |" \
+		"new buffer slabs | median / p99 / max |"
+	echo "|---:|---|---:|---:|---:|---:|"
+	for n in $counts; do
+		[ "$n" != 1 ] || continue
+		for cfg in $configs; do
+			k=i_tail_${cfg}_${n}_create
+			echo "| $n | $(describe "$cfg") | $(calc0 "${fig[${k}_n]}") |" \
+				"$(calc0 "${fig[${k}_over4]}") |" \
+				"$(calc0 "${fig[${k}_slabs]}") |" \
+				"${fig[${k}_med]} / ${fig[${k}_p99]} / ${fig[${k}_max]} |"
+		done
 	done
 	echo
 	echo "## Against the driver of $baseline_rev"

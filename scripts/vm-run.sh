@@ -27,7 +27,8 @@
 # MS_ICOUNT=1 boots one vCPU whose clock counts instructions (QEMU's
 # -icount shift=0,sleep=off: one nanosecond per guest instruction), so
 # that the times the guest takes are instruction counts, whatever the host
-# is doing; it implies MS_SMP=1.
+# is doing; it implies MS_SMP=1. MS_KERNEL_ARGS adds parameters to the
+# guest kernel's command line (e.g. "hardened_usercopy=off").
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -72,6 +73,7 @@ if [ -n "${MS_ICOUNT:-}" ]; then
 	append="$append tsc=reliable clocksource=tsc"
 	accel="tcg -icount shift=0,sleep=off" smp=1
 fi
+[ -z "${MS_KERNEL_ARGS:-}" ] || append="$append $MS_KERNEL_ARGS"
 [ -z "${MS_STRESS_OPS:-}" ] || append="$append ms_stress_ops=$MS_STRESS_OPS"
 [ -z "${MS_FUZZ_OPS:-}" ] || append="$append ms_fuzz_ops=$MS_FUZZ_OPS"
 tests=${MS_TESTS:-$MS_FUNCTIONAL_TESTS message_slot_stress}

@@ -39,6 +39,9 @@
  *              with --baseline, after the kernel has settled (see
  *              settle_kernel()); without --baseline, the sweep also
  *              measures the per-channel tails (see bench_tails())
+ *   --single   only the single operations: scripts/bench.sh times them
+ *              once more in a boot with hardened_usercopy=off, to measure
+ *              what that check costs
  */
 
 #define _GNU_SOURCE
@@ -171,6 +174,7 @@ static struct pingpong slot_pingpong, pipe_pingpong;
 static const char *key_prefix = "";
 /* Whether the clock counts instructions: see --icount. */
 static bool icount;
+static bool single_only;
 
 /*
  * The slot and the random channel ids of the scaling lookup loop. Every
@@ -762,6 +766,8 @@ static double clock_pair_ns;
 /* Cost of each write that created one of the last channels of a fill. */
 static double *create_ns;
 static unsigned int nr_created;
+/* Slabs the kmalloc cache of the message buffers gained during them. */
+static long created_slabs;
 static double *tail_ns;
 
 static void measure_clock_pair(void)
@@ -840,6 +846,8 @@ static void bench_tails(const struct scale_cfg *cfg, unsigned long n,
 			uint64_t *rng)
 {
 	unsigned int i, samples = n < TAIL_SAMPLES ? n : TAIL_SAMPLES;
+	unsigned int nr_over = 0;
+	double med_read;
 	char key[64];
 
 	for (i = 0; i < samples; i++)
@@ -847,6 +855,7 @@ static void bench_tails(const struct scale_cfg *cfg, unsigned long n,
 					     ids[rng_below(rng, n)], scale_len);
 	snprintf(key, sizeof(key), "tail_%s_%u_%lu_read", cfg->ids, cfg->len, n);
 	report_tail(key, tail_ns, samples);
+	med_read = tail_ns[(samples - 1) / 2];
 
 	for (i = 0; i < TAIL_SAMPLES; i++)
 		tail_ns[i] = channel_read_ns(absent[i], 0);
@@ -857,11 +866,54 @@ static void bench_tails(const struct scale_cfg *cfg, unsigned long n,
 	snprintf(key, sizeof(key), "tail_%s_%u_%lu_create", cfg->ids, cfg->len,
 		 n);
 	report_tail(key, create_ns, nr_created);
+
+	/*
+	 * The first writes that cost more than 4 reads: how many there are
+	 * against how many slabs of message buffers they allocated.
+	 */
+	for (i = 0; i < nr_created; i++)
+		nr_over += create_ns[i] > 4 * med_read;
+	snprintf(key, sizeof(key), "tail_%s_%u_%lu_create_n", cfg->ids,
+		 cfg->len, n);
+	report(key, nr_created, "writes");
+	snprintf(key, sizeof(key), "tail_%s_%u_%lu_create_over4", cfg->ids,
+		 cfg->len, n);
+	report(key, nr_over, "writes");
+	snprintf(key, sizeof(key), "tail_%s_%u_%lu_create_slabs", cfg->ids,
+		 cfg->len, n);
+	report(key, created_slabs, "slabs");
+}
+
+/*
+ * Slabs of the kmalloc cache that the driver takes the @len-byte message
+ * buffers from (charged to memory cgroups, hence "-cg"), or -1 if the
+ * kernel does not say. A write that finds the cache's free objects used
+ * up allocates a new slab, and pays for the pages.
+ */
+static long buffer_slabs(unsigned int len)
+{
+	unsigned int size = SMALL_MSG_LEN;
+	char path[64];
+	long slabs;
+	FILE *f;
+
+	while (size < len)
+		size *= 2;
+	snprintf(path, sizeof(path), "/sys/kernel/slab/kmalloc-cg-%u/slabs",
+		 size);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &slabs) != 1)
+		slabs = -1;
+	fclose(f);
+	return slabs;
 }
 
 /*
  * Create channels ids[from..to-1], each with a message of @len bytes, and
- * with --icount time the writes that create the last TAIL_SAMPLES of them.
+ * with --icount time the writes that create the last TAIL_SAMPLES of them
+ * and count the slabs of message buffers they allocate.
  */
 static void fill_channels(int fd, const uint32_t *ids, unsigned long from,
 			  unsigned long to, unsigned int len)
@@ -874,12 +926,18 @@ static void fill_channels(int fd, const uint32_t *ids, unsigned long from,
 	for (i = from; i < to; i++) {
 		must_set_channel(fd, ids[i]);
 		timed = create_ns && to - i <= TAIL_SAMPLES;
+		if (timed && !nr_created)
+			created_slabs = buffer_slabs(len);
 		start = timed ? now_ns() : 0;
 		must_io(write(fd, msg, len), len, "slot write");
 		if (timed)
 			create_ns[nr_created++] = now_ns() - start -
 						  clock_pair_ns;
 	}
+	if (nr_created && created_slabs >= 0 && buffer_slabs(len) >= 0)
+		created_slabs = buffer_slabs(len) - created_slabs;
+	else
+		created_slabs = -1;
 }
 
 static void bench_scale_cfg(unsigned int c, uint32_t *ids, uint64_t seed)
@@ -1109,7 +1167,7 @@ static void settle_kernel(void)
 static void bad_usage(void)
 {
 	fprintf(stderr,
-		"usage: message_slot_bench [--smoke] [--seed N] [--baseline] [--icount]\n");
+		"usage: message_slot_bench [--smoke] [--seed N] [--baseline] [--icount] [--single]\n");
 	exit(1);
 }
 
@@ -1129,6 +1187,8 @@ int main(int argc, char **argv)
 			key_prefix = "base_";
 		} else if (!strcmp(argv[i], "--icount")) {
 			icount = true;
+		} else if (!strcmp(argv[i], "--single")) {
+			single_only = true;
 		} else if (!strcmp(argv[i], "--seed") && i + 1 < argc) {
 			errno = 0;
 			seed = strtoull(argv[++i], &end, 0);
@@ -1157,9 +1217,9 @@ int main(int argc, char **argv)
 		settle_kernel();
 	bench_ops();
 	/* Instruction counts are exact enough to compare two drivers' sweeps. */
-	if (!*key_prefix || icount)
+	if ((!*key_prefix || icount) && !single_only)
 		bench_scaling(seed);
-	if (!*key_prefix && !icount) {
+	if (!*key_prefix && !icount && !single_only) {
 		bench_pingpongs();
 		bench_readers();
 	}
