@@ -918,6 +918,7 @@ static long buffer_slabs(unsigned int len)
 static void fill_channels(int fd, const uint32_t *ids, unsigned long from,
 			  unsigned long to, unsigned int len)
 {
+	long slabs_before = -1, slabs_after;
 	bool timed;
 	uint64_t start;
 	unsigned long i;
@@ -927,17 +928,16 @@ static void fill_channels(int fd, const uint32_t *ids, unsigned long from,
 		must_set_channel(fd, ids[i]);
 		timed = create_ns && to - i <= TAIL_SAMPLES;
 		if (timed && !nr_created)
-			created_slabs = buffer_slabs(len);
+			slabs_before = buffer_slabs(len);
 		start = timed ? now_ns() : 0;
 		must_io(write(fd, msg, len), len, "slot write");
 		if (timed)
 			create_ns[nr_created++] = now_ns() - start -
 						  clock_pair_ns;
 	}
-	if (nr_created && created_slabs >= 0 && buffer_slabs(len) >= 0)
-		created_slabs = buffer_slabs(len) - created_slabs;
-	else
-		created_slabs = -1;
+	slabs_after = nr_created ? buffer_slabs(len) : -1;
+	created_slabs = slabs_before >= 0 && slabs_after >= 0 ?
+			slabs_after - slabs_before : -1;
 }
 
 static void bench_scale_cfg(unsigned int c, uint32_t *ids, uint64_t seed)
