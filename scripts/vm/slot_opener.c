@@ -92,11 +92,24 @@ static int insmod_failing(const char *nth, const char *module,
 		return 1;
 	}
 	err = syscall(SYS_finit_module, fd, params, 0) ? errno : 0;
-	/* What is left of the count: 0 once the fault was injected. */
-	if (pread(nth_fd, left, sizeof(left) - 1, 0) <= 0)
-		return 1;
-	/* Whatever is left must not hit anything else. */
-	if (write(nth_fd, "0", 1) != 1)
+	/*
+	 * What is left of the count: 0 once the fault was injected. Reading
+	 * it copies to user memory, an injection point too: with one point
+	 * to go, that copy fails (EFAULT) instead, and the load did not
+	 * reach the fault.
+	 */
+	if (pread(nth_fd, left, sizeof(left) - 1, 0) <= 0) {
+		if (errno != EFAULT)
+			return 1;
+		strcpy(left, "1");
+	}
+	/*
+	 * Whatever is left must not hit anything else. Clearing it copies
+	 * from user memory: if that copy meets the fault, the count is
+	 * spent, which clears it as well.
+	 */
+	if (pwrite(nth_fd, "0", 1, 0) != 1 &&
+	    (errno != EFAULT || pwrite(nth_fd, "0", 1, 0) != 1))
 		return 1;
 	if (err) {
 		printf("failed %d\n", err);
