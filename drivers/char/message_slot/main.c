@@ -16,6 +16,7 @@
 #include <linux/cdev.h>
 #include <linux/cleanup.h>
 #include <linux/compat.h>
+#include <linux/cred.h>
 #include <linux/device.h>
 #include <linux/fs.h>
 #include <linux/module.h>
@@ -31,8 +32,6 @@
 
 #define MSG_SLOT_NAME		"message_slot"
 #define MSG_SLOT_MINORS		256
-/* Slots are where unrelated processes meet: any process may use one. */
-#define MSG_SLOT_NODE_MODE	0666
 
 /*
  * Programs built against early copies of the header declared the command
@@ -75,7 +74,7 @@ static struct msg_slot_param max_channels = {
 	.max = MSG_SLOT_MAX_CHANNELS,
 };
 module_param_cb(max_channels, &msg_slot_param_ops, &max_channels.value, 0644);
-MODULE_PARM_DESC(max_channels, "Most channels one slot may hold, 1 to "
+MODULE_PARM_DESC(max_channels, "Most channels a user may hold in a slot, 1 to "
 		 __stringify(MSG_SLOT_MAX_CHANNELS) " (default: the maximum)");
 
 static struct msg_slot_param nodes = {
@@ -94,7 +93,7 @@ MODULE_PARM_DESC(nodes, "Minors that get a device node, from minor 0 up, 0 to "
  *           id 0 until MSG_SLOT_CHANNEL
  * @seen_count: lets readers of the seen record see it whole, lock-free
  * @seen_channel: channel of the last message the file read, 0 if none
- * @seen: write count of that message, which numbers it in its channel;
+ * @seen: stamp of that message, which numbers it among the slot's writes;
  *        poll() reports the selected channel readable when it holds any
  *        other message
  * @watcher: the channel that wakes this file's poll() waiters
@@ -379,7 +378,9 @@ static ssize_t msg_slot_write(struct file *file, const char __user *buf,
 	/* Fetch the whole message first, so a fault changes nothing. */
 	if (copy_from_user(msg, buf, count))
 		return -EFAULT;
+	/* Users are told apart as the kernel's per-user limits do. */
 	err = msg_slot_write_message(state->slot, channel, msg, count,
+				     current_uid(),
 				     READ_ONCE(max_channels.value));
 	return err ? err : count;
 }
@@ -464,16 +465,6 @@ static ssize_t channels_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(channels);
 
-static ssize_t channels_used_show(struct device *dev,
-				  struct device_attribute *attr, char *buf)
-{
-	struct msg_slot_stats stats;
-
-	msg_slot_dev_stats(dev, &stats);
-	return sysfs_emit(buf, "%u\n", stats.channels_used);
-}
-static DEVICE_ATTR_RO(channels_used);
-
 static ssize_t bytes_show(struct device *dev, struct device_attribute *attr,
 			  char *buf)
 {
@@ -496,23 +487,20 @@ static DEVICE_ATTR_RO(writes);
 
 static struct attribute *msg_slot_attrs[] = {
 	&dev_attr_channels.attr,
-	&dev_attr_channels_used.attr,
 	&dev_attr_bytes.attr,
 	&dev_attr_writes.attr,
 	NULL
 };
 ATTRIBUTE_GROUPS(msg_slot);
 
-static char *msg_slot_devnode(const struct device *dev, umode_t *mode)
-{
-	if (mode)
-		*mode = MSG_SLOT_NODE_MODE;
-	return NULL;
-}
-
+/*
+ * No devnode callback: the nodes get devtmpfs's default mode, 0600 and
+ * root's, since a slot is shared by everyone who can open it. Who may is
+ * the administrator's choice, made with a udev rule (see the driver's
+ * documentation).
+ */
 static const struct class msg_slot_class = {
 	.name		= MSG_SLOT_NAME,
-	.devnode	= msg_slot_devnode,
 	.dev_groups	= msg_slot_groups,
 };
 

@@ -5,37 +5,50 @@
  * A slot maps 32-bit channel ids to messages in an open-addressing hash
  * table with linear probing. Each entry, 24 bytes on 64-bit, holds the id,
  * the message length, how far the entry lies from its home (the entry its
- * hash points at), a tagged pointer to the message buffer and the
- * channel's count of writes, which poll() compares with what a file last
- * read. A channel, once written, keeps its entry (and its count) until the
- * slot is freed; clearing it frees only the message. The table grows by
- * half when it is 7/8 full, and never beyond what the channel limit needs,
- * so memory follows the number of channels, whether their ids are dense or
- * scattered over the whole 32-bit space.
+ * hash points at), a tagged pointer to the message buffer and the stamp of
+ * the write that stored the message: a slot numbers its writes, and poll()
+ * compares a channel's stamp with that of the message a file last read.
+ * Beside the entries, the table records the user who holds each channel:
+ * the one who wrote its message last. Clearing a channel removes its entry.
+ * The table grows by half when it is 7/8 full and shrinks when less than a
+ * quarter of it is in use, and a slot that holds nothing has no table, so
+ * memory follows the number of channels, whether their ids are dense or
+ * scattered over the whole 32-bit space, and comes back when they go.
  *
  * Entries are kept in the order of their homes (Robin Hood hashing): a new
  * channel goes before the first entry whose home lies past its own, and the
- * entries from there to the next free one move down by one. No entry then
- * lies much further from its home than the others, even at 7/8 load, and a
- * lookup of a channel that does not exist stops at the first entry that
- * lies closer to its home than the channel would, instead of walking on to
- * a free entry. Both bound the slowest lookups, not only the average.
+ * entries from there to the next free one move down by one; a removed
+ * channel's followers, up to the next free entry or the next one at its
+ * home, move up by one. No entry then lies much further from its home than
+ * the others, even at 7/8 load, and a lookup of a channel that does not
+ * exist stops at the first entry that lies closer to its home than the
+ * channel would, instead of walking on to a free entry. Both bound the
+ * slowest lookups, not only the average.
  *
  * Ids are hashed with hsiphash under a random key of the slot, so that ids
  * chosen to collide do not make long probe chains. Callers hash an id
  * once, with msg_slot_key(), and pass that key to every lookup: an open
  * file hashes its channel when it selects it, not on every read and write.
  *
+ * Any user who can open the slot's device node may write it, so no user
+ * may take the slot from the others: each user holds at most a bound of
+ * channels of a slot (the max_channels parameter), counted per slot in
+ * msg_slot.users, and every allocation a write makes, table growth
+ * included, is charged to the writer's memory cgroup. A slot as a whole is
+ * then bounded by its users' bounds and their cgroups.
+ *
  * Locking:
  *
- *   msg_slot.grow_lock (mutex): one writer at a time allocates a larger
- *                          table; taken only by writers that need one
+ *   msg_slot.grow_lock (mutex): one writer at a time allocates a larger or
+ *                          a smaller table; taken only by writers that
+ *                          need one
  *   msg_slot.lock (mutex): serialises the writers of a slot; held only
  *                          for work that does not sleep, apart from the
- *                          rehash of a growing table
+ *                          rehash into a new table
  *     msg_slot.stripes[], msg_slot.moves, msg_slot.stats_count
  *                          (seqcount): write side taken under the mutex,
  *                          preemption disabled
+ *     msg_slot.users (xarray lock): taken inside the mutex only
  *   msg_slot.watch_lock (spinlock): guards the watcher lists
  *     msg_slot_watcher.wait (wait queue lock): taken to wake a watcher
  *
@@ -43,18 +56,17 @@
  * taken, and poll(), close() and the counters never take it. A writer
  * that finds it needs memory drops the mutex, allocates, and looks again.
  * Writers that find the table full grow it one at a time, so that however
- * many of them there are, the slot's unaccounted memory stays one table
- * and the next one (see MSG_SLOT_GFP).
+ * many of them there are, a slot allocates one table at a time.
  *
  * Readers take no lock. They run under rcu_read_lock(), which keeps the
  * table and every message buffer they may see alive, and validate their
  * copy against the seqcount stripe of the channel, retrying if a writer
  * changed that channel meanwhile, and against the slot's moves seqcount,
- * retrying if a new channel moved entries. A read therefore always returns
- * one whole message, never a mix of two, and never waits for a writer that
- * sleeps in an allocation. Channels are spread over several stripes so
- * that writes to one channel rarely make readers of another retry, without
- * paying a sequence counter in every entry.
+ * retrying if a new or a removed channel moved entries. A read therefore
+ * always returns one whole message, never a mix of two, and never waits
+ * for a writer that sleeps in an allocation. Channels are spread over
+ * several stripes so that writes to one channel rarely make readers of
+ * another retry, without paying a sequence counter in every entry.
  *
  * A writer wakes only the watchers of the channel it wrote, found in a
  * small hash of lists, and looks there only when the slot has watchers:
@@ -81,6 +93,7 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
+#include <linux/xarray.h>
 #include <uapi/linux/message_slot.h>
 
 #include "store.h"
@@ -103,29 +116,38 @@
 
 /*
  * A failed allocation is reported to the writer as -ENOMEM: it is worth
- * neither an OOM kill nor a warning. Message buffers are charged to the
- * writer's memory cgroup. The table is not: it serves every channel of the
- * slot, and charging a growth to whichever writer crosses the threshold
- * would fail a small cgroup's first channel because of channels others
- * made. Its size is bounded by the max_channels parameter instead (see
- * "Denial of service" in Documentation/userspace-api/message_slot.rst).
+ * neither an OOM kill nor a warning. Whoever makes the kernel keep memory
+ * pays for it: message buffers, a table grown or shrunk, and the record of
+ * a user's channels are charged to the memory cgroup of the writer (or the
+ * clearer) that allocates them, as the nodes of an xarray are.
  */
-#define MSG_SLOT_GFP		(GFP_KERNEL | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
-#define MSG_SLOT_BUFFER_GFP	(MSG_SLOT_GFP | __GFP_ACCOUNT)
+#define MSG_SLOT_GFP	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
+/* Under the slot lock, where only a reserved record may be stored. */
+#define MSG_SLOT_USER_GFP	(GFP_NOWAIT | __GFP_ACCOUNT | __GFP_NOWARN)
 
 struct msg_slot_entry {
 	u32 id;			/* channel id; 0 marks a free entry */
-	u16 len;		/* length of the message, 0 if cleared */
+	u16 len;		/* length of the message */
 	u16 probe;		/* 1 + distance from the home entry; 0 if free */
-	unsigned long msg;	/* message buffer | size class, 0 if cleared */
-	u64 seq;		/* successful writes to the channel */
+	unsigned long msg;	/* message buffer | size class */
+	u64 seq;		/* stamp of the write that stored the message */
 };
 
+/*
+ * The holders, the uid of the user who holds each entry's channel, follow
+ * the entries in the same allocation. Only writers look at them, so they
+ * are kept apart from what readers probe.
+ */
 struct msg_slot_table {
 	struct rcu_head rcu;
 	u32 capacity;
 	struct msg_slot_entry entries[] __counted_by(capacity);
 };
+
+static u32 *msg_slot_holders(struct msg_slot_table *table)
+{
+	return (u32 *)(table->entries + table->capacity);
+}
 
 static unsigned int msg_slot_class(unsigned int len)
 {
@@ -198,6 +220,25 @@ static struct msg_slot_entry *msg_slot_probe(struct msg_slot_table *table,
 }
 
 /*
+ * Move entry @from of @table to entry @to, at @probe from its home, with
+ * its holder. Readers that may see @table load these fields without a
+ * lock: every store is whole, and the caller holds the moves seqcount.
+ */
+static void msg_slot_move(struct msg_slot_table *table, u32 to, u32 from,
+			  u16 probe)
+{
+	struct msg_slot_entry *dst = &table->entries[to];
+	struct msg_slot_entry *src = &table->entries[from];
+
+	WRITE_ONCE(dst->len, src->len);
+	WRITE_ONCE(dst->msg, src->msg);
+	WRITE_ONCE(dst->seq, src->seq);
+	WRITE_ONCE(dst->probe, probe);
+	WRITE_ONCE(dst->id, src->id);
+	msg_slot_holders(table)[to] = msg_slot_holders(table)[from];
+}
+
+/*
  * Make room in @table at @pos, where msg_slot_probe() stopped for a new
  * entry of hash @hash: move the entries from there to the next free one
  * down by one entry, which keeps the table in the order of homes, and set
@@ -228,12 +269,38 @@ static bool msg_slot_make_room(struct msg_slot_table *table,
 	/* From the end, so that no entry is ever missing from the table. */
 	while (free != at) {
 		prev = free ? free - 1 : table->capacity - 1;
-		table->entries[free] = table->entries[prev];
-		table->entries[free].probe++;
+		msg_slot_move(table, free, prev, table->entries[prev].probe + 1);
 		free = prev;
 	}
-	pos->probe = probe;
+	WRITE_ONCE(pos->probe, probe);
 	return true;
+}
+
+/*
+ * Remove @pos from @table (backward-shift deletion): move the entries that
+ * follow it up by one, up to the next free entry or the next one at its
+ * home, and free the last entry moved. The table stays in the order of
+ * homes, with no free entry inside a run that a probe could stop at. The
+ * caller brackets the moves with the moves seqcount.
+ */
+static void msg_slot_remove(struct msg_slot_table *table,
+			    struct msg_slot_entry *pos)
+{
+	u32 at = pos - table->entries, next;
+
+	for (;; at = next) {
+		next = at + 1 == table->capacity ? 0 : at + 1;
+		/* Free (0) or at its home (1): it stays where it is. */
+		if (table->entries[next].probe <= 1)
+			break;
+		msg_slot_move(table, at, next, table->entries[next].probe - 1);
+	}
+	pos = &table->entries[at];
+	WRITE_ONCE(pos->id, 0);
+	WRITE_ONCE(pos->probe, 0);
+	WRITE_ONCE(pos->msg, 0);
+	WRITE_ONCE(pos->len, 0);
+	WRITE_ONCE(pos->seq, 0);
 }
 
 /**
@@ -246,7 +313,8 @@ struct msg_slot *msg_slot_alloc(void)
 	struct msg_slot *slot;
 	unsigned int i;
 
-	slot = kzalloc_obj(*slot, GFP_KERNEL);
+	/* Charged to whoever opens the minor first. */
+	slot = kzalloc_obj(*slot, GFP_KERNEL_ACCOUNT);
 	if (!slot)
 		return NULL;
 
@@ -254,6 +322,7 @@ struct msg_slot *msg_slot_alloc(void)
 	mutex_init(&slot->grow_lock);
 	seqcount_init(&slot->stats_count);
 	seqcount_init(&slot->moves);
+	xa_init(&slot->users);
 	spin_lock_init(&slot->watch_lock);
 	for (i = 0; i < MSG_SLOT_STRIPES; i++)
 		seqcount_init(&slot->stripes[i]);
@@ -286,6 +355,7 @@ void msg_slot_free(struct msg_slot *slot)
 		}
 		kvfree(table);
 	}
+	xa_destroy(&slot->users);
 	mutex_destroy(&slot->grow_lock);
 	mutex_destroy(&slot->lock);
 	kfree(slot);
@@ -293,7 +363,7 @@ void msg_slot_free(struct msg_slot *slot)
 EXPORT_SYMBOL_IF_KUNIT(msg_slot_free);
 
 /*
- * Load the length and write count of channel @key, and copy its message to
+ * Load the length and stamp of channel @key, and copy its message to
  * @buf unless @buf is NULL, all from one moment of the channel. Inline: it
  * is the whole of a read.
  */
@@ -322,9 +392,13 @@ msg_slot_load(struct msg_slot *slot, struct msg_slot_key key, u8 *buf, u64 *seq)
 			continue;
 		*seq = READ_ONCE(entry->seq);
 		msg = READ_ONCE(entry->msg);
-		/* A cleared channel has no buffer, whatever len says. */
+		/* An entry being removed may have no buffer left. */
 		if (!msg)
 			continue;
+		/*
+		 * Never more than the buffer loaded holds, which is at most
+		 * MSG_SLOT_MAX_MSG_LEN, whatever a racing writer left in len.
+		 */
 		len = min_t(unsigned int, READ_ONCE(entry->len),
 			    msg_slot_class_size(msg));
 		if (buf)
@@ -341,7 +415,7 @@ msg_slot_load(struct msg_slot *slot, struct msg_slot_key key, u8 *buf, u64 *seq)
  * @slot: the slot
  * @key: the channel, from msg_slot_key() of @slot
  * @buf: destination of at least %MSG_SLOT_MAX_MSG_LEN bytes
- * @seq: set to the channel's write count, which numbers the message
+ * @seq: set to the stamp of the write that stored the message
  *
  * Never sleeps. It may spin while a writer of the same stripe copies a
  * message, which the writer does with preemption disabled.
@@ -357,10 +431,10 @@ unsigned int msg_slot_read_message(struct msg_slot *slot,
 EXPORT_SYMBOL_IF_KUNIT(msg_slot_read_message);
 
 /**
- * msg_slot_channel_info() - length and write count of a channel
+ * msg_slot_channel_info() - length and stamp of a channel's message
  * @slot: the slot
  * @key: the channel, from msg_slot_key() of @slot
- * @seq: set to the number of successful writes to the channel so far
+ * @seq: set to the stamp of the write that stored the message, 0 if none
  *
  * Never sleeps.
  *
@@ -381,15 +455,16 @@ EXPORT_SYMBOL_IF_KUNIT(msg_slot_channel_info);
 VISIBLE_IF_KUNIT void *msg_slot_alloc_buffer(unsigned int class)
 {
 	KUNIT_STATIC_STUB_REDIRECT(msg_slot_alloc_buffer, class);
-	return kmalloc(1U << (class + MSG_SLOT_MIN_CLASS_SHIFT),
-		       MSG_SLOT_BUFFER_GFP);
+	return kmalloc(1U << (class + MSG_SLOT_MIN_CLASS_SHIFT), MSG_SLOT_GFP);
 }
 EXPORT_SYMBOL_IF_KUNIT(msg_slot_alloc_buffer);
 
 VISIBLE_IF_KUNIT struct msg_slot_table *msg_slot_alloc_table(u32 capacity)
 {
 	KUNIT_STATIC_STUB_REDIRECT(msg_slot_alloc_table, capacity);
-	return kvzalloc(struct_size_t(struct msg_slot_table, entries, capacity),
+	return kvzalloc(size_add(struct_size_t(struct msg_slot_table, entries,
+					       capacity),
+				 array_size(capacity, sizeof(u32))),
 			MSG_SLOT_GFP);
 }
 EXPORT_SYMBOL_IF_KUNIT(msg_slot_alloc_table);
@@ -400,17 +475,38 @@ static bool msg_slot_table_fits(const struct msg_slot_table *table, u32 nr)
 	return table && msg_slot_capacity_for(nr + 1) <= table->capacity;
 }
 
-/* The next table: larger by half, never past what the channel limit needs. */
-static u32 msg_slot_next_capacity(u32 nr, u32 max_channels)
+/*
+ * Whether @table, for @nr channels, has become sparse enough to shrink:
+ * less than a quarter in use. A shrunk table is 58% full, so it takes
+ * half as many channels again before it grows, or losing more than half
+ * of them before it shrinks again: a slot that clears and refills does not
+ * rehash on every step.
+ */
+static bool msg_slot_table_sparse(const struct msg_slot_table *table, u32 nr)
 {
-	return msg_slot_capacity_for(clamp(nr + nr / 2, nr + 1,
-					   max(max_channels, nr + 1)));
+	return table && (!nr || (table->capacity > MSG_SLOT_MIN_CAPACITY &&
+				 nr < table->capacity / 4));
 }
 
 /*
- * Move every channel to @new and publish it. Readers may go on using the
- * old table until a grace period has passed; nothing writes to it any
- * more, so what they find there is a consistent, if older, view.
+ * The table for @nr channels after a growth or a shrink: room for half as
+ * many again. A growth stops once at @max_channels, the bound of one user,
+ * so that one user alone who fills its bound fills the table 7/8.
+ */
+static u32 msg_slot_next_capacity(u32 nr, u32 max_channels)
+{
+	u32 want = nr + nr / 2;
+
+	if (nr < max_channels)
+		want = min(want, max_channels);
+	return msg_slot_capacity_for(max(want, nr + 1));
+}
+
+/*
+ * Move every channel to @new, NULL when the slot has none left, and
+ * publish it. Readers may go on using the old table until a grace period
+ * has passed; nothing writes to it any more, so what they find there is a
+ * consistent, if older, view.
  *
  * Return: false when a channel finds no room (see msg_slot_make_room());
  * the slot then keeps its table.
@@ -424,7 +520,7 @@ static bool msg_slot_rehash(struct msg_slot *slot, struct msg_slot_table *new)
 
 	old = rcu_dereference_protected(slot->table,
 					lockdep_is_held(&slot->lock));
-	for (i = 0; old && i < old->capacity; i++) {
+	for (i = 0; old && new && i < old->capacity; i++) {
 		struct msg_slot_entry *entry = &old->entries[i];
 
 		if (entry->id) {
@@ -436,6 +532,8 @@ static bool msg_slot_rehash(struct msg_slot *slot, struct msg_slot_table *new)
 			pos->msg = entry->msg;
 			pos->seq = entry->seq;
 			pos->id = entry->id;
+			msg_slot_holders(new)[pos - new->entries] =
+				msg_slot_holders(old)[i];
 		}
 		/* The lock keeps out only writers, who can wait. */
 		if (!((i + 1) % MSG_SLOT_RESCHED_BATCH))
@@ -449,22 +547,53 @@ static bool msg_slot_rehash(struct msg_slot *slot, struct msg_slot_table *new)
 }
 
 /*
- * Count a change of the slot: @nr_new channels created, and a message of
- * @len bytes in place of one of @old_len (0 for none).
+ * Count a change of the slot: @nr_new channels created (-1 for one
+ * removed), and a message of @len bytes in place of one of @old_len (0 for
+ * none). A @len other than 0 is a write.
  */
-static void msg_slot_count(struct msg_slot *slot, u32 nr_new,
+static void msg_slot_count(struct msg_slot *slot, int nr_new,
 			   unsigned int old_len, unsigned int len)
 {
 	msg_slot_write_begin(slot, &slot->stats_count);
 	WRITE_ONCE(slot->nr_channels, slot->nr_channels + nr_new);
-	if (!old_len && len)
-		slot->nr_messages++;
-	else if (old_len && !len)
-		slot->nr_messages--;
 	slot->nr_bytes = slot->nr_bytes - old_len + len;
 	if (len)
 		slot->nr_writes++;
 	msg_slot_write_end(&slot->stats_count);
+}
+
+/* The stamp of the write the slot lock is held for, if it succeeds. */
+static u64 msg_slot_next_stamp(struct msg_slot *slot)
+{
+	lockdep_assert_held(&slot->lock);
+	return slot->nr_writes + 1;
+}
+
+/* How many channels of @slot user @uid holds. */
+static u32 msg_slot_held(struct msg_slot *slot, u32 uid)
+{
+	void *held = xa_load(&slot->users, uid);
+
+	return xa_is_value(held) ? xa_to_value(held) : 0;
+}
+
+/*
+ * Record that user @uid holds @held channels of @slot. Storing a count
+ * allocates only for a user who held none and has no reservation (see
+ * msg_slot_prealloc()); lowering one never does.
+ *
+ * Return: 0, or -ENOMEM when the record needs memory it cannot get
+ * without sleeping.
+ */
+static int msg_slot_set_held(struct msg_slot *slot, u32 uid, u32 held)
+{
+	lockdep_assert_held(&slot->lock);
+	if (!held) {
+		xa_erase(&slot->users, uid);
+		return 0;
+	}
+	return xa_err(xa_store(&slot->users, uid, xa_mk_value(held),
+			       MSG_SLOT_USER_GFP));
 }
 
 /*
@@ -496,12 +625,15 @@ static void msg_slot_wake(struct msg_slot *slot, struct msg_slot_key key)
  * @msg: the message
  * @len: its length
  * @class: the size class of its buffer
- * @max_channels: most channels the slot may hold
+ * @uid: the writer, who holds the channel once the write succeeds
+ * @max_channels: most channels @uid may hold in the slot
  * @buffer: a buffer of @class, allocated without the slot lock; NULL once
  *          the channel holds it
- * @table: a larger table, allocated without the slot lock; NULL once the
+ * @table: a new table, allocated without the slot lock; NULL once the
  *         slot uses it
  * @capacity: the capacity of the table to allocate, 0 for none
+ * @reserve: whether to reserve the record of @uid's channels
+ * @reserved: whether a record was reserved, to be released if unused
  * @old_msg: the tagged buffer the write replaced, for freeing after a
  *           grace period
  */
@@ -511,20 +643,29 @@ struct msg_slot_write {
 	const u8 *msg;
 	unsigned int len;
 	unsigned int class;
+	u32 uid;
 	u32 max_channels;
 	void *buffer;
 	struct msg_slot_table *table;
 	u32 capacity;
+	bool reserve;
+	bool reserved;
 	unsigned long old_msg;
 };
 
 /* Allocate what msg_slot_store() asked for. */
-static int msg_slot_prealloc(struct msg_slot_write *w)
+static int msg_slot_prealloc(struct msg_slot *slot, struct msg_slot_write *w)
 {
 	if (!w->buffer) {
 		w->buffer = msg_slot_alloc_buffer(w->class);
 		if (!w->buffer)
 			return -ENOMEM;
+	}
+	if (w->reserve) {
+		if (xa_reserve(&slot->users, w->uid, MSG_SLOT_GFP))
+			return -ENOMEM;
+		w->reserve = false;
+		w->reserved = true;
 	}
 	if (w->capacity) {
 		kvfree(w->table);
@@ -539,10 +680,11 @@ static int msg_slot_prealloc(struct msg_slot_write *w)
 
 /*
  * Create channel @id, of hash @hash, in @table, the slot's, with message
- * @msg (a tagged buffer) of @len bytes.
+ * @msg (a tagged buffer) of @len bytes, held by @uid.
  */
 static int msg_slot_add(struct msg_slot *slot, struct msg_slot_table *table,
-			u32 id, u32 hash, unsigned int len, unsigned long msg)
+			u32 id, u32 hash, unsigned int len, unsigned long msg,
+			u32 uid)
 {
 	struct msg_slot_entry *entry;
 	bool found, placed;
@@ -551,9 +693,10 @@ static int msg_slot_add(struct msg_slot *slot, struct msg_slot_table *table,
 	msg_slot_write_begin(slot, &slot->moves);
 	placed = msg_slot_make_room(table, entry, hash);
 	if (placed) {
-		entry->len = len;
-		entry->msg = msg;
-		entry->seq = 1;
+		WRITE_ONCE(entry->len, len);
+		WRITE_ONCE(entry->msg, msg);
+		WRITE_ONCE(entry->seq, msg_slot_next_stamp(slot));
+		msg_slot_holders(table)[entry - table->entries] = uid;
 		/* Publish the id last: who finds it also sees the message. */
 		smp_store_release(&entry->id, id);
 	}
@@ -565,11 +708,96 @@ static int msg_slot_add(struct msg_slot *slot, struct msg_slot_table *table,
 }
 
 /*
+ * Store @w in channel @entry of @table, found or not, with the slot lock
+ * held, when it needs what the in-place write of msg_slot_store() does
+ * not do: a new channel, a new buffer, or to take the channel from the
+ * user who holds it.
+ */
+static int msg_slot_store_new(struct msg_slot *slot, struct msg_slot_write *w,
+			      struct msg_slot_table *table,
+			      struct msg_slot_entry *entry, bool found)
+{
+	seqcount_t *stripe = msg_slot_stripe(slot, w->hash);
+	u32 nr = slot->nr_channels, holder = 0, held = 0;
+	bool taking = true;
+	unsigned int old_len;
+	int err;
+
+	if (found) {
+		holder = msg_slot_holders(table)[entry - table->entries];
+		taking = holder != w->uid;
+	}
+	if (taking) {
+		held = msg_slot_held(slot, w->uid);
+		if (held >= w->max_channels)
+			return -ENOSPC;
+		/* A new holder's record is allocated without the lock. */
+		if (!held && !w->reserved) {
+			w->reserve = true;
+			return -EAGAIN;
+		}
+	}
+	if (!found && !msg_slot_table_fits(table, nr) &&
+	    !msg_slot_table_fits(w->table, nr)) {
+		w->capacity = msg_slot_next_capacity(nr, w->max_channels);
+		return -EAGAIN;
+	}
+	if (!w->buffer)
+		return -EAGAIN;
+	/*
+	 * First, as only this may fail: when a clear of the user's last
+	 * channel erased the reservation meanwhile.
+	 */
+	if (taking && msg_slot_set_held(slot, w->uid, held + 1)) {
+		w->reserve = true;
+		return -EAGAIN;
+	}
+	memcpy(w->buffer, w->msg, w->len);
+
+	if (!found) {
+		err = -ENOSPC;
+		if (!msg_slot_table_fits(table, nr)) {
+			if (!msg_slot_rehash(slot, w->table))
+				goto undo_held;
+			table = w->table;
+			w->table = NULL;
+		}
+		err = msg_slot_add(slot, table, w->id, w->hash, w->len,
+				   (unsigned long)w->buffer | w->class, w->uid);
+		if (err)
+			goto undo_held;
+	} else {
+		if (taking) {
+			msg_slot_set_held(slot, holder,
+					  msg_slot_held(slot, holder) - 1);
+			msg_slot_holders(table)[entry - table->entries] =
+				w->uid;
+		}
+		w->old_msg = entry->msg;
+		old_len = entry->len;
+		msg_slot_write_begin(slot, stripe);
+		WRITE_ONCE(entry->msg, (unsigned long)w->buffer | w->class);
+		WRITE_ONCE(entry->len, w->len);
+		WRITE_ONCE(entry->seq, msg_slot_next_stamp(slot));
+		msg_slot_write_end(stripe);
+		msg_slot_count(slot, 0, old_len, w->len);
+	}
+	w->buffer = NULL;
+	return 0;
+
+undo_held:
+	/* Lowers the count stored above: cannot fail. */
+	msg_slot_set_held(slot, w->uid, held);
+	return err;
+}
+
+/*
  * Store the message of @w, with the slot lock held, if it has all the
  * memory it needs.
  *
- * Return: 0, -ENOSPC, or -EAGAIN when it needs a buffer or a table first
- * (msg_slot_prealloc() allocates them, without the lock).
+ * Return: 0, -ENOSPC, or -EAGAIN when it needs a buffer, a table or a
+ * reserved record of its user first (msg_slot_prealloc() allocates them,
+ * without the lock).
  */
 static __always_inline int msg_slot_store(struct msg_slot *slot,
 					  struct msg_slot_write *w)
@@ -579,7 +807,6 @@ static __always_inline int msg_slot_store(struct msg_slot *slot,
 	struct msg_slot_entry *entry;
 	unsigned int old_len;
 	bool found = false;
-	int err;
 
 	lockdep_assert_held(&slot->lock);
 	w->capacity = 0;
@@ -587,57 +814,23 @@ static __always_inline int msg_slot_store(struct msg_slot *slot,
 					  lockdep_is_held(&slot->lock));
 	entry = table ? msg_slot_probe(table, w->hash, w->id, &found) : NULL;
 
-	/* The common case: a message of the same size class, in place. */
-	if (found && entry->msg &&
-	    (entry->msg & MSG_SLOT_CLASS_MASK) == w->class) {
+	/*
+	 * The common case: the writer's own channel, and a message of the
+	 * same size class, in place. Another user's channel gets a buffer
+	 * of its own, which its new holder's memory cgroup pays for.
+	 */
+	if (found && (entry->msg & MSG_SLOT_CLASS_MASK) == w->class &&
+	    msg_slot_holders(table)[entry - table->entries] == w->uid) {
 		old_len = entry->len;
 		msg_slot_write_begin(slot, stripe);
 		memcpy(msg_slot_buffer(entry->msg), w->msg, w->len);
 		WRITE_ONCE(entry->len, w->len);
-		WRITE_ONCE(entry->seq, entry->seq + 1);
+		WRITE_ONCE(entry->seq, msg_slot_next_stamp(slot));
 		msg_slot_write_end(stripe);
 		msg_slot_count(slot, 0, old_len, w->len);
 		return 0;
 	}
-
-	if (!found) {
-		if (slot->nr_channels >= w->max_channels)
-			return -ENOSPC;
-		if (!msg_slot_table_fits(table, slot->nr_channels) &&
-		    !msg_slot_table_fits(w->table, slot->nr_channels)) {
-			w->capacity = msg_slot_next_capacity(slot->nr_channels,
-							     w->max_channels);
-			return -EAGAIN;
-		}
-	}
-	if (!w->buffer)
-		return -EAGAIN;
-	memcpy(w->buffer, w->msg, w->len);
-
-	if (!found) {
-		if (!msg_slot_table_fits(table, slot->nr_channels)) {
-			if (!msg_slot_rehash(slot, w->table))
-				return -ENOSPC;
-			table = w->table;
-			w->table = NULL;
-		}
-		err = msg_slot_add(slot, table, w->id, w->hash, w->len,
-				   (unsigned long)w->buffer | w->class);
-		if (err)
-			return err;
-	} else {
-		/* Another size class, or a cleared channel: a new buffer. */
-		w->old_msg = entry->msg;
-		old_len = entry->len;
-		msg_slot_write_begin(slot, stripe);
-		WRITE_ONCE(entry->msg, (unsigned long)w->buffer | w->class);
-		WRITE_ONCE(entry->len, w->len);
-		WRITE_ONCE(entry->seq, entry->seq + 1);
-		msg_slot_write_end(stripe);
-		msg_slot_count(slot, 0, old_len, w->len);
-	}
-	w->buffer = NULL;
-	return 0;
+	return msg_slot_store_new(slot, w, table, entry, found);
 }
 
 /* Store @w with the slot lock held; see msg_slot_store(). */
@@ -664,14 +857,15 @@ static int msg_slot_store_retry(struct msg_slot *slot,
 	do {
 		if (w->capacity && !growing)
 			return -EAGAIN;
-		err = msg_slot_prealloc(w) ?: msg_slot_store_locked(slot, w);
+		err = msg_slot_prealloc(slot, w) ?:
+		      msg_slot_store_locked(slot, w);
 	} while (err == -EAGAIN);
 	return err;
 }
 
 static void msg_slot_write_init(struct msg_slot_write *w,
 				struct msg_slot_key key, const u8 *msg,
-				unsigned int len, u32 max_channels)
+				unsigned int len, kuid_t user, u32 max_channels)
 {
 	*w = (struct msg_slot_write){
 		.id = key.id,
@@ -679,6 +873,7 @@ static void msg_slot_write_init(struct msg_slot_write *w,
 		.msg = msg,
 		.len = len,
 		.class = msg_slot_class(len),
+		.uid = __kuid_val(user),
 		/* Also keeps the capacity arithmetic far from overflow. */
 		.max_channels = min(max_channels, MSG_SLOT_MAX_CHANNELS),
 	};
@@ -692,12 +887,12 @@ static void msg_slot_write_init(struct msg_slot_write *w,
 static noinline int msg_slot_write_alloc(struct msg_slot *slot,
 					 struct msg_slot_key key,
 					 const u8 *msg, unsigned int len,
-					 u32 max_channels)
+					 kuid_t user, u32 max_channels)
 {
 	struct msg_slot_write w;
 	int err;
 
-	msg_slot_write_init(&w, key, msg, len, max_channels);
+	msg_slot_write_init(&w, key, msg, len, user, max_channels);
 	err = msg_slot_store_retry(slot, &w, false);
 	if (err == -EAGAIN) {
 		/*
@@ -716,6 +911,9 @@ static noinline int msg_slot_write_alloc(struct msg_slot *slot,
 	/* What a racing writer made unnecessary, or a failure left. */
 	kfree(w.buffer);
 	kvfree(w.table);
+	/* Only while still reserved: a stored count stays. */
+	if (w.reserved)
+		xa_release(&slot->users, w.uid);
 	/* Lockless readers may still be copying from the old buffer. */
 	if (w.old_msg)
 		kfree_rcu_mightsleep(msg_slot_buffer(w.old_msg));
@@ -728,24 +926,27 @@ static noinline int msg_slot_write_alloc(struct msg_slot *slot,
  * @key: the channel, from msg_slot_key() of @slot; its id non-zero
  * @msg: the message
  * @len: its length, 1 to %MSG_SLOT_MAX_MSG_LEN
- * @max_channels: most channels the slot may hold, at most
+ * @user: the writer, who then holds the channel
+ * @max_channels: most channels @user may hold in @slot, at most
  *                %MSG_SLOT_MAX_CHANNELS
  *
  * The first write to a channel creates it. A failed write changes nothing.
- * A successful one adds one to the channel's write count and wakes the
- * watchers of the channel. Memory is allocated before the slot lock is
- * taken, so writers of a slot never wait for another one's allocation,
- * but for writers that need a larger table, which wait for the writer
- * that grows it.
+ * A successful one gives the message the slot's next write stamp, makes
+ * @user the holder of the channel, and wakes the watchers of the channel.
+ * Memory is allocated before the slot lock is taken and charged to the
+ * caller's memory cgroup, so writers of a slot never wait for another
+ * one's allocation, but for writers that need a larger table, which wait
+ * for the writer that grows it.
  *
  * Context: process context; may sleep.
  * Return: 0 on success, -EINVAL for channel id 0, -EMSGSIZE for a bad
- * length, -ENOSPC when a new channel would exceed @max_channels (or finds
- * no room, see msg_slot_make_room()), -ENOMEM, or -EINTR when the task was
- * killed while waiting for another writer.
+ * length, -ENOSPC when @user would hold more than @max_channels channels
+ * (or a new channel finds no room, see msg_slot_make_room()), -ENOMEM, or
+ * -EINTR when the task was killed while waiting for another writer.
  */
 int msg_slot_write_message(struct msg_slot *slot, struct msg_slot_key key,
-			   const u8 *msg, unsigned int len, u32 max_channels)
+			   const u8 *msg, unsigned int len, kuid_t user,
+			   u32 max_channels)
 {
 	struct msg_slot_write w;
 	int err;
@@ -759,50 +960,109 @@ int msg_slot_write_message(struct msg_slot *slot, struct msg_slot_key key,
 	 * Most writes replace a message of the same size class, in place:
 	 * they need no memory, and leave nothing to free.
 	 */
-	msg_slot_write_init(&w, key, msg, len, max_channels);
+	msg_slot_write_init(&w, key, msg, len, user, max_channels);
 	scoped_cond_guard(mutex_kill, return -EINTR, &slot->lock)
 		err = msg_slot_store(slot, &w);
 	if (err == -EAGAIN)
-		return msg_slot_write_alloc(slot, key, msg, len, max_channels);
+		return msg_slot_write_alloc(slot, key, msg, len, user,
+					    max_channels);
 	if (!err)
 		msg_slot_wake(slot, key);
 	return err;
 }
 EXPORT_SYMBOL_IF_KUNIT(msg_slot_write_message);
 
-/* Take the message of channel @key out of @slot; return it, if any. */
+/*
+ * Remove channel @key from @slot, if it exists, and give its holder's
+ * count back; return its message.
+ */
 static unsigned long msg_slot_take(struct msg_slot *slot,
 				   struct msg_slot_key key)
 {
-	seqcount_t *stripe = msg_slot_stripe(slot, key.hash);
 	struct msg_slot_table *table;
 	struct msg_slot_entry *entry;
 	unsigned long old_msg;
 	unsigned int old_len;
 	bool found = false;
+	u32 holder;
 
 	table = rcu_dereference_protected(slot->table,
 					  lockdep_is_held(&slot->lock));
 	entry = table ? msg_slot_probe(table, key.hash, key.id, &found) : NULL;
-	if (!found || !entry->msg)
+	if (!found)
 		return 0;
 	old_msg = entry->msg;
 	old_len = entry->len;
-	msg_slot_write_begin(slot, stripe);
-	WRITE_ONCE(entry->msg, 0);
-	WRITE_ONCE(entry->len, 0);
-	msg_slot_write_end(stripe);
-	msg_slot_count(slot, 0, old_len, 0);
+	holder = msg_slot_holders(table)[entry - table->entries];
+	msg_slot_write_begin(slot, &slot->moves);
+	msg_slot_remove(table, entry);
+	msg_slot_write_end(&slot->moves);
+	msg_slot_set_held(slot, holder, msg_slot_held(slot, holder) - 1);
+	msg_slot_count(slot, -1, old_len, 0);
 	return old_msg;
 }
 
+/*
+ * Move @slot to @new, a smaller table or NULL for none, if its table is
+ * still sparse and @new still holds every channel: writers may have come
+ * and gone since @new was allocated.
+ */
+static bool msg_slot_shrink_to(struct msg_slot *slot,
+			       struct msg_slot_table *new)
+{
+	struct msg_slot_table *table;
+	u32 nr = slot->nr_channels;
+
+	table = rcu_dereference_protected(slot->table,
+					  lockdep_is_held(&slot->lock));
+	return msg_slot_table_sparse(table, nr) &&
+	       (new ? msg_slot_table_fits(new, nr) : !nr) &&
+	       msg_slot_rehash(slot, new);
+}
+
+/*
+ * Give a sparse table back: move the slot to a smaller one, or to none
+ * when it is empty. Best effort: a killed task, or a failed allocation,
+ * leaves the table as it is, and a later clear tries again.
+ */
+static void msg_slot_shrink(struct msg_slot *slot)
+{
+	struct msg_slot_table *new = NULL;
+	u32 nr, capacity;
+
+	/* A first look without the locks: most clears leave a full table. */
+	scoped_guard(rcu) {
+		if (!msg_slot_table_sparse(rcu_dereference(slot->table),
+					   READ_ONCE(slot->nr_channels)))
+			return;
+	}
+
+	/* One new table at a time, as for growth. */
+	scoped_cond_guard(mutex_kill, return, &slot->grow_lock) {
+		nr = READ_ONCE(slot->nr_channels);
+		if (nr) {
+			capacity = msg_slot_next_capacity(nr, nr);
+			new = msg_slot_alloc_table(capacity);
+			if (!new)
+				return;
+			new->capacity = capacity;
+		}
+		scoped_cond_guard(mutex_kill, break, &slot->lock) {
+			if (msg_slot_shrink_to(slot, new))
+				new = NULL;
+		}
+	}
+	kvfree(new);
+}
+
 /**
- * msg_slot_clear() - remove the message of a channel
+ * msg_slot_clear() - remove a channel and its message
  * @slot: the slot
  * @key: the channel, from msg_slot_key() of @slot
  *
- * Frees the message, if the channel holds one. The channel keeps its
- * write count and its entry, so it still counts against the channel limit.
+ * Frees the message, if the channel holds one, and the channel's entry:
+ * the channel is then as if it had never been written, and its holder
+ * holds one channel less. A table left sparse shrinks.
  *
  * Context: process context; may sleep.
  * Return: 0, also when the channel holds no message, or -EINTR when the
@@ -816,8 +1076,10 @@ int msg_slot_clear(struct msg_slot *slot, struct msg_slot_key key)
 		return 0;
 	scoped_cond_guard(mutex_kill, return -EINTR, &slot->lock)
 		old_msg = msg_slot_take(slot, key);
-	if (old_msg)
+	if (old_msg) {
 		kfree_rcu_mightsleep(msg_slot_buffer(old_msg));
+		msg_slot_shrink(slot);
+	}
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(msg_slot_clear);
@@ -891,16 +1153,27 @@ EXPORT_SYMBOL_IF_KUNIT(msg_slot_unwatch);
  * msg_slot_nr_channels() - number of channels in a slot
  * @slot: the slot
  *
- * Every channel written since the slot was created counts, cleared or not:
- * this is the number that the channel limit bounds.
- *
- * Return: the count at some moment during the call.
+ * Return: the channels that hold a message, at some moment during the
+ * call; a cleared channel no longer counts.
  */
 u32 msg_slot_nr_channels(struct msg_slot *slot)
 {
 	return READ_ONCE(slot->nr_channels);
 }
 EXPORT_SYMBOL_IF_KUNIT(msg_slot_nr_channels);
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/* Entries of the slot's table, 0 without one: how KUnit sees it shrink. */
+u32 msg_slot_capacity(struct msg_slot *slot)
+{
+	struct msg_slot_table *table;
+
+	guard(rcu)();
+	table = rcu_dereference(slot->table);
+	return table ? table->capacity : 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(msg_slot_capacity);
+#endif
 
 /**
  * msg_slot_get_stats() - read the counters of a slot
@@ -915,8 +1188,7 @@ void msg_slot_get_stats(struct msg_slot *slot, struct msg_slot_stats *stats)
 
 	do {
 		start = read_seqcount_begin(&slot->stats_count);
-		stats->channels = slot->nr_messages;
-		stats->channels_used = slot->nr_channels;
+		stats->channels = slot->nr_channels;
 		stats->bytes = slot->nr_bytes;
 		stats->writes = slot->nr_writes;
 	} while (read_seqcount_retry(&slot->stats_count, start));

@@ -13,7 +13,9 @@
 #include <linux/siphash.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/uidgid.h>
 #include <linux/wait.h>
+#include <linux/xarray.h>
 
 #define MSG_SLOT_STRIPES	64
 #define MSG_SLOT_WATCH_BUCKETS	64
@@ -40,14 +42,12 @@ struct msg_slot_watcher {
 /**
  * struct msg_slot_stats - counters of one slot
  * @channels: channels that hold a message
- * @channels_used: channels written since the slot was created, holding a
- *                 message or cleared: what the channel limit bounds
  * @bytes: total length of the messages held
- * @writes: successful writes since the slot was created
+ * @writes: successful writes since the slot was created, which is also
+ *          the stamp of the last message written
  */
 struct msg_slot_stats {
 	u32 channels;
-	u32 channels_used;
 	u64 bytes;
 	u64 writes;
 };
@@ -74,17 +74,17 @@ struct msg_slot {
 	struct mutex grow_lock;	/* one writer at a time grows the table */
 	struct mutex lock;	/* serialises writers of this slot */
 	struct msg_slot_table __rcu *table;	/* NULL until the first write */
-	seqcount_t moves;	/* a new channel moves entries; under lock */
+	seqcount_t moves;	/* channels added or removed move entries */
 	u32 nr_channels;	/* entries in use; written under lock */
 	hsiphash_key_t hash_key;	/* keeps crafted ids from colliding */
+	struct xarray users;	/* uid -> channels held; written under lock */
 	/*
 	 * The counters of msg_slot_get_stats(), written under lock within
 	 * @stats_count, which lets readers see them from one moment.
 	 */
 	seqcount_t stats_count;
-	u32 nr_messages;	/* entries that hold a message */
-	u64 nr_bytes;		/* their total length */
-	u64 nr_writes;		/* successful writes */
+	u64 nr_bytes;		/* total length of the messages */
+	u64 nr_writes;		/* successful writes: the last stamp */
 	spinlock_t watch_lock;	/* guards the watcher lists */
 	unsigned int nr_watchers;	/* watchers in the lists */
 	struct hlist_head watchers[MSG_SLOT_WATCH_BUCKETS];
@@ -121,7 +121,8 @@ unsigned int msg_slot_read_message(struct msg_slot *slot,
 unsigned int msg_slot_channel_info(struct msg_slot *slot,
 				   struct msg_slot_key key, u64 *seq);
 int msg_slot_write_message(struct msg_slot *slot, struct msg_slot_key key,
-			   const u8 *msg, unsigned int len, u32 max_channels);
+			   const u8 *msg, unsigned int len, kuid_t user,
+			   u32 max_channels);
 int msg_slot_clear(struct msg_slot *slot, struct msg_slot_key key);
 
 void msg_slot_watcher_init(struct msg_slot_watcher *watcher);
@@ -137,6 +138,7 @@ void msg_slot_get_stats(struct msg_slot *slot, struct msg_slot_stats *stats);
 /* The allocators of store.c, visible only so that KUnit can stub them. */
 void *msg_slot_alloc_buffer(unsigned int class);
 struct msg_slot_table *msg_slot_alloc_table(u32 capacity);
+u32 msg_slot_capacity(struct msg_slot *slot);
 #endif
 
 #endif /* _MESSAGE_SLOT_STORE_H */

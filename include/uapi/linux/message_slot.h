@@ -31,7 +31,12 @@
 #define MSG_SLOT_MAX_MSG_LEN	128
 
 /**
- * MSG_SLOT_MAX_CHANNELS - most channels a single slot (minor) can hold
+ * MSG_SLOT_MAX_CHANNELS - most channels one user can hold in one slot
+ *
+ * A user holds a channel while the channel holds a message that this user
+ * (real uid) wrote last. The driver's max_channels parameter may lower the
+ * bound; a write that would make its user hold more fails with ENOSPC.
+ * What one user holds never counts against another.
  */
 #define MSG_SLOT_MAX_CHANNELS	(1U << 20)
 
@@ -62,10 +67,12 @@
  * struct msg_slot_channel_info - state of the selected channel
  * @channel: the channel id the file has selected
  * @len: length of the message the channel holds, 0 if it holds none
- * @seq: number of successful writes to the channel since the slot was
- *       created, 0 if it has never been written. It only ever grows: a
- *       clear does not reset it. When @len is not 0, the message held is
- *       the one written by write number @seq.
+ * @seq: stamp of the message: the number of the write that stored it
+ *       among all successful writes to the slot (minor) since the slot
+ *       was created, counted from 1; 0 when the channel holds no message.
+ *       A channel's stamp grows with each write to it, also across a
+ *       clear and a later write, and two calls that return the same
+ *       non-zero @seq saw the same message.
  *
  * The layout is the same for 32-bit and 64-bit programs.
  */
@@ -89,12 +96,13 @@ struct msg_slot_channel_info {
 /**
  * MSG_SLOT_CLEAR - remove the message of the selected channel
  *
- * ``ioctl(fd, MSG_SLOT_CLEAR)`` frees the channel's message; a read then
- * fails with EWOULDBLOCK until the next write. Clearing a channel that
- * holds no message succeeds. The argument is ignored. Like write(2), it
- * fails with EBADF on a file not opened for writing; it fails with EINVAL
- * when no channel is selected. The channel keeps its write count (see
- * struct msg_slot_channel_info) and its place among the slot's channels.
+ * ``ioctl(fd, MSG_SLOT_CLEAR)`` removes the channel and frees its
+ * message: a read then fails with EWOULDBLOCK until the next write, and
+ * MSG_SLOT_CHANNEL_INFO reports a length and a @seq of 0, as for a channel
+ * never written. The user who held the channel holds one channel less.
+ * Clearing a channel that holds no message succeeds. The argument is
+ * ignored. Like write(2), it fails with EBADF on a file not opened for
+ * writing; it fails with EINVAL when no channel is selected.
  */
 #define MSG_SLOT_CLEAR		_IO(MSG_SLOT_IOC_MAGIC, 2)
 

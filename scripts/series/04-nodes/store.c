@@ -1,0 +1,924 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Channel store of the message_slot driver.
+ *
+ * A slot maps 32-bit channel ids to messages in an open-addressing hash
+ * table with linear probing. Each entry, 24 bytes on 64-bit, holds the id,
+ * the message length, how far the entry lies from its home (the entry its
+ * hash points at), a tagged pointer to the message buffer and the
+ * channel's count of writes, which poll() compares with what a file last
+ * read. A channel, once written, keeps its entry (and its count) until the
+ * slot is freed; clearing it frees only the message. The table grows by
+ * half when it is 7/8 full, and never beyond what the channel limit needs,
+ * so memory follows the number of channels, whether their ids are dense or
+ * scattered over the whole 32-bit space.
+ *
+ * Entries are kept in the order of their homes (Robin Hood hashing): a new
+ * channel goes before the first entry whose home lies past its own, and the
+ * entries from there to the next free one move down by one. No entry then
+ * lies much further from its home than the others, even at 7/8 load, and a
+ * lookup of a channel that does not exist stops at the first entry that
+ * lies closer to its home than the channel would, instead of walking on to
+ * a free entry. Both bound the slowest lookups, not only the average.
+ *
+ * Ids are hashed with hsiphash under a random key of the slot, so that ids
+ * chosen to collide do not make long probe chains. Callers hash an id
+ * once, with msg_slot_key(), and pass that key to every lookup: an open
+ * file hashes its channel when it selects it, not on every read and write.
+ *
+ * Locking:
+ *
+ *   msg_slot.grow_lock (mutex): one writer at a time allocates a larger
+ *                          table; taken only by writers that need one
+ *   msg_slot.lock (mutex): serialises the writers of a slot; held only
+ *                          for work that does not sleep, apart from the
+ *                          rehash of a growing table
+ *     msg_slot.stripes[], msg_slot.moves, msg_slot.stats_count
+ *                          (seqcount): write side taken under the mutex,
+ *                          preemption disabled
+ *   msg_slot.watch_lock (spinlock): guards the watcher lists
+ *     msg_slot_watcher.wait (wait queue lock): taken to wake a watcher
+ *
+ * Nothing waits on the mutex but writers: allocations happen before it is
+ * taken, and poll(), close() and the counters never take it. A writer
+ * that finds it needs memory drops the mutex, allocates, and looks again.
+ * Writers that find the table full grow it one at a time, so that however
+ * many of them there are, the slot's unaccounted memory stays one table
+ * and the next one (see MSG_SLOT_GFP).
+ *
+ * Readers take no lock. They run under rcu_read_lock(), which keeps the
+ * table and every message buffer they may see alive, and validate their
+ * copy against the seqcount stripe of the channel, retrying if a writer
+ * changed that channel meanwhile, and against the slot's moves seqcount,
+ * retrying if a new channel moved entries. A read therefore always returns
+ * one whole message, never a mix of two, and never waits for a writer that
+ * sleeps in an allocation. Channels are spread over several stripes so
+ * that writes to one channel rarely make readers of another retry, without
+ * paying a sequence counter in every entry.
+ *
+ * A writer wakes only the watchers of the channel it wrote, found in a
+ * small hash of lists, and looks there only when the slot has watchers:
+ * a write nobody waits for pays a barrier, one load and a branch. A
+ * watcher registers before it looks at the channel, and a writer looks
+ * for watchers after it has stored the message, each with a full barrier
+ * in between, so a message is either seen by the watcher or followed by
+ * its wake-up.
+ */
+
+#include <kunit/static_stub.h>
+#include <kunit/visibility.h>
+#include <linux/cleanup.h>
+#include <linux/kernel.h>
+#include <linux/log2.h>
+#include <linux/mm.h>
+#include <linux/mutex.h>
+#include <linux/poll.h>
+#include <linux/random.h>
+#include <linux/rcupdate.h>
+#include <linux/sched.h>
+#include <linux/seqlock.h>
+#include <linux/siphash.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/string.h>
+#include <uapi/linux/message_slot.h>
+
+#include "store.h"
+
+#define MSG_SLOT_MIN_CAPACITY	8
+/* Entries a rehash or a free visits between two chances to reschedule. */
+#define MSG_SLOT_RESCHED_BATCH	1024
+
+/*
+ * A message lives in a kmalloc() buffer of the smallest power-of-two size,
+ * from 8 to MSG_SLOT_MAX_MSG_LEN bytes, that holds it. Such buffers are
+ * naturally aligned, so the low bits of the address are free to record
+ * the size class. A reader that races with a writer may load a length and
+ * a buffer from different messages; because it never copies more than the
+ * class of the buffer it loaded, the copy stays in bounds until the
+ * seqcount throws it away.
+ */
+#define MSG_SLOT_MIN_CLASS_SHIFT	3
+#define MSG_SLOT_CLASS_MASK		7UL
+
+/*
+ * A failed allocation is reported to the writer as -ENOMEM: it is worth
+ * neither an OOM kill nor a warning. Message buffers are charged to the
+ * writer's memory cgroup. The table is not: it serves every channel of the
+ * slot, and charging a growth to whichever writer crosses the threshold
+ * would fail a small cgroup's first channel because of channels others
+ * made. Its size is bounded by the max_channels parameter instead (see
+ * "Denial of service" in Documentation/userspace-api/message_slot.rst).
+ */
+#define MSG_SLOT_GFP		(GFP_KERNEL | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
+#define MSG_SLOT_BUFFER_GFP	(MSG_SLOT_GFP | __GFP_ACCOUNT)
+
+struct msg_slot_entry {
+	u32 id;			/* channel id; 0 marks a free entry */
+	u16 len;		/* length of the message, 0 if cleared */
+	u16 probe;		/* 1 + distance from the home entry; 0 if free */
+	unsigned long msg;	/* message buffer | size class, 0 if cleared */
+	u64 seq;		/* successful writes to the channel */
+};
+
+struct msg_slot_table {
+	struct rcu_head rcu;
+	u32 capacity;
+	struct msg_slot_entry entries[] __counted_by(capacity);
+};
+
+static unsigned int msg_slot_class(unsigned int len)
+{
+	return max(order_base_2(len), MSG_SLOT_MIN_CLASS_SHIFT) -
+	       MSG_SLOT_MIN_CLASS_SHIFT;
+}
+
+static unsigned int msg_slot_class_size(unsigned long msg)
+{
+	return 1U << ((msg & MSG_SLOT_CLASS_MASK) + MSG_SLOT_MIN_CLASS_SHIFT);
+}
+
+static void *msg_slot_buffer(unsigned long msg)
+{
+	return (void *)(msg & ~MSG_SLOT_CLASS_MASK);
+}
+
+static seqcount_t *msg_slot_stripe(struct msg_slot *slot, u32 hash)
+{
+	return &slot->stripes[hash % MSG_SLOT_STRIPES];
+}
+
+static struct hlist_head *msg_slot_watchers(struct msg_slot *slot, u32 hash)
+{
+	return &slot->watchers[hash % MSG_SLOT_WATCH_BUCKETS];
+}
+
+/* Bracket a change that readers of the stripe must not see half done. */
+static void msg_slot_write_begin(struct msg_slot *slot, seqcount_t *stripe)
+{
+	lockdep_assert_held(&slot->lock);
+	preempt_disable();
+	write_seqcount_begin(stripe);
+}
+
+static void msg_slot_write_end(seqcount_t *stripe)
+{
+	write_seqcount_end(stripe);
+	preempt_enable();
+}
+
+/* Smallest table capacity that keeps @nr entries at most 7/8 full. */
+static u32 msg_slot_capacity_for(u32 nr)
+{
+	return max(nr + nr / 7 + 1, MSG_SLOT_MIN_CAPACITY);
+}
+
+/*
+ * Find the entry of @id, or else the entry where it would go: the first
+ * one whose home lies past the home of @id, or a free one. *@found tells
+ * which. Every table keeps at least 1/8 of its entries free, so the probe
+ * always ends.
+ */
+static struct msg_slot_entry *msg_slot_probe(struct msg_slot_table *table,
+					     u32 hash, u32 id, bool *found)
+{
+	u32 i = reciprocal_scale(hash, table->capacity);
+	u32 probe;
+
+	for (probe = 1;; probe++) {
+		struct msg_slot_entry *entry = &table->entries[i];
+
+		/* Pairs with the release in msg_slot_add(). */
+		*found = smp_load_acquire(&entry->id) == id;
+		if (*found || READ_ONCE(entry->probe) < probe)
+			return entry;
+		if (++i == table->capacity)
+			i = 0;
+	}
+}
+
+/*
+ * Make room in @table at @pos, where msg_slot_probe() stopped for a new
+ * entry of hash @hash: move the entries from there to the next free one
+ * down by one entry, which keeps the table in the order of homes, and set
+ * the probe of @pos for the new entry. The caller fills in the rest of
+ * @pos, the id last, and brackets the move with the moves seqcount if
+ * readers may see @table.
+ *
+ * Return: false, changing nothing, when an entry would lie further from
+ * its home than the probe field can say. With ids hashed under the slot's
+ * key, that needs a run of 65535 full entries and does not happen.
+ */
+static bool msg_slot_make_room(struct msg_slot_table *table,
+			       struct msg_slot_entry *pos, u32 hash)
+{
+	u32 home = reciprocal_scale(hash, table->capacity);
+	u32 at = pos - table->entries;
+	u32 probe = (at >= home ? at : at + table->capacity) - home + 1;
+	u32 free = at, prev;
+
+	if (probe > U16_MAX)
+		return false;
+	while (table->entries[free].id) {
+		if (table->entries[free].probe == U16_MAX)
+			return false;
+		if (++free == table->capacity)
+			free = 0;
+	}
+	/* From the end, so that no entry is ever missing from the table. */
+	while (free != at) {
+		prev = free ? free - 1 : table->capacity - 1;
+		table->entries[free] = table->entries[prev];
+		table->entries[free].probe++;
+		free = prev;
+	}
+	pos->probe = probe;
+	return true;
+}
+
+/**
+ * msg_slot_alloc() - allocate an empty slot
+ *
+ * Return: the new slot, or NULL when out of memory.
+ */
+struct msg_slot *msg_slot_alloc(void)
+{
+	struct msg_slot *slot;
+	unsigned int i;
+
+	slot = kzalloc_obj(*slot, GFP_KERNEL);
+	if (!slot)
+		return NULL;
+
+	mutex_init(&slot->lock);
+	mutex_init(&slot->grow_lock);
+	seqcount_init(&slot->stats_count);
+	seqcount_init(&slot->moves);
+	spin_lock_init(&slot->watch_lock);
+	for (i = 0; i < MSG_SLOT_STRIPES; i++)
+		seqcount_init(&slot->stripes[i]);
+	for (i = 0; i < MSG_SLOT_WATCH_BUCKETS; i++)
+		INIT_HLIST_HEAD(&slot->watchers[i]);
+	get_random_bytes(&slot->hash_key, sizeof(slot->hash_key));
+	return slot;
+}
+EXPORT_SYMBOL_IF_KUNIT(msg_slot_alloc);
+
+/**
+ * msg_slot_free() - free a slot and every message in it
+ * @slot: the slot; no reader, writer or watcher may use it any more
+ */
+void msg_slot_free(struct msg_slot *slot)
+{
+	struct msg_slot_table *table;
+	u32 i;
+
+	if (!slot)
+		return;
+
+	table = rcu_dereference_protected(slot->table, true);
+	if (table) {
+		for (i = 0; i < table->capacity; i++) {
+			kfree(msg_slot_buffer(table->entries[i].msg));
+			/* A full slot holds a million messages. */
+			if (!((i + 1) % MSG_SLOT_RESCHED_BATCH))
+				cond_resched();
+		}
+		kvfree(table);
+	}
+	mutex_destroy(&slot->grow_lock);
+	mutex_destroy(&slot->lock);
+	kfree(slot);
+}
+EXPORT_SYMBOL_IF_KUNIT(msg_slot_free);
+
+/*
+ * Load the length and write count of channel @key, and copy its message to
+ * @buf unless @buf is NULL, all from one moment of the channel. Inline: it
+ * is the whole of a read.
+ */
+static __always_inline unsigned int
+msg_slot_load(struct msg_slot *slot, struct msg_slot_key key, u8 *buf, u64 *seq)
+{
+	seqcount_t *stripe = msg_slot_stripe(slot, key.hash);
+	struct msg_slot_table *table;
+	struct msg_slot_entry *entry;
+	unsigned int len, start, moves;
+	unsigned long msg;
+	bool found;
+
+	rcu_read_lock();
+	do {
+		start = read_seqcount_begin(stripe);
+		moves = read_seqcount_begin(&slot->moves);
+		len = 0;
+		*seq = 0;
+		/* Id 0 would match free entries; no channel ever has it. */
+		table = key.id ? rcu_dereference(slot->table) : NULL;
+		if (!table)
+			continue;
+		entry = msg_slot_probe(table, key.hash, key.id, &found);
+		if (!found)
+			continue;
+		*seq = READ_ONCE(entry->seq);
+		msg = READ_ONCE(entry->msg);
+		/* A cleared channel has no buffer, whatever len says. */
+		if (!msg)
+			continue;
+		len = min_t(unsigned int, READ_ONCE(entry->len),
+			    msg_slot_class_size(msg));
+		if (buf)
+			memcpy(buf, msg_slot_buffer(msg), len);
+	} while (read_seqcount_retry(&slot->moves, moves) ||
+		 read_seqcount_retry(stripe, start));
+	rcu_read_unlock();
+
+	return len;
+}
+
+/**
+ * msg_slot_read_message() - copy the current message of a channel
+ * @slot: the slot
+ * @key: the channel, from msg_slot_key() of @slot
+ * @buf: destination of at least %MSG_SLOT_MAX_MSG_LEN bytes
+ * @seq: set to the channel's write count, which numbers the message
+ *
+ * Never sleeps. It may spin while a writer of the same stripe copies a
+ * message, which the writer does with preemption disabled.
+ *
+ * Return: the length of the message copied to @buf, or 0 when the channel
+ * holds no message.
+ */
+unsigned int msg_slot_read_message(struct msg_slot *slot,
+				   struct msg_slot_key key, u8 *buf, u64 *seq)
+{
+	return msg_slot_load(slot, key, buf, seq);
+}
+EXPORT_SYMBOL_IF_KUNIT(msg_slot_read_message);
+
+/**
+ * msg_slot_channel_info() - length and write count of a channel
+ * @slot: the slot
+ * @key: the channel, from msg_slot_key() of @slot
+ * @seq: set to the number of successful writes to the channel so far
+ *
+ * Never sleeps.
+ *
+ * Return: the length of the channel's message, 0 when it holds none.
+ */
+unsigned int msg_slot_channel_info(struct msg_slot *slot,
+				   struct msg_slot_key key, u64 *seq)
+{
+	return msg_slot_load(slot, key, NULL, seq);
+}
+EXPORT_SYMBOL_IF_KUNIT(msg_slot_channel_info);
+
+/*
+ * The two allocations of a write, kept apart so that KUnit can make them
+ * fail: a message buffer of size class @class, and a table of @capacity
+ * entries.
+ */
+VISIBLE_IF_KUNIT void *msg_slot_alloc_buffer(unsigned int class)
+{
+	KUNIT_STATIC_STUB_REDIRECT(msg_slot_alloc_buffer, class);
+	return kmalloc(1U << (class + MSG_SLOT_MIN_CLASS_SHIFT),
+		       MSG_SLOT_BUFFER_GFP);
+}
+EXPORT_SYMBOL_IF_KUNIT(msg_slot_alloc_buffer);
+
+VISIBLE_IF_KUNIT struct msg_slot_table *msg_slot_alloc_table(u32 capacity)
+{
+	KUNIT_STATIC_STUB_REDIRECT(msg_slot_alloc_table, capacity);
+	return kvzalloc(struct_size_t(struct msg_slot_table, entries, capacity),
+			MSG_SLOT_GFP);
+}
+EXPORT_SYMBOL_IF_KUNIT(msg_slot_alloc_table);
+
+/* Whether @table, if any, can take channel number @nr + 1. */
+static bool msg_slot_table_fits(const struct msg_slot_table *table, u32 nr)
+{
+	return table && msg_slot_capacity_for(nr + 1) <= table->capacity;
+}
+
+/* The next table: larger by half, never past what the channel limit needs. */
+static u32 msg_slot_next_capacity(u32 nr, u32 max_channels)
+{
+	return msg_slot_capacity_for(clamp(nr + nr / 2, nr + 1,
+					   max(max_channels, nr + 1)));
+}
+
+/*
+ * Move every channel to @new and publish it. Readers may go on using the
+ * old table until a grace period has passed; nothing writes to it any
+ * more, so what they find there is a consistent, if older, view.
+ *
+ * Return: false when a channel finds no room (see msg_slot_make_room());
+ * the slot then keeps its table.
+ */
+static bool msg_slot_rehash(struct msg_slot *slot, struct msg_slot_table *new)
+{
+	struct msg_slot_entry *pos;
+	struct msg_slot_table *old;
+	bool found;
+	u32 i, hash;
+
+	old = rcu_dereference_protected(slot->table,
+					lockdep_is_held(&slot->lock));
+	for (i = 0; old && i < old->capacity; i++) {
+		struct msg_slot_entry *entry = &old->entries[i];
+
+		if (entry->id) {
+			hash = msg_slot_key(slot, entry->id).hash;
+			pos = msg_slot_probe(new, hash, entry->id, &found);
+			if (!msg_slot_make_room(new, pos, hash))
+				return false;
+			pos->len = entry->len;
+			pos->msg = entry->msg;
+			pos->seq = entry->seq;
+			pos->id = entry->id;
+		}
+		/* The lock keeps out only writers, who can wait. */
+		if (!((i + 1) % MSG_SLOT_RESCHED_BATCH))
+			cond_resched();
+	}
+
+	rcu_assign_pointer(slot->table, new);
+	if (old)
+		kvfree_rcu(old, rcu);
+	return true;
+}
+
+/*
+ * Count a change of the slot: @nr_new channels created, and a message of
+ * @len bytes in place of one of @old_len (0 for none).
+ */
+static void msg_slot_count(struct msg_slot *slot, u32 nr_new,
+			   unsigned int old_len, unsigned int len)
+{
+	msg_slot_write_begin(slot, &slot->stats_count);
+	WRITE_ONCE(slot->nr_channels, slot->nr_channels + nr_new);
+	if (!old_len && len)
+		slot->nr_messages++;
+	else if (old_len && !len)
+		slot->nr_messages--;
+	slot->nr_bytes = slot->nr_bytes - old_len + len;
+	if (len)
+		slot->nr_writes++;
+	msg_slot_write_end(&slot->stats_count);
+}
+
+/*
+ * Wake whoever watches channel @key of @slot, after a write to it. Pairs
+ * with the smp_mb() in msg_slot_watch(): either the watcher's look at the
+ * channel sees the message stored before, or this sees the watcher.
+ */
+static void msg_slot_wake(struct msg_slot *slot, struct msg_slot_key key)
+{
+	struct msg_slot_watcher *watcher;
+
+	/* Order the message stored before against the look at watchers. */
+	smp_mb();
+	if (!READ_ONCE(slot->nr_watchers))
+		return;
+	scoped_guard(spinlock, &slot->watch_lock) {
+		hlist_for_each_entry(watcher,
+				     msg_slot_watchers(slot, key.hash), node)
+			if (watcher->channel == key.id)
+				wake_up_interruptible_poll(&watcher->wait,
+							   EPOLLIN | EPOLLRDNORM);
+	}
+}
+
+/**
+ * struct msg_slot_write - a write in progress
+ * @id: the channel id
+ * @hash: its hash
+ * @msg: the message
+ * @len: its length
+ * @class: the size class of its buffer
+ * @max_channels: most channels the slot may hold
+ * @buffer: a buffer of @class, allocated without the slot lock; NULL once
+ *          the channel holds it
+ * @table: a larger table, allocated without the slot lock; NULL once the
+ *         slot uses it
+ * @capacity: the capacity of the table to allocate, 0 for none
+ * @old_msg: the tagged buffer the write replaced, for freeing after a
+ *           grace period
+ */
+struct msg_slot_write {
+	u32 id;
+	u32 hash;
+	const u8 *msg;
+	unsigned int len;
+	unsigned int class;
+	u32 max_channels;
+	void *buffer;
+	struct msg_slot_table *table;
+	u32 capacity;
+	unsigned long old_msg;
+};
+
+/* Allocate what msg_slot_store() asked for. */
+static int msg_slot_prealloc(struct msg_slot_write *w)
+{
+	if (!w->buffer) {
+		w->buffer = msg_slot_alloc_buffer(w->class);
+		if (!w->buffer)
+			return -ENOMEM;
+	}
+	if (w->capacity) {
+		kvfree(w->table);
+		w->table = msg_slot_alloc_table(w->capacity);
+		if (!w->table)
+			return -ENOMEM;
+		w->table->capacity = w->capacity;
+		w->capacity = 0;
+	}
+	return 0;
+}
+
+/*
+ * Create channel @id, of hash @hash, in @table, the slot's, with message
+ * @msg (a tagged buffer) of @len bytes.
+ */
+static int msg_slot_add(struct msg_slot *slot, struct msg_slot_table *table,
+			u32 id, u32 hash, unsigned int len, unsigned long msg)
+{
+	struct msg_slot_entry *entry;
+	bool found, placed;
+
+	entry = msg_slot_probe(table, hash, id, &found);
+	msg_slot_write_begin(slot, &slot->moves);
+	placed = msg_slot_make_room(table, entry, hash);
+	if (placed) {
+		entry->len = len;
+		entry->msg = msg;
+		entry->seq = 1;
+		/* Publish the id last: who finds it also sees the message. */
+		smp_store_release(&entry->id, id);
+	}
+	msg_slot_write_end(&slot->moves);
+	if (!placed)
+		return -ENOSPC;
+	msg_slot_count(slot, 1, 0, len);
+	return 0;
+}
+
+/*
+ * Store the message of @w, with the slot lock held, if it has all the
+ * memory it needs.
+ *
+ * Return: 0, -ENOSPC, or -EAGAIN when it needs a buffer or a table first
+ * (msg_slot_prealloc() allocates them, without the lock).
+ */
+static __always_inline int msg_slot_store(struct msg_slot *slot,
+					  struct msg_slot_write *w)
+{
+	seqcount_t *stripe = msg_slot_stripe(slot, w->hash);
+	struct msg_slot_table *table;
+	struct msg_slot_entry *entry;
+	unsigned int old_len;
+	bool found = false;
+	int err;
+
+	lockdep_assert_held(&slot->lock);
+	w->capacity = 0;
+	table = rcu_dereference_protected(slot->table,
+					  lockdep_is_held(&slot->lock));
+	entry = table ? msg_slot_probe(table, w->hash, w->id, &found) : NULL;
+
+	/* The common case: a message of the same size class, in place. */
+	if (found && entry->msg &&
+	    (entry->msg & MSG_SLOT_CLASS_MASK) == w->class) {
+		old_len = entry->len;
+		msg_slot_write_begin(slot, stripe);
+		memcpy(msg_slot_buffer(entry->msg), w->msg, w->len);
+		WRITE_ONCE(entry->len, w->len);
+		WRITE_ONCE(entry->seq, entry->seq + 1);
+		msg_slot_write_end(stripe);
+		msg_slot_count(slot, 0, old_len, w->len);
+		return 0;
+	}
+
+	if (!found) {
+		if (slot->nr_channels >= w->max_channels)
+			return -ENOSPC;
+		if (!msg_slot_table_fits(table, slot->nr_channels) &&
+		    !msg_slot_table_fits(w->table, slot->nr_channels)) {
+			w->capacity = msg_slot_next_capacity(slot->nr_channels,
+							     w->max_channels);
+			return -EAGAIN;
+		}
+	}
+	if (!w->buffer)
+		return -EAGAIN;
+	memcpy(w->buffer, w->msg, w->len);
+
+	if (!found) {
+		if (!msg_slot_table_fits(table, slot->nr_channels)) {
+			if (!msg_slot_rehash(slot, w->table))
+				return -ENOSPC;
+			table = w->table;
+			w->table = NULL;
+		}
+		err = msg_slot_add(slot, table, w->id, w->hash, w->len,
+				   (unsigned long)w->buffer | w->class);
+		if (err)
+			return err;
+	} else {
+		/* Another size class, or a cleared channel: a new buffer. */
+		w->old_msg = entry->msg;
+		old_len = entry->len;
+		msg_slot_write_begin(slot, stripe);
+		WRITE_ONCE(entry->msg, (unsigned long)w->buffer | w->class);
+		WRITE_ONCE(entry->len, w->len);
+		WRITE_ONCE(entry->seq, entry->seq + 1);
+		msg_slot_write_end(stripe);
+		msg_slot_count(slot, 0, old_len, w->len);
+	}
+	w->buffer = NULL;
+	return 0;
+}
+
+/* Store @w with the slot lock held; see msg_slot_store(). */
+static int msg_slot_store_locked(struct msg_slot *slot,
+				 struct msg_slot_write *w)
+{
+	/* A task that is being killed need not wait for writers. */
+	ACQUIRE(mutex_kill, lock)(&slot->lock);
+	int err = ACQUIRE_ERR(mutex_kill, &lock);
+
+	return err ?: msg_slot_store(slot, w);
+}
+
+/*
+ * Allocate, without the slot lock, what msg_slot_store() asked for, and
+ * store @w again, until it is stored or fails. Only a writer that is
+ * @growing allocates a table; the others get -EAGAIN when they need one.
+ */
+static int msg_slot_store_retry(struct msg_slot *slot,
+				struct msg_slot_write *w, bool growing)
+{
+	int err;
+
+	do {
+		if (w->capacity && !growing)
+			return -EAGAIN;
+		err = msg_slot_prealloc(w) ?: msg_slot_store_locked(slot, w);
+	} while (err == -EAGAIN);
+	return err;
+}
+
+static void msg_slot_write_init(struct msg_slot_write *w,
+				struct msg_slot_key key, const u8 *msg,
+				unsigned int len, u32 max_channels)
+{
+	*w = (struct msg_slot_write){
+		.id = key.id,
+		.hash = key.hash,
+		.msg = msg,
+		.len = len,
+		.class = msg_slot_class(len),
+		/* Also keeps the capacity arithmetic far from overflow. */
+		.max_channels = min(max_channels, MSG_SLOT_MAX_CHANNELS),
+	};
+}
+
+/*
+ * A write that needs memory: allocate it without the slot lock, and store
+ * again. Not inlined, so that the state of a write stays in registers on
+ * the path of the writes that need none.
+ */
+static noinline int msg_slot_write_alloc(struct msg_slot *slot,
+					 struct msg_slot_key key,
+					 const u8 *msg, unsigned int len,
+					 u32 max_channels)
+{
+	struct msg_slot_write w;
+	int err;
+
+	msg_slot_write_init(&w, key, msg, len, max_channels);
+	err = msg_slot_store_retry(slot, &w, false);
+	if (err == -EAGAIN) {
+		/*
+		 * One table at a time: wait for whoever grows it, then look
+		 * again, since that growth may have made room.
+		 */
+		ACQUIRE(mutex_kill, grow)(&slot->grow_lock);
+		err = ACQUIRE_ERR(mutex_kill, &grow) ?:
+		      msg_slot_store_locked(slot, &w);
+		if (err == -EAGAIN)
+			err = msg_slot_store_retry(slot, &w, true);
+	}
+
+	if (!err)
+		msg_slot_wake(slot, key);
+	/* What a racing writer made unnecessary, or a failure left. */
+	kfree(w.buffer);
+	kvfree(w.table);
+	/* Lockless readers may still be copying from the old buffer. */
+	if (w.old_msg)
+		kfree_rcu_mightsleep(msg_slot_buffer(w.old_msg));
+	return err;
+}
+
+/**
+ * msg_slot_write_message() - replace the message of a channel
+ * @slot: the slot
+ * @key: the channel, from msg_slot_key() of @slot; its id non-zero
+ * @msg: the message
+ * @len: its length, 1 to %MSG_SLOT_MAX_MSG_LEN
+ * @max_channels: most channels the slot may hold, at most
+ *                %MSG_SLOT_MAX_CHANNELS
+ *
+ * The first write to a channel creates it. A failed write changes nothing.
+ * A successful one adds one to the channel's write count and wakes the
+ * watchers of the channel. Memory is allocated before the slot lock is
+ * taken, so writers of a slot never wait for another one's allocation,
+ * but for writers that need a larger table, which wait for the writer
+ * that grows it.
+ *
+ * Context: process context; may sleep.
+ * Return: 0 on success, -EINVAL for channel id 0, -EMSGSIZE for a bad
+ * length, -ENOSPC when a new channel would exceed @max_channels (or finds
+ * no room, see msg_slot_make_room()), -ENOMEM, or -EINTR when the task was
+ * killed while waiting for another writer.
+ */
+int msg_slot_write_message(struct msg_slot *slot, struct msg_slot_key key,
+			   const u8 *msg, unsigned int len, u32 max_channels)
+{
+	struct msg_slot_write w;
+	int err;
+
+	if (!key.id)
+		return -EINVAL;
+	if (!len || len > MSG_SLOT_MAX_MSG_LEN)
+		return -EMSGSIZE;
+
+	/*
+	 * Most writes replace a message of the same size class, in place:
+	 * they need no memory, and leave nothing to free.
+	 */
+	msg_slot_write_init(&w, key, msg, len, max_channels);
+	scoped_cond_guard(mutex_kill, return -EINTR, &slot->lock)
+		err = msg_slot_store(slot, &w);
+	if (err == -EAGAIN)
+		return msg_slot_write_alloc(slot, key, msg, len, max_channels);
+	if (!err)
+		msg_slot_wake(slot, key);
+	return err;
+}
+EXPORT_SYMBOL_IF_KUNIT(msg_slot_write_message);
+
+/* Take the message of channel @key out of @slot; return it, if any. */
+static unsigned long msg_slot_take(struct msg_slot *slot,
+				   struct msg_slot_key key)
+{
+	seqcount_t *stripe = msg_slot_stripe(slot, key.hash);
+	struct msg_slot_table *table;
+	struct msg_slot_entry *entry;
+	unsigned long old_msg;
+	unsigned int old_len;
+	bool found = false;
+
+	table = rcu_dereference_protected(slot->table,
+					  lockdep_is_held(&slot->lock));
+	entry = table ? msg_slot_probe(table, key.hash, key.id, &found) : NULL;
+	if (!found || !entry->msg)
+		return 0;
+	old_msg = entry->msg;
+	old_len = entry->len;
+	msg_slot_write_begin(slot, stripe);
+	WRITE_ONCE(entry->msg, 0);
+	WRITE_ONCE(entry->len, 0);
+	msg_slot_write_end(stripe);
+	msg_slot_count(slot, 0, old_len, 0);
+	return old_msg;
+}
+
+/**
+ * msg_slot_clear() - remove the message of a channel
+ * @slot: the slot
+ * @key: the channel, from msg_slot_key() of @slot
+ *
+ * Frees the message, if the channel holds one. The channel keeps its
+ * write count and its entry, so it still counts against the channel limit.
+ *
+ * Context: process context; may sleep.
+ * Return: 0, also when the channel holds no message, or -EINTR when the
+ * task was killed while waiting for a writer.
+ */
+int msg_slot_clear(struct msg_slot *slot, struct msg_slot_key key)
+{
+	unsigned long old_msg = 0;
+
+	if (!key.id)
+		return 0;
+	scoped_cond_guard(mutex_kill, return -EINTR, &slot->lock)
+		old_msg = msg_slot_take(slot, key);
+	if (old_msg)
+		kfree_rcu_mightsleep(msg_slot_buffer(old_msg));
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(msg_slot_clear);
+
+/**
+ * msg_slot_watcher_init() - prepare a watcher that watches nothing yet
+ * @watcher: the watcher
+ */
+void msg_slot_watcher_init(struct msg_slot_watcher *watcher)
+{
+	INIT_HLIST_NODE(&watcher->node);
+	watcher->channel = 0;
+	init_waitqueue_head(&watcher->wait);
+}
+EXPORT_SYMBOL_IF_KUNIT(msg_slot_watcher_init);
+
+/**
+ * msg_slot_watch() - make a watcher watch a channel
+ * @slot: the slot
+ * @watcher: the watcher, watching nothing or another channel of @slot
+ * @key: the channel, from msg_slot_key() of @slot; its id non-zero
+ *
+ * From then on every successful write to the channel wakes @watcher->wait;
+ * a look at the channel after this call sees every write that does not.
+ * A watcher follows one channel at a time; it leaves the one before.
+ *
+ * Context: any context that may take a spinlock; never waits for writers.
+ * Return: 0, or -EINVAL for channel id 0.
+ */
+int msg_slot_watch(struct msg_slot *slot, struct msg_slot_watcher *watcher,
+		   struct msg_slot_key key)
+{
+	if (!key.id)
+		return -EINVAL;
+	scoped_guard(spinlock, &slot->watch_lock) {
+		if (watcher->channel)
+			hlist_del(&watcher->node);
+		else
+			WRITE_ONCE(slot->nr_watchers, slot->nr_watchers + 1);
+		hlist_add_head(&watcher->node,
+			       msg_slot_watchers(slot, key.hash));
+		/* Pairs with the lockless check of the caller's poll(). */
+		WRITE_ONCE(watcher->channel, key.id);
+	}
+	/* Pairs with the smp_mb() in msg_slot_wake(). */
+	smp_mb();
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(msg_slot_watch);
+
+/**
+ * msg_slot_unwatch() - stop a watcher, if it watches a channel
+ * @slot: the slot
+ * @watcher: the watcher; nobody may call msg_slot_watch() on it meanwhile
+ *
+ * Context: any context that may take a spinlock; never waits for writers.
+ */
+void msg_slot_unwatch(struct msg_slot *slot, struct msg_slot_watcher *watcher)
+{
+	if (!watcher->channel)
+		return;
+	scoped_guard(spinlock, &slot->watch_lock) {
+		hlist_del_init(&watcher->node);
+		WRITE_ONCE(slot->nr_watchers, slot->nr_watchers - 1);
+		WRITE_ONCE(watcher->channel, 0);
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(msg_slot_unwatch);
+
+/**
+ * msg_slot_nr_channels() - number of channels in a slot
+ * @slot: the slot
+ *
+ * Every channel written since the slot was created counts, cleared or not:
+ * this is the number that the channel limit bounds.
+ *
+ * Return: the count at some moment during the call.
+ */
+u32 msg_slot_nr_channels(struct msg_slot *slot)
+{
+	return READ_ONCE(slot->nr_channels);
+}
+EXPORT_SYMBOL_IF_KUNIT(msg_slot_nr_channels);
+
+/**
+ * msg_slot_get_stats() - read the counters of a slot
+ * @slot: the slot
+ * @stats: filled with the counters, all from the same moment
+ *
+ * Never sleeps, and never waits for a writer that does.
+ */
+void msg_slot_get_stats(struct msg_slot *slot, struct msg_slot_stats *stats)
+{
+	unsigned int start;
+
+	do {
+		start = read_seqcount_begin(&slot->stats_count);
+		stats->channels = slot->nr_messages;
+		stats->channels_used = slot->nr_channels;
+		stats->bytes = slot->nr_bytes;
+		stats->writes = slot->nr_writes;
+	} while (read_seqcount_retry(&slot->stats_count, start));
+}
+EXPORT_SYMBOL_IF_KUNIT(msg_slot_get_stats);
