@@ -25,8 +25,21 @@ echo
 echo "# A second reader, another user in another process, sees it too:"
 run 'su -s /bin/sh nobody -c "./message_reader /dev/slot0 3"'
 echo
-echo "# The module also made a node for minor 0 itself (devtmpfs), mode 0666:"
+echo "# The module also made a node for minor 0 itself (devtmpfs), for root"
+echo "# only: another user cannot open it..."
 run 'ls -l /dev/message_slot0'
+echo '$ su -s /bin/sh nobody -c "./message_reader /dev/message_slot0 3"'
+if su -s /bin/sh nobody -c "./message_reader /dev/message_slot0 3"; then
+	echo "(a user other than root opened a node mode 0600)"
+	exit 1
+fi
+echo
+echo "# ...until a udev rule opens it, such as this one in"
+echo "# /etc/udev/rules.d/60-message_slot.rules (this VM has no udev, so"
+echo "# chmod does what the rule would):"
+echo '#   KERNEL=="message_slot[0-9]*", MODE="0666"'
+run 'chmod 666 /dev/message_slot0'
+run 'su -s /bin/sh nobody -c "./message_reader /dev/message_slot0 3"'
 echo
 echo "# A follower waits in poll() and prints each new message on a line:"
 ./message_reader --follow /dev/message_slot0 5 >/tmp/follow.out &
@@ -50,7 +63,8 @@ wait_for '[ "$(wc -l </tmp/follow.out)" -ge 2 ]'
 run 'kill $follower'
 run 'cat /tmp/follow.out'
 echo
-echo "# The channel's length and write count, then a clear:"
+echo "# The channel's length and stamp (the number of the slot's write that"
+echo "# stored its message), then a clear, which removes the channel:"
 run './message_channel /dev/message_slot0 5 info'
 run './message_channel /dev/message_slot0 5 clear'
 run './message_channel /dev/message_slot0 5 info'

@@ -81,13 +81,14 @@ make_nodes() {
 }
 
 # The class made /dev/message_slotN for each of the first "nodes" minors,
-# mode 0666, with the module's major, and no more.
+# mode 0600 (root's, until a udev rule says otherwise), with the module's
+# major, and no more.
 nodes_present() {
 	count=$(cat /sys/module/message_slot/parameters/nodes) || return 1
 	minor=0
 	while [ $minor -lt "$count" ]; do
 		[ "$(stat -c '%F %t:%T %a' /dev/message_slot$minor)" = \
-		  "$(printf 'character special file %x:%x 666' "$major" $minor)" ] ||
+		  "$(printf 'character special file %x:%x 600' "$major" $minor)" ] ||
 			return 1
 		minor=$((minor + 1))
 	done
