@@ -12,10 +12,9 @@
  * ends the sweep of that call.
  *
  * A call that met its fault must have failed with ENOMEM or EFAULT and
- * changed nothing: the old message and the channel's write count are
- * intact, poll() finds the file as readable as before, and the file still
- * works: a write from another file makes it readable, and wakes an epoll
- * set it is in.
+ * changed nothing: the old message and its seq are intact, poll() finds
+ * the file as readable as before, and the file still works: a write from
+ * another file makes it readable, and wakes an epoll set it is in.
  * Or the kernel absorbed the fault (kvmalloc() falls back to vmalloc(),
  * kmemleak to its own pool, ...) and the call did all it should; those
  * are counted apart. The VM harness checks afterwards that nothing leaked
@@ -166,7 +165,7 @@ struct fault_ctx {
 	unsigned long other;	/* the channel MSG_SLOT_CHANNEL selects */
 	size_t old_len;		/* message before the call */
 	size_t new_len;		/* message the call writes */
-	unsigned long long old_seq;	/* write count before the call */
+	unsigned long long old_seq;	/* seq of the channel before the call */
 	unsigned char old_msg[MSG_SLOT_MAX_MSG_LEN];
 	unsigned char new_msg[MSG_SLOT_MAX_MSG_LEN];
 	unsigned char buf[READ_BUF];	/* the buffer read() fills */
@@ -212,7 +211,7 @@ static bool reads_back(struct fault_ctx *c, int fd, const unsigned char *msg,
 	return true;
 }
 
-/* Is the channel of @fd @len bytes long, with write count @seq? */
+/* Is the channel of @fd @len bytes long, with seq @seq? */
 static bool info_is(struct fault_ctx *c, int fd, size_t len,
 		    unsigned long long seq)
 {
@@ -490,7 +489,7 @@ static void ctx_init(struct __test_metadata *_metadata,
 				   strerror(errno));
 }
 
-/* The write count of the channel of @fd, unarmed. */
+/* The seq of the channel of @fd, unarmed. */
 static unsigned long long seq_of(struct fault_ctx *c, int fd)
 {
 	struct __test_metadata *_metadata = c->metadata;
@@ -504,8 +503,9 @@ static unsigned long long seq_of(struct fault_ctx *c, int fd)
 
 /*
  * Write @id's own message of @len bytes, unarmed, and remember it and the
- * write count it got. The file, which selected the channel just before,
- * has not read it.
+ * seq it got: the slot's write stamp, after which the next successful
+ * write of the slot takes old_seq + 1. The file, which selected the
+ * channel just before, has not read it.
  */
 static void put_old(struct fault_ctx *c, unsigned long id, size_t len)
 {
@@ -737,7 +737,7 @@ static long write_call(struct fault_ctx *c)
 	return write(c->fd, c->new_msg, c->new_len);
 }
 
-/* A failed write does not count. */
+/* A failed write takes no seq. */
 static bool replace_unchanged(struct fault_ctx *c)
 {
 	return polls(c, c->fd, true) &&
@@ -861,28 +861,37 @@ TEST_F_TIMEOUT(fault, read_message, 300)
 /*
  * write() creating a channel, at every fill level of a slot. A slot at
  * level L holds channels 1 to L, and the call writes channel L + 1. A call
- * that absorbed its fault created the channel, and channels cannot be
- * removed: the sweep of the level goes on in another slot, filled up to L
+ * that absorbed its fault created the channel. A clear would remove it
+ * again, but the slot would then be one that L + 1 writes and a removal
+ * made, with memory waiting for a grace period, not one that L writes
+ * made: the sweep of the level goes on in another slot, filled up to L
  * first. That is what the pool of slots is for.
  */
 struct pool_slot {
 	int fd;
 	unsigned long level;	/* channels 1 to level exist */
 	unsigned long start;	/* level before this run */
+	unsigned long long seq;	/* the slot's last write stamp */
 };
 
-/* Level of a pool slot: an earlier run may have filled it some way. */
+/*
+ * Level of a pool slot: an earlier run may have filled it some way. Its
+ * last write is the one with the largest seq: no pool channel is ever
+ * cleared.
+ */
 static void pool_open(struct fault_ctx *c, struct pool_slot *slot,
 		      unsigned int minor)
 {
 	struct __test_metadata *_metadata = c->metadata;
 	unsigned char msg[MSG_SLOT_MAX_MSG_LEN];
+	unsigned long long seq;
 	unsigned long id;
 	size_t len;
 
 	slot->fd = msg_slot_open(c->env, minor, O_RDWR);
 	ASSERT_LE(0, slot->fd) TH_LOG("open minor %u: %s", minor,
 				      strerror(errno));
+	slot->seq = 0;
 	for (id = 1; ; id++) {
 		ASSERT_EQ(0, msg_slot_set_channel(slot->fd, id));
 		if (reads_back(c, slot->fd, NULL, 0))
@@ -890,6 +899,9 @@ static void pool_open(struct fault_ctx *c, struct pool_slot *slot,
 		len = fill_msg(id, msg, 0);
 		ASSERT_TRUE(reads_back(c, slot->fd, msg, len))
 			TH_LOG("minor %u, channel %lu: %s", minor, id, c->why);
+		seq = seq_of(c, slot->fd);
+		if (seq > slot->seq)
+			slot->seq = seq;
 	}
 	slot->level = id - 1;
 	slot->start = slot->level;
@@ -910,6 +922,7 @@ static void pool_fill(struct fault_ctx *c, struct pool_slot *slot,
 		ASSERT_EQ((ssize_t)len, write(slot->fd, msg, len))
 			TH_LOG("filling channel %lu: %s", slot->level,
 			       strerror(errno));
+		slot->seq++;
 	}
 }
 
@@ -964,8 +977,9 @@ static unsigned int sweep_level(struct fault_ctx *c, struct pool_slot *pool,
 		if (ret >= 0) {
 			/* The channel exists now, whatever the check says. */
 			slot->level++;
+			slot->seq++;
 			ok = ret == (long)len || why(c, "wrote %ld bytes", ret);
-			ok = ok && info_is(c, slot->fd, len, 1);
+			ok = ok && info_is(c, slot->fd, len, slot->seq);
 			ok = ok && reads_back(c, slot->fd, msg, len);
 		} else {
 			/* No channel, and the one before it is intact. */
@@ -1077,7 +1091,7 @@ static long clear_call(struct fault_ctx *c)
 	return ioctl(c->fd, MSG_SLOT_CLEAR);
 }
 
-/* The message is there, unread by the file, with its write count. */
+/* The message is there, unread by the file, with its seq. */
 static bool clear_unchanged(struct fault_ctx *c)
 {
 	return polls(c, c->fd, true) &&
@@ -1085,12 +1099,12 @@ static bool clear_unchanged(struct fault_ctx *c)
 	       reads_back(c, c->fd, c->old_msg, c->old_len);
 }
 
-/* The message is gone, and the write count stays. */
+/* The channel is gone: as if never written, with no message and seq 0. */
 static bool clear_done(struct fault_ctx *c, long ret)
 {
 	if (ret)
 		return why(c, "returned %ld", ret);
-	return polls(c, c->fd, false) && info_is(c, c->fd, 0, c->old_seq) &&
+	return polls(c, c->fd, false) && info_is(c, c->fd, 0, 0) &&
 	       reads_back(c, c->fd, NULL, 0);
 }
 
@@ -1115,7 +1129,10 @@ TEST_F_TIMEOUT(fault, ioctl_clear, 300)
 	sweep(&c, &clear_op);
 	c.old_len = MSG_SLOT_MAX_MSG_LEN;
 	sweep(&c, &clear_op);
-	/* It allocates nothing and copies nothing: likely no point. */
+	/*
+	 * It copies nothing, and allocates at most to shrink a sparse table:
+	 * likely no point.
+	 */
 	ctx_finish(&c, "");
 }
 
@@ -1353,7 +1370,10 @@ TEST_F_TIMEOUT(fault, epoll_add, 300)
 	ctx_finish(&c, "");
 }
 
-/* write() to a cleared channel, which needs a new buffer. */
+/*
+ * write() to a cleared channel, which the clear removed: the write makes
+ * it anew, with a new buffer.
+ */
 
 static void write_cleared_prepare(struct fault_ctx *c)
 {
@@ -1363,10 +1383,10 @@ static void write_cleared_prepare(struct fault_ctx *c)
 	ASSERT_EQ(0, ioctl(c->fd, MSG_SLOT_CLEAR));
 }
 
-/* Still cleared, with the write count of the message cleared. */
+/* Still cleared: no message and seq 0. */
 static bool write_cleared_unchanged(struct fault_ctx *c)
 {
-	return polls(c, c->fd, false) && info_is(c, c->fd, 0, c->old_seq) &&
+	return polls(c, c->fd, false) && info_is(c, c->fd, 0, 0) &&
 	       reads_back(c, c->fd, NULL, 0);
 }
 

@@ -9,17 +9,20 @@
  * kept in this process. Every return value, errno and byte must match the
  * model. After every op, poll() with no timeout must report each open
  * file exactly as readable as the model says, and after every write or
- * clear the channel's length and write count (MSG_SLOT_CHANNEL_INFO) must
- * be the model's. The first divergence ends the run: the sequence that
- * diverged is shrunk to a minimal one that still diverges, which is
- * printed one call per line with the seed to replay it.
+ * clear the channel's length and seq (MSG_SLOT_CHANNEL_INFO) must be the
+ * model's: a write takes the next number of its slot's write sequence, a
+ * clear removes the channel, leaving len 0 and seq 0. The first divergence
+ * ends the run: the sequence that diverged is shrunk to a minimal one that
+ * still diverges, which is printed one call per line with the seed to
+ * replay it.
  *
  * A sequence depends on the seed and its own index only, and uses minors
  * reserved for this test with channel ids drawn for it, so it can be
- * replayed alone. Messages and write counts outlive files, test runs and
- * earlier sequences, so the model never assumes an empty channel: before a
- * sequence starts, it learns what each of its channels holds, and how many
- * writes it has had, through a file of its own.
+ * replayed alone. Messages and the slots' write sequences outlive files,
+ * test runs and earlier sequences, so the model never assumes an empty
+ * channel or a fresh slot: before a sequence starts, it learns what each
+ * of its channels holds, with its seq, and where each slot's sequence
+ * stands, through a file of its own.
  *
  * Environment:
  *   MSG_SLOT_FUZZ_OPS  operations in total (default 1000000)
@@ -51,7 +54,7 @@
 
 #define DEFAULT_OPS		1000000UL
 
-/* Minors of this test only: the other tests use 0 to 239 and 250 up. */
+/* Minors of this test only: the other tests use 0 to 239 and 244 up. */
 #define FUZZ_MINOR_BASE		240U
 #define FUZZ_MINORS		4U
 #define FUZZ_CHANNELS		4U	/* channel ids of one sequence */
@@ -79,6 +82,13 @@
 
 /* A channel of a sequence gets a boundary id once in this many. */
 #define EDGE_ID_ODDS		16U
+
+/*
+ * The id through which the prologue learns where a slot's write sequence
+ * stands, or the next one if the sequence drew it: no boundary id, so
+ * that only a random id can be it.
+ */
+#define STAMP_PROBE_ID		3U
 
 /* Shrinking gives up after this many replays and prints what it has. */
 #define MAX_REPLAYS		4096U
@@ -280,8 +290,8 @@ struct seq {
 };
 
 struct model_chan {
-	unsigned int len;	/* 0: no message */
-	uint64_t seq;		/* successful writes, ever */
+	unsigned int len;	/* 0: no message, hence no channel */
+	uint64_t seq;		/* the slot's stamp of the message, 0: none */
 	unsigned char data[MSG_MAX];
 };
 
@@ -297,6 +307,9 @@ struct model {
 	uint32_t ids[FUZZ_CHANNELS];
 	unsigned int initial_len[FUZZ_MINORS][FUZZ_CHANNELS];
 	uint64_t initial_seq[FUZZ_MINORS][FUZZ_CHANNELS];
+	/* The number of each slot's last successful write, slot-wide. */
+	uint64_t stamp[FUZZ_MINORS];
+	uint64_t initial_stamp[FUZZ_MINORS];
 	struct model_chan chans[FUZZ_MINORS][FUZZ_CHANNELS];
 	struct model_file files[FUZZ_FILES];
 };
@@ -785,13 +798,15 @@ static bool probe_channel(struct fuzz *fz, struct model *m, unsigned int mi,
 		return false;
 	}
 	memset(&info, 0, sizeof(info));
+	/* A channel has a seq exactly while it holds a message. */
 	if (ioctl(fd, MSG_SLOT_CHANNEL_INFO, &info) ||
 	    info.channel != m->ids[c] || info.len > MSG_MAX ||
-	    (info.len && !info.seq)) {
+	    !info.len != !info.seq) {
 		snprintf(fz->prologue_why, sizeof(fz->prologue_why),
-			 "MSG_SLOT_CHANNEL_INFO of id %u of slot%u: %s, channel %u len %u",
+			 "MSG_SLOT_CHANNEL_INFO of id %u of slot%u: %s, channel %u len %u seq %llu",
 			 m->ids[c], FUZZ_MINOR_BASE + mi, strerror(errno),
-			 info.channel, info.len);
+			 info.channel, info.len,
+			 (unsigned long long)info.seq);
 		return false;
 	}
 	n = read(fd, fz->pbuf, sizeof(fz->pbuf));
@@ -815,15 +830,79 @@ static bool probe_channel(struct fuzz *fz, struct model *m, unsigned int mi,
 	return true;
 }
 
-/* Learn what every channel of the run holds; false on a driver error. */
+/* Whether @id is the id of one of the run's channels. */
+static bool is_run_id(const struct model *m, uint32_t id)
+{
+	unsigned int c;
+
+	for (c = 0; c < FUZZ_CHANNELS; c++)
+		if (m->ids[c] == id)
+			return true;
+	return false;
+}
+
+/*
+ * Learn where the write sequence of minor @mi stands, after its channels:
+ * write a byte to a channel that is not one of the run's, take the seq
+ * that write got and clear the channel again, which removes it. Nothing
+ * else writes to the slot while the sequence runs, so the model numbers
+ * the sequence's writes on from there. False on a driver error.
+ */
+static bool probe_stamp(struct fuzz *fz, struct model *m, unsigned int mi)
+{
+	struct msg_slot_channel_info info;
+	int fd = fz->probe_fd[mi];
+	uint32_t id = STAMP_PROBE_ID;
+	unsigned int c;
+
+	while (is_run_id(m, id))
+		id++;
+	memset(&info, 0, sizeof(info));
+	if (msg_slot_set_channel(fd, id) || write(fd, "s", 1) != 1 ||
+	    ioctl(fd, MSG_SLOT_CHANNEL_INFO, &info) ||
+	    ioctl(fd, MSG_SLOT_CLEAR)) {
+		snprintf(fz->prologue_why, sizeof(fz->prologue_why),
+			 "write, info and clear of id %u of slot%u: %s", id,
+			 FUZZ_MINOR_BASE + mi, strerror(errno));
+		return false;
+	}
+	if (info.channel != id || info.len != 1 || !info.seq) {
+		snprintf(fz->prologue_why, sizeof(fz->prologue_why),
+			 "info of id %u of slot%u after a write: channel %u len %u seq %llu",
+			 id, FUZZ_MINOR_BASE + mi, info.channel, info.len,
+			 (unsigned long long)info.seq);
+		return false;
+	}
+	for (c = 0; c < FUZZ_CHANNELS; c++) {
+		if (m->chans[mi][c].seq < info.seq)
+			continue;
+		snprintf(fz->prologue_why, sizeof(fz->prologue_why),
+			 "id %u of slot%u holds seq %llu, a write after it %llu",
+			 m->ids[c], FUZZ_MINOR_BASE + mi,
+			 (unsigned long long)m->chans[mi][c].seq,
+			 (unsigned long long)info.seq);
+		return false;
+	}
+	m->stamp[mi] = info.seq;
+	m->initial_stamp[mi] = info.seq;
+	return true;
+}
+
+/*
+ * Learn what every channel of the run holds, and where each slot's write
+ * sequence stands; false on a driver error.
+ */
 static bool probe_channels(struct fuzz *fz, struct model *m)
 {
 	unsigned int mi, c;
 
-	for (mi = 0; mi < FUZZ_MINORS; mi++)
+	for (mi = 0; mi < FUZZ_MINORS; mi++) {
 		for (c = 0; c < FUZZ_CHANNELS; c++)
 			if (!probe_channel(fz, m, mi, c))
 				return false;
+		if (!probe_stamp(fz, m, mi))
+			return false;
+	}
 	return true;
 }
 
@@ -1153,19 +1232,21 @@ static void apply(struct fuzz *fz, struct model *m, const struct op *op,
 	case OP_IOCTL:
 	case OP_CLEAR:
 		if (call->cmd == MSG_SLOT_CLEAR) {
-			/* The write count stays. */
+			/* The channel goes, as if never written. */
 			ch->len = 0;
+			ch->seq = 0;
 		} else {
 			/* The record of the last message read stays. */
 			file->chan = op->chan;
 		}
 		break;
 	case OP_WRITE:
-		if (!ch->seq && fz->counting)
+		/* A channel with no message is not in the slot. */
+		if (!ch->len && fz->counting)
 			fz->new_channels++;
 		ch->len = call->len;
 		memcpy(ch->data, call->buf, call->len);
-		ch->seq++;
+		ch->seq = ++m->stamp[file->minor];
 		break;
 	case OP_READ:
 		file->seen_chan = file->chan;
@@ -1241,8 +1322,8 @@ static bool run_fork(struct fuzz *fz, struct model *m, const struct op *op,
 
 /*
  * After a write or a clear, what MSG_SLOT_CHANNEL_INFO tells of the file's
- * channel must be the model's: each successful write counts once, nothing
- * else counts, and a clear keeps the count.
+ * channel must be the model's: each successful write takes the next number
+ * of its slot, nothing else takes one, and a clear leaves len 0 and seq 0.
  */
 static bool check_info(struct fuzz *fz, const struct model *m,
 		       const struct op *op, struct op_rec *rec)
@@ -1578,7 +1659,11 @@ static void log_trace(struct __test_metadata *_metadata,
 			 (op->kind == OP_FORK && op->child == OP_IOCTL))
 			chans[op->chan] |= op->arg == ARG_CHANNEL;
 	}
-	for (mi = 0; mi < FUZZ_MINORS; mi++)
+	for (mi = 0; mi < FUZZ_MINORS; mi++) {
+		if (minors[mi])
+			TH_LOG("  slot%u had its write %llu last, at the start",
+			       FUZZ_MINOR_BASE + mi,
+			       (unsigned long long)m->initial_stamp[mi]);
 		for (c = 0; c < FUZZ_CHANNELS; c++)
 			if (minors[mi] && chans[c])
 				TH_LOG("  slot%u/c%u held %u bytes, seq %llu, at the start",
@@ -1586,6 +1671,7 @@ static void log_trace(struct __test_metadata *_metadata,
 				       m->initial_len[mi][c],
 				       (unsigned long long)
 				       m->initial_seq[mi][c]);
+	}
 	for (i = 0; i < div; i++) {
 		fmt_op(desc, sizeof(desc), &sq->ops[i], &recs[i]);
 		if (!recs[i].done) {
@@ -1757,7 +1843,7 @@ static void log_stats(struct __test_metadata *_metadata,
 	TH_LOG("%lu ops in %lu sequences, %.1f s, %.2f us/op", fz->ops,
 	       fz->sequences, seconds,
 	       fz->ops ? seconds * 1e6 / fz->ops : 0.0);
-	TH_LOG("%lu prologue reads, %lu channels created, %lu write counts checked",
+	TH_LOG("%lu prologue reads, %lu channels created, %lu seqs checked",
 	       fz->probes, fz->new_channels, fz->info_checks);
 	for (k = 0; k < NR_OP_KINDS; k++) {
 		used = 0;

@@ -3,24 +3,27 @@
  * Resource limits of the message_slot character device.
  *
  * Whoever may write to a slot makes the kernel keep memory for as long as
- * the module is loaded, so two limits bound what a writer can take: the
- * max_channels module parameter caps the channels of one slot, and every
- * allocation is charged to the writer's memory cgroup, where reaching
- * memory.max must fail the write with ENOMEM rather than wake the OOM
- * killer. Both are checked from an unprivileged process, since that is
- * whom the limits are for.
+ * the channel holds the message, so two limits bound what a writer can
+ * take: the max_channels module parameter caps the channels one user
+ * holds in a slot, and every allocation is charged to the writer's memory
+ * cgroup, where reaching memory.max must fail the write with ENOMEM rather
+ * than wake the OOM killer. Both are checked from unprivileged processes,
+ * since that is whom the limits are for, and what one user holds must
+ * never stop another. A cleared channel gives all its memory back.
  *
- * Each test has a minor of its own. Channels persist until the module is
- * unloaded, so the tests accept what an earlier run in the same boot left
- * behind.
+ * Each test has a minor of its own. Channels persist until they are
+ * cleared or the module is unloaded, so the tests accept what an earlier
+ * run in the same boot left behind, or clear it first.
  */
 
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,19 +31,30 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <linux/membarrier.h>
+
 #include "kselftest_harness.h"
 #include "msg_slot_common.h"
+#include "msg_slot_extra.h"
 
+/* Minors of this program only: no other test uses them. */
+#define MINOR_LOCKOUT		244
+#define MINOR_LOCKOUT_CLEAR	245
+#define MINOR_CHURN		246
+#define MINOR_CHARGE		247
 #define MINOR_CHANNEL_LIMIT	250
 #define MINOR_MEMCG		251
 #define MINOR_VICTIM		252
 
 /* The overflow uid and gid: an account that owns nothing here. */
 #define NOBODY_ID		65534
+/* A second unprivileged user, the first regular uid of most systems. */
+#define OTHER_ID		1000
 
 /* Small enough to fill quickly, large enough for a grown table. */
 #define TEST_MAX_CHANNELS	1000
@@ -55,19 +69,89 @@
 /*
  * The table growth test: others fill a slot up to the first growth of its
  * table from VICTIM_PREFILL channels on, then a writer in a cgroup of
- * VICTIM_MEMORY_MAX creates VICTIM_CHANNELS more. The first of them makes
- * the table grow to hold at least 196,608 channels: over 5 MiB, beyond the
- * cgroup, while the writer's own messages take a few hundred bytes.
+ * VICTIM_MEMORY_MAX tries to create one more, which would make the table
+ * grow to hold at least 196,608 channels: over 5 MiB, beyond the cgroup,
+ * which pays for the growth. Once others have grown it, the writer creates
+ * VICTIM_CHANNELS channels, whose messages take a few hundred bytes.
  */
 #define VICTIM_PREFILL		131072UL	/* 2^17 */
 #define VICTIM_CHANNELS		16UL
 #define VICTIM_MEMORY_MAX	(4UL << 20)
 #define TABLE_MIN_ENTRIES	8UL
 
+/*
+ * The per-user bound of the lockout tests: small, so that filling it is
+ * quick (two syscalls a channel), yet past several growths of the table.
+ * Each user has a cgroup of LOCKOUT_MEMORY_MAX, many times what its
+ * channels take even on the debug kernel, so that only the bound stops
+ * it. A's channels are numbered from 1, B's from B_FIRST: far apart, so
+ * that which user holds a channel is never in doubt.
+ */
+#define LOCKOUT_BOUND		4096UL
+#define LOCKOUT_MEMORY_MAX	(32UL << 20)
+#define A_FIRST			1UL
+#define B_FIRST			0x40000000UL
+
+/*
+ * The churn test: CHURN_ROUNDS times, CHURN_CHANNELS new channels of
+ * MSG_SLOT_MAX_MSG_LEN bytes, then all of them cleared. Every round takes
+ * ids of its own, spread over the 32-bit space, so that a driver that
+ * keeps anything of a cleared channel accumulates it. Four syscalls a
+ * channel and round: 1.3 million in all, some 13 s under TCG, where the
+ * memory is also read 22 times. The environment variables
+ * MSG_SLOT_CHURN_CHANNELS and MSG_SLOT_CHURN_ROUNDS change both.
+ */
+#define CHURN_CHANNELS		16384UL
+#define CHURN_ROUNDS		20UL
+#define CHURN_MAX_ROUNDS	1000UL
+
+/*
+ * What the churn test forgives of a figure that must come back: NOISE_FACTOR
+ * times what it moved between two settled readings with nothing done in
+ * between, but at least FLOOR_PERMILLE of what one fill took (the drop of
+ * MemAvailable) and at least FLOOR_MIN_KB. That is less than the smallest
+ * table that held the test's channels: 16384 * 8 / 7 entries of at least
+ * an id and a pointer, 16 bytes, are 299 kB; a driver that kept it, or
+ * one byte per channel and round, would exceed it.
+ */
+#define NOISE_FACTOR		4
+#define FLOOR_PERMILLE		10
+#define FLOOR_MIN_KB		256L
+
+/*
+ * The charging test: one user fills a slot up to a bound of CHARGE_CHANNELS
+ * messages of MSG_SLOT_MAX_MSG_LEN bytes, 32 MiB of messages and a table
+ * of several MiB, past the 4 MiB that kmalloc() can give: kvmalloc()
+ * takes it from vmalloc. The cgroup has room for all of it even on the
+ * debug kernel, whose slab objects are twice as large. At least
+ * CHARGE_MIN_PERCENT of what the fill took from the system must show in
+ * the cgroup's memory.current. The rest is the kernel's bookkeeping, which
+ * no cgroup pays for: page tables of the vmalloc area, partly used slab
+ * pages, and, on the debug kernel, KASAN's shadow of the vmalloc area
+ * (kmemleak's objects are taken out: see kmemleak_slab_kb()). A table
+ * left uncharged would be over 10% on its own: 2^18 * 8 / 7 entries of
+ * at least 16 bytes are 4.6 MiB, beside 34 MiB of messages with their
+ * slab metadata.
+ */
+#define CHARGE_CHANNELS		262144UL	/* 2^18 */
+#define CHARGE_MEMORY_MAX	(512UL << 20)
+#define CHARGE_MIN_PERCENT	90
+
+/*
+ * Settling the memory figures: see settle(). A round in which
+ * MemAvailable rises by less than SETTLE_SLACK_KB freed nothing worth
+ * waiting for; SETTLE_STABLE_ROUNDS such rounds in a row end it.
+ */
+#define SETTLE_MAX_ROUNDS	12U
+#define SETTLE_STABLE_ROUNDS	2U
+#define SETTLE_SLACK_KB		64L
+
 /* Room for cgroup paths: a mount point, a cgroup and a file name in it. */
 #define CG_PATH			256
 #define CG_NAME			64
 #define CG_FILE_PATH		(CG_PATH + 2 * CG_NAME)
+/* Cgroups of one test: the lockout tests have a user in each of two. */
+#define MAX_MEMCGS		2
 
 #define MAX_CHANNELS_PARAM \
 	"/sys/module/message_slot/parameters/max_channels"
@@ -132,15 +216,16 @@ child_fail(struct child_report *rep, const char *fmt, ...)
 	_exit(1);
 }
 
-static void drop_privileges(struct child_report *rep)
+/* Become @uid, real and effective, with the group of the same number. */
+static void drop_privileges(struct child_report *rep, uid_t uid)
 {
 	/* Groups first: once the uid is gone, they cannot be changed. */
-	if (setgroups(0, NULL) || setgid(NOBODY_ID) || setuid(NOBODY_ID))
-		child_fail(rep, "cannot drop to uid %d: %s", NOBODY_ID,
+	if (setgroups(0, NULL) || setgid(uid) || setuid(uid))
+		child_fail(rep, "cannot drop to uid %u: %s", uid,
 			   strerror(errno));
-	if (geteuid() != NOBODY_ID || getegid() != NOBODY_ID)
-		child_fail(rep, "still euid %d egid %d", geteuid(),
-			   getegid());
+	if (getuid() != uid || geteuid() != uid || getegid() != uid)
+		child_fail(rep, "still uid %u euid %u egid %u", getuid(),
+			   geteuid(), getegid());
 }
 
 /* Read channel @id of @fd and require exactly its message. */
@@ -175,12 +260,67 @@ static int put_channel(int fd, unsigned long id, size_t len)
 	return write(fd, msg, len) == (ssize_t)len ? 0 : -1;
 }
 
-/* What the memory cgroup test set up, to be undone by the parent. */
+/* What the memory cgroup tests set up, to be undone by the parent. */
 struct memcg_setup {
 	char root[CG_PATH];		/* where cgroup2 is mounted */
-	char dir[CG_PATH + CG_NAME];	/* the writer's cgroup, "" if none */
+	/* The writers' cgroups, the first nr_dirs of them made. */
+	char dir[MAX_MEMCGS][CG_PATH + CG_NAME];
+	unsigned int nr_dirs;
 	bool mounted;			/* we mounted root ourselves */
 	bool enabled_memory;		/* we enabled memory in root */
+};
+
+/*
+ * What a child does as an unprivileged user, one step after another, and
+ * what the test process expects of each step. Every step stops at its
+ * first failure: @done of @count channels, from @first up, went through,
+ * and @err is the errno of the one that failed, 0 if none did.
+ */
+enum user_op_kind {
+	OP_CREATE,	/* write the user's message to each channel */
+	OP_CLEAR,	/* MSG_SLOT_CLEAR each channel */
+	OP_CHECK,	/* read each channel: @writer's message must be there */
+	OP_ABSENT,	/* each channel must hold no message at all */
+};
+
+struct user_op {
+	enum user_op_kind kind;
+	unsigned long first;
+	unsigned long count;
+	uid_t writer;			/* OP_CHECK only */
+	unsigned long want_done;
+	int want_err;
+};
+
+#define CREATE_OP(first, count, done, err) \
+	{ OP_CREATE, (first), (count), 0, (done), (err) }
+#define CLEAR_OP(first, count, done, err) \
+	{ OP_CLEAR, (first), (count), 0, (done), (err) }
+#define CHECK_OP(first, count, writer, done, err) \
+	{ OP_CHECK, (first), (count), (writer), (done), (err) }
+#define ABSENT_OP(first, count, done, err) \
+	{ OP_ABSENT, (first), (count), 0, (done), (err) }
+
+struct user_op_result {
+	unsigned long done;
+	int err;
+};
+
+#define MAX_USER_OPS		8
+
+/* The steps of one child and their results, shared with it. */
+struct user_run {
+	unsigned int nr_ops;
+	struct user_op ops[MAX_USER_OPS];
+	struct user_op_result res[MAX_USER_OPS];
+};
+
+/* An unprivileged user of the lockout tests, in a cgroup of its own. */
+struct slot_user {
+	uid_t uid;
+	char name;			/* 'A' or 'B', as the comments say */
+	char procs[CG_FILE_PATH];	/* cgroup.procs of its cgroup */
+	const char *cg_dir;
 };
 
 FIXTURE(limits) {
@@ -189,6 +329,7 @@ FIXTURE(limits) {
 	bool saved_ok;
 	struct memcg_setup cg;
 	struct child_report *rep;
+	struct user_run *run;
 };
 
 FIXTURE_SETUP(limits)
@@ -215,16 +356,21 @@ FIXTURE_SETUP(limits)
 			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->rep);
 	memset(self->rep, 0, sizeof(*self->rep));
+	self->run = mmap(NULL, sizeof(*self->run), PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->run);
 }
 
 static void memcg_cleanup(struct __test_metadata *_metadata,
 			  struct memcg_setup *cg)
 {
 	char path[CG_FILE_PATH];
+	unsigned int i;
 
-	/* The cgroup keeps the slot's memory charged; rmdir still works. */
-	if (cg->dir[0] && rmdir(cg->dir))
-		TH_LOG("rmdir %s: %s", cg->dir, strerror(errno));
+	/* A cgroup keeps the slot's memory charged; rmdir still works. */
+	for (i = cg->nr_dirs; i-- > 0;)
+		if (rmdir(cg->dir[i]))
+			TH_LOG("rmdir %s: %s", cg->dir[i], strerror(errno));
 	if (cg->enabled_memory) {
 		snprintf(path, sizeof(path), "%s/cgroup.subtree_control",
 			 cg->root);
@@ -300,7 +446,7 @@ static void channel_limit_child(const char *node, struct child_report *rep)
 	unsigned long id;
 	int fd, ret;
 
-	drop_privileges(rep);
+	drop_privileges(rep, NOBODY_ID);
 
 	/* The limit is the administrator's: nobody may raise it. */
 	fd = open(MAX_CHANNELS_PARAM, O_WRONLY | O_CLOEXEC);
@@ -382,6 +528,10 @@ static int find_cgroup2(struct __test_metadata *_metadata,
 	char line[CG_PATH + 2 * CG_NAME], mnt[CG_PATH], type[CG_NAME];
 	FILE *f;
 
+	/* Found, or mounted, for an earlier cgroup of the same test. */
+	if (cg->root[0])
+		return 0;
+
 	f = fopen("/proc/self/mounts", "r");
 	ASSERT_NE(NULL, f);
 	while (fgets(line, sizeof(line), f)) {
@@ -412,16 +562,19 @@ static int find_cgroup2(struct __test_metadata *_metadata,
 }
 
 /*
- * Make the writer's cgroup, of @memory_max bytes. Returns 0, or 1 with
- * @why for a skip.
+ * Make a writer's cgroup, of @memory_max bytes: the next of @cg->dir[].
+ * Returns 0, or 1 with @why for a skip.
  */
 static int make_memcg(struct __test_metadata *_metadata,
 		      struct memcg_setup *cg, unsigned long memory_max,
 		      const char **why)
 {
-	char path[CG_FILE_PATH], buf[256];
+	char path[CG_FILE_PATH], buf[256], *dir;
 	long n;
 	int ret;
+
+	ASSERT_GT(MAX_MEMCGS, cg->nr_dirs);
+	dir = cg->dir[cg->nr_dirs];
 
 	if (find_cgroup2(_metadata, cg, why))
 		return 1;
@@ -445,18 +598,19 @@ static int make_memcg(struct __test_metadata *_metadata,
 		cg->enabled_memory = true;
 	}
 
-	snprintf(cg->dir, sizeof(cg->dir), "%s/msg_slot_limits.%d", cg->root,
-		 getpid());
-	ASSERT_EQ(0, mkdir(cg->dir, 0755))
-		TH_LOG("mkdir %s: %s", cg->dir, strerror(errno));
+	snprintf(dir, sizeof(cg->dir[0]), "%s/msg_slot_limits.%d.%u", cg->root,
+		 getpid(), cg->nr_dirs);
+	ASSERT_EQ(0, mkdir(dir, 0755))
+		TH_LOG("mkdir %s: %s", dir, strerror(errno));
+	cg->nr_dirs++;
 
-	snprintf(path, sizeof(path), "%s/memory.max", cg->dir);
+	snprintf(path, sizeof(path), "%s/memory.max", dir);
 	snprintf(buf, sizeof(buf), "%lu\n", memory_max);
 	ret = msg_slot_write_file(path, buf);
 	ASSERT_EQ(0, ret) TH_LOG("writing %s: %s", path, strerror(-ret));
 
 	/* Without swap, nothing but the slot's memory can be reclaimed. */
-	snprintf(path, sizeof(path), "%s/memory.swap.max", cg->dir);
+	snprintf(path, sizeof(path), "%s/memory.swap.max", dir);
 	ret = msg_slot_write_file(path, "0\n");
 	ASSERT_TRUE(!ret || ret == -ENOENT)
 		TH_LOG("writing %s: %s", path, strerror(-ret));
@@ -485,10 +639,10 @@ static unsigned long first_free_channel(int fd, struct child_report *rep)
 
 /*
  * In a child: move into the cgroup whose cgroup.procs is @procs, clear
- * the report and become the unprivileged user.
+ * the report and become the unprivileged user @uid.
  */
 static void join_memcg_unprivileged(const char *procs,
-				    struct child_report *rep)
+				    struct child_report *rep, uid_t uid)
 {
 	char pid[32];
 	int ret;
@@ -499,7 +653,7 @@ static void join_memcg_unprivileged(const char *procs,
 		child_fail(rep, "joining %s: %s", procs, strerror(-ret));
 	memset(rep, 0, sizeof(*rep));
 	errno = 0;
-	drop_privileges(rep);
+	drop_privileges(rep, uid);
 }
 
 static void memcg_child(const char *procs, const char *node,
@@ -516,7 +670,7 @@ static void memcg_child(const char *procs, const char *node,
 	 * of the parent's pages until then. The stack of the loop is in
 	 * place from its first rounds, and nothing after it goes deeper.
 	 */
-	join_memcg_unprivileged(procs, rep);
+	join_memcg_unprivileged(procs, rep, NOBODY_ID);
 
 	fd = open(node, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
@@ -535,29 +689,41 @@ static void memcg_child(const char *procs, const char *node,
 	_exit(0);
 }
 
-/* Read the counter @key of the memory.events of @cg_dir. */
-static unsigned long memcg_event(struct __test_metadata *_metadata,
-				 const char *cg_dir, const char *key)
+/*
+ * The value of @key in the flat-keyed file @file of @cg_dir, such as
+ * memory.events or memory.stat, or -1 when the file has no such key.
+ */
+static long long memcg_key(const char *cg_dir, const char *file,
+			   const char *key)
 {
 	char path[CG_FILE_PATH], line[128], name[64];
-	unsigned long val;
+	long long val;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/memory.events", cg_dir);
+	snprintf(path, sizeof(path), "%s/%s", cg_dir, file);
 	f = fopen(path, "r");
-	EXPECT_NE(NULL, f) TH_LOG("opening %s: %s", path, strerror(errno));
-	while (f && fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%63s %lu", name, &val) == 2 &&
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%63s %lld", name, &val) == 2 &&
 		    !strcmp(name, key)) {
 			fclose(f);
 			return val;
 		}
 	}
-	if (f)
-		fclose(f);
-	TH_LOG("no %s in %s", key, path);
-	EXPECT_TRUE(false);
-	return 0;
+	fclose(f);
+	return -1;
+}
+
+/* Read the counter @key of the memory.events of @cg_dir. */
+static unsigned long memcg_event(struct __test_metadata *_metadata,
+				 const char *cg_dir, const char *key)
+{
+	long long val = memcg_key(cg_dir, "memory.events", key);
+
+	EXPECT_LE(0, val)
+		TH_LOG("no %s in %s/memory.events", key, cg_dir);
+	return val < 0 ? 0 : val;
 }
 
 /*
@@ -576,7 +742,8 @@ static int memcg_test_start(struct __test_metadata *_metadata,
 		return 1;
 	set_max_channels(_metadata, MSG_SLOT_MAX_CHANNELS);
 	make_public_node(_metadata, env, minor, node, node_size);
-	snprintf(procs, procs_size, "%s/cgroup.procs", cg->dir);
+	snprintf(procs, procs_size, "%s/cgroup.procs",
+		 cg->dir[cg->nr_dirs - 1]);
 	return 0;
 }
 
@@ -600,9 +767,9 @@ TEST_F_TIMEOUT(limits, unprivileged_memcg_enomem, 300)
 		memcg_child(procs, node, self->rep);
 	reap_child(_metadata, pid, rep);
 
-	oom = memcg_event(_metadata, self->cg.dir, "oom");
-	oom_kill = memcg_event(_metadata, self->cg.dir, "oom_kill");
-	max_hits = memcg_event(_metadata, self->cg.dir, "max");
+	oom = memcg_event(_metadata, self->cg.dir[0], "oom");
+	oom_kill = memcg_event(_metadata, self->cg.dir[0], "oom_kill");
+	max_hits = memcg_event(_metadata, self->cg.dir[0], "max");
 	TH_LOG("uid %d, memory.max %lu: %lu channels of %d bytes from id %lu",
 	       NOBODY_ID, CGROUP_MEMORY_MAX, rep->written,
 	       MSG_SLOT_MAX_MSG_LEN, rep->first);
@@ -670,7 +837,7 @@ static void victim_child(const char *procs, const char *node,
 	unsigned long first = rep->first, id;
 	int fd;
 
-	join_memcg_unprivileged(procs, rep);
+	join_memcg_unprivileged(procs, rep, NOBODY_ID);
 	rep->first = first;
 
 	fd = open(node, O_RDWR | O_CLOEXEC);
@@ -684,12 +851,28 @@ static void victim_child(const char *procs, const char *node,
 	_exit(0);
 }
 
+/* Does channel @id of @fd hold a message? */
+static bool channel_present(struct __test_metadata *_metadata, int fd,
+			    unsigned long id)
+{
+	unsigned char buf[MSG_SLOT_MAX_MSG_LEN];
+
+	ASSERT_EQ(0, msg_slot_set_channel(fd, id))
+		TH_LOG("MSG_SLOT_CHANNEL %lu: %s", id, strerror(errno));
+	if (read(fd, buf, sizeof(buf)) >= 0)
+		return true;
+	ASSERT_EQ(EWOULDBLOCK, errno)
+		TH_LOG("reading channel %lu: %s", id, strerror(errno));
+	return false;
+}
+
 /*
- * The table of a slot serves every channel in it: its growth must not be
- * charged to the writer who happens to cross the threshold, or a small
- * cgroup's first channels fail because of channels others made.
+ * Whoever grows a slot's table pays for it, as for the nodes of an xarray:
+ * a writer whose cgroup cannot take the larger table gets ENOMEM for the
+ * channel that needs it, and that changes nothing. Once somebody else has
+ * grown the table, the same writer creates channels again.
  */
-TEST_F_TIMEOUT(limits, memcg_victim_of_table_growth, 300)
+TEST_F_TIMEOUT(limits, memcg_pays_for_table_growth, 300)
 {
 	const struct child_report *rep = self->rep;
 	char node[128], procs[CG_FILE_PATH];
@@ -714,20 +897,925 @@ TEST_F_TIMEOUT(limits, memcg_victim_of_table_growth, 300)
 	for (id = first; id <= growth; id++)
 		ASSERT_EQ(0, put_channel(fd, id, 1))
 			TH_LOG("prefilling channel %lu: %s", id, strerror(errno));
-	close(fd);
 
+	/* The channel that grows the table: too much for the cgroup. */
 	self->rep->first = growth + 1;
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0)
 		victim_child(procs, node, self->rep);
 	reap_child(_metadata, pid, rep);
-	TH_LOG("uid %d, memory.max %lu: %lu of %lu new channels after %lu others', %s (%s)",
-	       NOBODY_ID, VICTIM_MEMORY_MAX, rep->written, VICTIM_CHANNELS,
-	       growth, "the first growing the table",
+	TH_LOG("uid %d, memory.max %lu: %lu new channels after %lu others', the first growing the table: %s",
+	       NOBODY_ID, VICTIM_MEMORY_MAX, rep->written, growth,
 	       rep->err ? strerror(rep->err) : "no error");
+	EXPECT_EQ(ENOMEM, rep->err);
+	EXPECT_EQ(0, rep->written);
+	EXPECT_FALSE(channel_present(_metadata, fd, growth + 1));
+
+	/* Root grows it; then the writer's channels fit its cgroup. */
+	ASSERT_EQ(0, put_channel(fd, growth + 1, 1))
+		TH_LOG("root growing the table: %s", strerror(errno));
+	close(fd);
+	self->rep->first = growth + 2;
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		victim_child(procs, node, self->rep);
+	reap_child(_metadata, pid, rep);
+	TH_LOG("then %lu of %lu new channels: %s", rep->written,
+	       VICTIM_CHANNELS, rep->err ? strerror(rep->err) : "no error");
 	EXPECT_EQ(0, rep->err);
 	EXPECT_EQ(VICTIM_CHANNELS, rep->written);
+}
+
+/* As root, clear channels @first to @first + @count - 1 of @fd, last first. */
+static void root_clear_fd(struct __test_metadata *_metadata, int fd,
+			  unsigned long first, unsigned long count)
+{
+	unsigned long id;
+
+	/* Downwards: a run cut short leaves @first for the last to clear. */
+	for (id = first + count; id-- > first;) {
+		ASSERT_EQ(0, msg_slot_set_channel(fd, id))
+			TH_LOG("MSG_SLOT_CHANNEL %lu: %s", id, strerror(errno));
+		ASSERT_EQ(0, ioctl(fd, MSG_SLOT_CLEAR))
+			TH_LOG("clearing channel %lu: %s", id, strerror(errno));
+	}
+}
+
+static void root_clear(struct __test_metadata *_metadata,
+		       struct msg_slot_env *env, unsigned int minor,
+		       unsigned long first, unsigned long count)
+{
+	int fd = msg_slot_open(env, minor, O_RDWR);
+
+	ASSERT_LE(0, fd) TH_LOG("open minor %u: %s", minor, strerror(errno));
+	root_clear_fd(_metadata, fd, first, count);
+	close(fd);
+}
+
+
+/*
+ * The message @uid writes to channel @id: the id and the writer first, so
+ * that a reader can tell whose message it found, then bytes of both. The
+ * lengths, USER_MSG_MIN and up, spread the messages over the size classes.
+ */
+#define USER_MSG_MIN		8U
+
+static size_t user_msg(unsigned long id, uid_t uid, unsigned char *buf)
+{
+	unsigned int head[2] = { id, uid };
+	size_t len, i;
+
+	len = USER_MSG_MIN + id % (MSG_SLOT_MAX_MSG_LEN - USER_MSG_MIN + 1);
+	memcpy(buf, head, sizeof(head));
+	for (i = sizeof(head); i < len; i++)
+		buf[i] = id * MSG_ID_MIX + uid + i * MSG_BYTE_STEP;
+	return len;
+}
+
+/* Keep the first explanation a child has: the one that matters. */
+static void __printf(2, 3) child_note(struct child_report *rep,
+				      const char *fmt, ...)
+{
+	va_list ap;
+
+	if (rep->why[0])
+		return;
+	va_start(ap, fmt);
+	vsnprintf(rep->why, sizeof(rep->why), fmt, ap);
+	va_end(ap);
+}
+
+/* The steps of a child, on one channel each: 0 or -errno. */
+static int op_create(int fd, unsigned long id, uid_t uid)
+{
+	unsigned char msg[MSG_SLOT_MAX_MSG_LEN];
+	size_t len = user_msg(id, uid, msg);
+	ssize_t n;
+
+	if (msg_slot_set_channel(fd, id))
+		return -errno;
+	n = write(fd, msg, len);
+	if (n < 0)
+		return -errno;
+	return n == (ssize_t)len ? 0 : -EIO;
+}
+
+static int op_clear(int fd, unsigned long id)
+{
+	if (msg_slot_set_channel(fd, id) || ioctl(fd, MSG_SLOT_CLEAR))
+		return -errno;
+	return 0;
+}
+
+static int op_check(int fd, unsigned long id, uid_t writer,
+		    struct child_report *rep)
+{
+	unsigned char want[MSG_SLOT_MAX_MSG_LEN], got[MSG_SLOT_MAX_MSG_LEN];
+	size_t len = user_msg(id, writer, want);
+	unsigned int head[2] = { 0, 0 };
+	ssize_t n;
+
+	if (msg_slot_set_channel(fd, id))
+		return -errno;
+	n = read(fd, got, sizeof(got));
+	if (n < 0)
+		return -errno;
+	if ((size_t)n == len && !memcmp(got, want, len))
+		return 0;
+	if ((size_t)n >= sizeof(head))
+		memcpy(head, got, sizeof(head));
+	child_note(rep, "channel %lu: %zd bytes of uid %u for channel %u, not the %zu of uid %u",
+		   id, n, head[1], head[0], len, writer);
+	return -EBADMSG;
+}
+
+/* The channel holds nothing, exactly as one never written (contract 1). */
+static int op_absent(int fd, unsigned long id, struct child_report *rep)
+{
+	unsigned char buf[MSG_SLOT_MAX_MSG_LEN];
+	struct msg_slot_channel_info info;
+	ssize_t n;
+
+	if (msg_slot_set_channel(fd, id) ||
+	    ioctl(fd, MSG_SLOT_CHANNEL_INFO, &info))
+		return -errno;
+	if (info.len || info.seq) {
+		child_note(rep, "channel %lu: len %u, seq %llu", id, info.len,
+			   (unsigned long long)info.seq);
+		return -EEXIST;
+	}
+	n = read(fd, buf, sizeof(buf));
+	if (n >= 0) {
+		child_note(rep, "channel %lu: read %zd bytes", id, n);
+		return -EEXIST;
+	}
+	return errno == EWOULDBLOCK ? 0 : -errno;
+}
+
+static int user_op_one(int fd, const struct user_op *op, unsigned long id,
+		       uid_t uid, struct child_report *rep)
+{
+	switch (op->kind) {
+	case OP_CREATE:
+		return op_create(fd, id, uid);
+	case OP_CLEAR:
+		return op_clear(fd, id);
+	case OP_CHECK:
+		return op_check(fd, id, op->writer, rep);
+	case OP_ABSENT:
+		return op_absent(fd, id, rep);
+	}
+	return -EINVAL;
+}
+
+/* In a child: become @u, in its cgroup, and run the steps of @run. */
+static void __noreturn user_child(const char *node, const struct slot_user *u,
+				  struct child_report *rep,
+				  struct user_run *run)
+{
+	const struct user_op *op;
+	unsigned long i;
+	unsigned int k;
+	int fd, err;
+
+	join_memcg_unprivileged(u->procs, rep, u->uid);
+	fd = open(node, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		child_fail(rep, "open %s: %s", node, strerror(errno));
+	for (k = 0; k < run->nr_ops; k++) {
+		op = &run->ops[k];
+		err = 0;
+		for (i = 0; i < op->count; i++) {
+			err = -user_op_one(fd, op, op->first + i, u->uid, rep);
+			if (err)
+				break;
+		}
+		run->res[k].done = i;
+		run->res[k].err = err;
+	}
+	close(fd);
+	_exit(0);
+}
+
+static const char *const op_names[] = {
+	[OP_CREATE] = "create",
+	[OP_CLEAR] = "clear",
+	[OP_CHECK] = "check",
+	[OP_ABSENT] = "absent",
+};
+
+static const char *err_name(int err)
+{
+	return err ? strerror(err) : "no error";
+}
+
+/*
+ * Run @ops as @u in a child of its own, print every result and require
+ * what each step expects; a step that differs ends the test, since what
+ * follows it assumes it.
+ */
+static void run_as(struct __test_metadata *_metadata, const char *node,
+		   const struct slot_user *u, struct child_report *rep,
+		   struct user_run *run, const struct user_op *ops,
+		   unsigned int nr_ops)
+{
+	const struct user_op_result *res;
+	const struct user_op *op;
+	unsigned int k, bad = 0;
+	pid_t pid;
+
+	ASSERT_GE(MAX_USER_OPS, nr_ops);
+	memset(run, 0, sizeof(*run));
+	memcpy(run->ops, ops, nr_ops * sizeof(*ops));
+	run->nr_ops = nr_ops;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		user_child(node, u, rep, run);
+	reap_child(_metadata, pid, rep);
+
+	for (k = 0; k < nr_ops; k++) {
+		op = &run->ops[k];
+		res = &run->res[k];
+		TH_LOG("user %c, uid %u: %s %lu..%lu: %lu of %lu, %s (want %lu, %s)",
+		       u->name, u->uid, op_names[op->kind], op->first,
+		       op->first + op->count - 1, res->done, op->count,
+		       err_name(res->err), op->want_done,
+		       err_name(op->want_err));
+		EXPECT_EQ(op->want_done, res->done);
+		EXPECT_EQ(op->want_err, res->err);
+		bad += res->done != op->want_done || res->err != op->want_err;
+	}
+	if (rep->why[0])
+		TH_LOG("user %c: %s", u->name, rep->why);
+	ASSERT_EQ(0U, bad);
+}
+
+/*
+ * The start of a lockout test: users A (NOBODY_ID) and B (OTHER_ID), each
+ * in a cgroup of its own, a bound of LOCKOUT_BOUND channels per user, and
+ * a node of @minor that both may open, without what an earlier run cut
+ * short left there. Returns 1 with @why for a skip.
+ */
+static int lockout_start(struct __test_metadata *_metadata,
+			 struct memcg_setup *cg, struct msg_slot_env *env,
+			 unsigned int minor, char *node, size_t node_size,
+			 struct slot_user *a, struct slot_user *b,
+			 const char **why)
+{
+	static const uid_t uids[] = { NOBODY_ID, OTHER_ID };
+	struct slot_user *users[] = { a, b };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(users); i++) {
+		if (make_memcg(_metadata, cg, LOCKOUT_MEMORY_MAX, why))
+			return 1;
+		users[i]->uid = uids[i];
+		users[i]->name = 'A' + i;
+		users[i]->cg_dir = cg->dir[cg->nr_dirs - 1];
+		snprintf(users[i]->procs, sizeof(users[i]->procs),
+			 "%s/cgroup.procs", users[i]->cg_dir);
+	}
+	set_max_channels(_metadata, LOCKOUT_BOUND);
+	make_public_node(_metadata, env, minor, node, node_size);
+	root_clear(_metadata, env, minor, A_FIRST, LOCKOUT_BOUND + 2);
+	root_clear(_metadata, env, minor, B_FIRST, LOCKOUT_BOUND + 1);
+	return 0;
+}
+
+/* The memory.current of @cg_dir, in bytes, or -1 if it cannot be read. */
+static long long memcg_current(const char *cg_dir)
+{
+	char path[CG_FILE_PATH], buf[64];
+
+	snprintf(path, sizeof(path), "%s/memory.current", cg_dir);
+	if (msg_slot_read_file(path, buf, sizeof(buf)) <= 0)
+		return -1;
+	return strtoll(buf, NULL, 10);
+}
+
+/* Say what each user's cgroup holds, and empty the slot again. */
+static void lockout_end(struct __test_metadata *_metadata,
+			struct msg_slot_env *env, unsigned int minor,
+			const struct slot_user *a, const struct slot_user *b)
+{
+	TH_LOG("memory.current: user A %lld bytes, user B %lld bytes",
+	       memcg_current(a->cg_dir), memcg_current(b->cg_dir));
+	root_clear(_metadata, env, minor, A_FIRST, LOCKOUT_BOUND + 2);
+	root_clear(_metadata, env, minor, B_FIRST, LOCKOUT_BOUND + 1);
+}
+
+/*
+ * max_channels bounds each user on its own: one user at its bound stops
+ * no one else, and whoever overwrites a channel takes it over, within
+ * its own bound. Every count and errno is exact: the slot starts empty.
+ */
+TEST_F_TIMEOUT(limits, per_user_bound_lockout, 300)
+{
+	const unsigned long n = LOCKOUT_BOUND;
+	struct slot_user a, b;
+	const char *why = "";
+	char node[128];
+
+	if (lockout_start(_metadata, &self->cg, &self->env, MINOR_LOCKOUT,
+			  node, sizeof(node), &a, &b, &why))
+		SKIP(return, "%s", why);
+
+	{
+		const struct user_op ops[] = {
+			/* Exactly the bound, then ENOSPC ... */
+			CREATE_OP(A_FIRST, n + 1, n, ENOSPC),
+			/* ... which did not create the channel empty ... */
+			ABSENT_OP(A_FIRST + n, 1, 1, 0),
+			/* ... and no overwrite of its own fails. */
+			CREATE_OP(A_FIRST, 1, 1, 0),
+		};
+
+		run_as(_metadata, node, &a, self->rep, self->run, ops,
+		       ARRAY_SIZE(ops));
+	}
+	{
+		const struct user_op ops[] = {
+			/* A's channels leave B its whole bound. */
+			CREATE_OP(B_FIRST, n + 1, n, ENOSPC),
+			ABSENT_OP(B_FIRST + n, 1, 1, 0),
+			/* At its bound, B cannot take over one of A's ... */
+			CREATE_OP(A_FIRST, 1, 0, ENOSPC),
+			CHECK_OP(A_FIRST, 1, a.uid, 1, 0),
+			/* ... until it gives one of its own up. */
+			CLEAR_OP(B_FIRST, 1, 1, 0),
+			CREATE_OP(A_FIRST, 1, 1, 0),
+			CHECK_OP(A_FIRST, 1, b.uid, 1, 0),
+			/* Which took it to its bound again. */
+			CREATE_OP(A_FIRST + 1, 1, 0, ENOSPC),
+		};
+
+		run_as(_metadata, node, &b, self->rep, self->run, ops,
+		       ARRAY_SIZE(ops));
+	}
+	{
+		const struct user_op ops[] = {
+			/* A holds one less: room for exactly one more ... */
+			CREATE_OP(A_FIRST + n, 2, 1, ENOSPC),
+			ABSENT_OP(A_FIRST + n + 1, 1, 1, 0),
+			/* ... and none to take its old channel back. */
+			CREATE_OP(A_FIRST, 1, 0, ENOSPC),
+			CHECK_OP(A_FIRST, 1, b.uid, 1, 0),
+			CHECK_OP(A_FIRST + 1, n, a.uid, n, 0),
+			/* Now A clears all it holds: all of it goes. */
+			CLEAR_OP(A_FIRST + 1, n, n, 0),
+			ABSENT_OP(A_FIRST + 1, n + 1, n + 1, 0),
+		};
+
+		run_as(_metadata, node, &a, self->rep, self->run, ops,
+		       ARRAY_SIZE(ops));
+	}
+	{
+		const struct user_op ops[] = {
+			/* B keeps all it had, and its bound with it. */
+			CHECK_OP(A_FIRST, 1, b.uid, 1, 0),
+			CHECK_OP(B_FIRST + 1, n - 1, b.uid, n - 1, 0),
+			CREATE_OP(B_FIRST, 1, 0, ENOSPC),
+			CREATE_OP(B_FIRST + 1, 1, 1, 0),
+		};
+
+		run_as(_metadata, node, &b, self->rep, self->run, ops,
+		       ARRAY_SIZE(ops));
+	}
+	{
+		const struct user_op ops[] = {
+			/* A, holding nothing, has its whole bound again. */
+			CREATE_OP(A_FIRST + 1, n + 1, n, ENOSPC),
+			CHECK_OP(A_FIRST + 1, n, a.uid, n, 0),
+			ABSENT_OP(A_FIRST + n + 1, 1, 1, 0),
+		};
+
+		run_as(_metadata, node, &a, self->rep, self->run, ops,
+		       ARRAY_SIZE(ops));
+	}
+	lockout_end(_metadata, &self->env, MINOR_LOCKOUT, &a, &b);
+}
+
+/* Channels one user cleared count against no one: not against another. */
+TEST_F_TIMEOUT(limits, per_user_bound_after_clear, 300)
+{
+	const unsigned long n = LOCKOUT_BOUND;
+	struct slot_user a, b;
+	const char *why = "";
+	char node[128];
+
+	if (lockout_start(_metadata, &self->cg, &self->env,
+			  MINOR_LOCKOUT_CLEAR, node, sizeof(node), &a, &b, &why))
+		SKIP(return, "%s", why);
+
+	{
+		const struct user_op ops[] = {
+			CREATE_OP(A_FIRST, n + 1, n, ENOSPC),
+			CLEAR_OP(A_FIRST, n, n, 0),
+			ABSENT_OP(A_FIRST, n + 1, n + 1, 0),
+		};
+
+		run_as(_metadata, node, &a, self->rep, self->run, ops,
+		       ARRAY_SIZE(ops));
+	}
+	{
+		const struct user_op ops[] = {
+			CREATE_OP(B_FIRST, n + 1, n, ENOSPC),
+			CHECK_OP(B_FIRST, n, b.uid, n, 0),
+		};
+
+		run_as(_metadata, node, &b, self->rep, self->run, ops,
+		       ARRAY_SIZE(ops));
+	}
+	{
+		const struct user_op ops[] = {
+			/* And A's bound is whole again, beside B's. */
+			CREATE_OP(A_FIRST, n + 1, n, ENOSPC),
+			CHECK_OP(A_FIRST, n, a.uid, n, 0),
+		};
+
+		run_as(_metadata, node, &a, self->rep, self->run, ops,
+		       ARRAY_SIZE(ops));
+	}
+	lockout_end(_metadata, &self->env, MINOR_LOCKOUT_CLEAR, &a, &b);
+}
+
+/* Memory figures of the whole system, in kB, from /proc/meminfo. */
+struct mem_figures {
+	long avail_kb;		/* MemAvailable plus the per-CPU free lists */
+	long memavailable_kb;	/* MemAvailable alone */
+	long pcp_kb;		/* free pages in the per-CPU lists */
+	long sunreclaim_kb;	/* SUnreclaim: where kmalloc() objects are */
+	long vmalloc_kb;	/* VmallocUsed */
+	unsigned int rounds;	/* of settle() it took */
+};
+
+/*
+ * Free pages held in the per-CPU lists of the page allocator, in kB.
+ * MemAvailable leaves them out, and they come and go by megabytes as the
+ * lists fill and drain: as much as what a fill of the tests takes.
+ */
+static long pcp_free_kb(struct __test_metadata *_metadata)
+{
+	long pages = 0, count;
+	char line[256];
+	FILE *f;
+
+	f = fopen("/proc/zoneinfo", "r");
+	ASSERT_NE(NULL, f) TH_LOG("/proc/zoneinfo: %s", strerror(errno));
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, " count: %ld", &count) == 1)
+			pages += count;
+	fclose(f);
+	return pages * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+static void read_mem(struct __test_metadata *_metadata,
+		     struct mem_figures *m)
+{
+	char line[256];
+	long kb;
+	FILE *f;
+
+	m->memavailable_kb = -1;
+	m->sunreclaim_kb = -1;
+	m->vmalloc_kb = -1;
+	f = fopen("/proc/meminfo", "r");
+	ASSERT_NE(NULL, f) TH_LOG("/proc/meminfo: %s", strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "MemAvailable: %ld kB", &kb) == 1)
+			m->memavailable_kb = kb;
+		else if (sscanf(line, "SUnreclaim: %ld kB", &kb) == 1)
+			m->sunreclaim_kb = kb;
+		else if (sscanf(line, "VmallocUsed: %ld kB", &kb) == 1)
+			m->vmalloc_kb = kb;
+	}
+	fclose(f);
+	ASSERT_LE(0, m->memavailable_kb) TH_LOG("no MemAvailable");
+	ASSERT_LE(0, m->sunreclaim_kb) TH_LOG("no SUnreclaim");
+	ASSERT_LE(0, m->vmalloc_kb) TH_LOG("no VmallocUsed");
+	m->pcp_kb = pcp_free_kb(_metadata);
+	m->avail_kb = m->memavailable_kb + m->pcp_kb;
+}
+
+/*
+ * Have the slab caches that hold the driver's objects give back what
+ * they keep: empty slabs on per-CPU and node lists, the kfree_rcu()
+ * batches of newer kernels (rcu_free sheaves, handed to RCU here) and,
+ * under KASAN, freed objects in its quarantine, which holds up to 1/32 of
+ * the memory and lets go of a cache's objects only when it is shrunk.
+ * Messages and small tables are kmalloc() objects, from the kmalloc-cg-
+ * caches as they are charged; on the debug kernel kmemleak keeps an
+ * object for each. Only these caches, as every shrink walks the whole
+ * quarantine; the kmalloc-rnd- copies serve only allocations charged to
+ * no cgroup.
+ */
+static void shrink_slab_caches(void)
+{
+	char path[512];
+	struct dirent *de;
+	DIR *dir;
+
+	dir = opendir("/sys/kernel/slab");
+	if (!dir)
+		return;
+	while ((de = readdir(dir))) {
+		if ((strncmp(de->d_name, "kmalloc-", 8) ||
+		     !strncmp(de->d_name, "kmalloc-rnd-", 12)) &&
+		    strcmp(de->d_name, "kmemleak_object"))
+			continue;
+		snprintf(path, sizeof(path), "/sys/kernel/slab/%s/shrink",
+			 de->d_name);
+		/* A cache without the file is one less to shrink. */
+		msg_slot_write_file(path, "1\n");
+	}
+	closedir(dir);
+}
+
+/*
+ * Bring the kernel to rest, then read its memory into @m. The driver
+ * frees with kfree_rcu() and kvfree_rcu(), which batch frees for seconds:
+ * right after a clear, much of what it freed is still allocated.
+ * drop_caches runs the shrinkers, the kvfree_rcu() one among them, which
+ * hands its batches to RCU; shrinking the slab caches hands over theirs;
+ * the membarrier waits for a grace period (synchronize_rcu()), after
+ * which RCU callbacks and a workqueue free the batches, at their own
+ * pace. Hence rounds until MemAvailable stops rising, rather than a sleep
+ * of a guessed length.
+ */
+static void settle(struct __test_metadata *_metadata, struct mem_figures *m)
+{
+	unsigned int round, stable = 0;
+	long prev;
+	int ret;
+
+	read_mem(_metadata, m);
+	for (round = 1; round <= SETTLE_MAX_ROUNDS; round++) {
+		prev = m->avail_kb;
+		ret = msg_slot_write_file("/proc/sys/vm/drop_caches", "3\n");
+		ASSERT_EQ(0, ret)
+			TH_LOG("writing drop_caches: %s", strerror(-ret));
+		shrink_slab_caches();
+		/* EINVAL under nohz_full: then the next rounds must do. */
+		syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0);
+		read_mem(_metadata, m);
+		stable = m->avail_kb - prev < SETTLE_SLACK_KB ? stable + 1 : 0;
+		if (stable == SETTLE_STABLE_ROUNDS) {
+			m->rounds = round;
+			return;
+		}
+	}
+	m->rounds = SETTLE_MAX_ROUNDS;
+	TH_LOG("memory still moving after %u rounds", SETTLE_MAX_ROUNDS);
+}
+
+static void log_mem(struct __test_metadata *_metadata, const char *what,
+		    const struct mem_figures *m)
+{
+	TH_LOG("%s: MemAvailable %ld kB + %ld kB per-CPU free = %ld kB,",
+	       what, m->memavailable_kb, m->pcp_kb, m->avail_kb);
+	TH_LOG("  SUnreclaim %ld kB, VmallocUsed %ld kB, settled in %u rounds",
+	       m->sunreclaim_kb, m->vmalloc_kb, m->rounds);
+}
+
+/* Channel @i of round @round of the churn test: never 0, never again. */
+static unsigned int churn_id(unsigned long round, unsigned long n,
+			     unsigned long i)
+{
+	return msg_slot_mix32(round * n + i + 1);
+}
+
+static void churn_fill(struct __test_metadata *_metadata, int fd,
+		       unsigned long round, unsigned long n)
+{
+	static unsigned char msg[MSG_SLOT_MAX_MSG_LEN];
+	unsigned long i;
+	unsigned int id;
+
+	memset(msg, 0x5a, sizeof(msg));
+	for (i = 0; i < n; i++) {
+		id = churn_id(round, n, i);
+		ASSERT_EQ(0, msg_slot_set_channel(fd, id))
+			TH_LOG("MSG_SLOT_CHANNEL %u: %s", id, strerror(errno));
+		ASSERT_EQ(sizeof(msg), write(fd, msg, sizeof(msg)))
+			TH_LOG("round %lu, channel %u (%lu of %lu): %s", round,
+			       id, i + 1, n, strerror(errno));
+	}
+}
+
+/* Downwards: a run cut short leaves the round's first channel in place. */
+static void churn_clear(struct __test_metadata *_metadata, int fd,
+			unsigned long round, unsigned long n)
+{
+	unsigned long i;
+	unsigned int id;
+
+	for (i = n; i-- > 0;) {
+		id = churn_id(round, n, i);
+		ASSERT_EQ(0, msg_slot_set_channel(fd, id))
+			TH_LOG("MSG_SLOT_CHANNEL %u: %s", id, strerror(errno));
+		ASSERT_EQ(0, ioctl(fd, MSG_SLOT_CLEAR))
+			TH_LOG("round %lu, clearing channel %u: %s", round, id,
+			       strerror(errno));
+	}
+}
+
+static long max_kb(long a, long b)
+{
+	return a > b ? a : b;
+}
+
+/*
+ * A cleared channel gives back all its memory, its entry in the table
+ * included, and the table shrinks with the slot until an empty slot has
+ * none: filling a slot and clearing it, over and over, leaves the kernel
+ * where it was. The figures are the whole system's, so a fill must have
+ * visibly cost memory first, and the tolerance is measured.
+ */
+TEST_F_TIMEOUT(limits, cleared_memory_comes_back, 900)
+{
+	long noise_avail, noise_slab, noise_vmalloc, cost_kb, floor_kb;
+	long tol_avail, tol_slab, tol_vmalloc, min_cost_kb;
+	struct mem_figures start, again, filled, cleared;
+	unsigned long n, rounds, r;
+	int fd;
+
+	ASSERT_TRUE(msg_slot_env_ulong("MSG_SLOT_CHURN_CHANNELS",
+				       CHURN_CHANNELS, &n));
+	ASSERT_TRUE(msg_slot_env_ulong("MSG_SLOT_CHURN_ROUNDS", CHURN_ROUNDS,
+				       &rounds));
+	ASSERT_TRUE(n >= 1 && n <= MSG_SLOT_MAX_CHANNELS) TH_LOG("%lu", n);
+	ASSERT_TRUE(rounds >= 1 && rounds <= CHURN_MAX_ROUNDS)
+		TH_LOG("%lu", rounds);
+
+	/* Root is a user like any other: its bound must not get in the way. */
+	set_max_channels(_metadata, MSG_SLOT_MAX_CHANNELS);
+	fd = msg_slot_open(&self->env, MINOR_CHURN, O_RDWR);
+	ASSERT_LE(0, fd) TH_LOG("open: %s", strerror(errno));
+
+	/*
+	 * A run cut short left channels of a round, its first one among
+	 * them: a fill would then only overwrite them and cost nothing.
+	 */
+	for (r = 0; r < rounds; r++) {
+		if (channel_present(_metadata, fd, churn_id(r, n, 0))) {
+			TH_LOG("clearing round %lu of an earlier run", r);
+			churn_clear(_metadata, fd, r, n);
+		}
+	}
+
+	/* Twice with nothing in between: what the figures do on their own. */
+	settle(_metadata, &start);
+	log_mem(_metadata, "start", &start);
+	settle(_metadata, &again);
+	log_mem(_metadata, "start, again", &again);
+	noise_avail = labs(again.avail_kb - start.avail_kb);
+	noise_slab = labs(again.sunreclaim_kb - start.sunreclaim_kb);
+	noise_vmalloc = labs(again.vmalloc_kb - start.vmalloc_kb);
+	start = again;
+
+	for (r = 0; r < rounds; r++) {
+		churn_fill(_metadata, fd, r, n);
+		if (!r) {
+			settle(_metadata, &filled);
+			log_mem(_metadata, "after the first fill", &filled);
+		}
+		churn_clear(_metadata, fd, r, n);
+		settle(_metadata, &cleared);
+		TH_LOG("round %lu of %lu: %lu channels written and cleared,",
+		       r + 1, rounds, n);
+		TH_LOG("  MemAvailable+pcp %ld kB (%+ld), SUnreclaim %ld kB (%+ld),",
+		       cleared.avail_kb, cleared.avail_kb - start.avail_kb,
+		       cleared.sunreclaim_kb,
+		       cleared.sunreclaim_kb - start.sunreclaim_kb);
+		TH_LOG("  VmallocUsed %ld kB (%+ld), settled in %u rounds",
+		       cleared.vmalloc_kb, cleared.vmalloc_kb - start.vmalloc_kb,
+		       cleared.rounds);
+	}
+	close(fd);
+
+	cost_kb = start.avail_kb - filled.avail_kb;
+	min_cost_kb = n * MSG_SLOT_MAX_MSG_LEN / 1024;
+	floor_kb = max_kb(cost_kb * FLOOR_PERMILLE / 1000, FLOOR_MIN_KB);
+	tol_avail = max_kb(NOISE_FACTOR * noise_avail, floor_kb);
+	tol_slab = max_kb(NOISE_FACTOR * noise_slab, floor_kb);
+	tol_vmalloc = max_kb(NOISE_FACTOR * noise_vmalloc, floor_kb);
+	TH_LOG("one fill of %lu channels: MemAvailable+pcp fell by %ld kB",
+	       n, cost_kb);
+	TH_LOG("  (messages alone: %ld kB), SUnreclaim %+ld kB, VmallocUsed %+ld kB",
+	       min_cost_kb, filled.sunreclaim_kb - start.sunreclaim_kb,
+	       filled.vmalloc_kb - start.vmalloc_kb);
+	TH_LOG("noise: MemAvailable+pcp %ld kB, SUnreclaim %ld kB, VmallocUsed %ld kB",
+	       noise_avail, noise_slab, noise_vmalloc);
+	TH_LOG("floor: max(%d/1000 of the fill, %ld kB) = %ld kB; noise times %d",
+	       FLOOR_PERMILLE, FLOOR_MIN_KB, floor_kb, NOISE_FACTOR);
+	TH_LOG("kept after %lu rounds, of what each may keep:", rounds);
+	TH_LOG("  MemAvailable+pcp %ld of %ld kB, SUnreclaim %ld of %ld kB,",
+	       start.avail_kb - cleared.avail_kb, tol_avail,
+	       cleared.sunreclaim_kb - start.sunreclaim_kb, tol_slab);
+	TH_LOG("  VmallocUsed %ld of %ld kB",
+	       cleared.vmalloc_kb - start.vmalloc_kb, tol_vmalloc);
+
+	/* Else nothing was measured, and what follows would prove nothing. */
+	EXPECT_LE(min_cost_kb, cost_kb);
+	/*
+	 * Only what stayed counts: the kernel may well have freed something
+	 * of its own meanwhile, which says nothing about the driver.
+	 */
+	EXPECT_GE(tol_avail, start.avail_kb - cleared.avail_kb);
+	EXPECT_GE(tol_slab, cleared.sunreclaim_kb - start.sunreclaim_kb);
+	EXPECT_GE(tol_vmalloc, cleared.vmalloc_kb - start.vmalloc_kb);
+}
+
+/*
+ * What the kmemleak_object cache takes, in kB: 0 without kmemleak. The
+ * debug kernel's kmemleak keeps an object of its own, charged to no one,
+ * for every allocation anyone makes: it is not the driver's memory.
+ */
+static long kmemleak_slab_kb(void)
+{
+	unsigned long objs, total, size, per_slab, pages, active, slabs;
+	char line[512], name[64];
+	long kb = 0;
+	FILE *f;
+
+	f = fopen("/proc/slabinfo", "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line,
+			   "%63s %lu %lu %lu %lu %lu : tunables %*u %*u %*u : slabdata %lu %lu",
+			   name, &objs, &total, &size, &per_slab, &pages,
+			   &active, &slabs) == 8 &&
+		    !strcmp(name, "kmemleak_object")) {
+			kb = slabs * pages * (sysconf(_SC_PAGESIZE) / 1024);
+			break;
+		}
+	}
+	fclose(f);
+	return kb;
+}
+
+/* What the charging test reads of its cgroup, in bytes (-1: absent). */
+struct memcg_figures {
+	long long current;
+	long long kernel;
+	long long slab;		/* slab_unreclaimable */
+	long long vmalloc;
+};
+
+static void read_memcg(struct __test_metadata *_metadata, const char *dir,
+		       struct memcg_figures *c)
+{
+	c->current = memcg_current(dir);
+	ASSERT_LE(0, c->current) TH_LOG("no %s/memory.current", dir);
+	c->kernel = memcg_key(dir, "memory.stat", "kernel");
+	c->slab = memcg_key(dir, "memory.stat", "slab_unreclaimable");
+	c->vmalloc = memcg_key(dir, "memory.stat", "vmalloc");
+}
+
+/* Wait for the next word of the child @pid, which may have died instead. */
+static void charge_wait(struct __test_metadata *_metadata, int fd, pid_t pid,
+			const struct child_report *rep)
+{
+	char c;
+
+	if (read(fd, &c, 1) == 1)
+		return;
+	reap_child(_metadata, pid, rep);
+	ASSERT_TRUE(false) TH_LOG("the child ended before its word");
+}
+
+/*
+ * In a child: as NOBODY_ID in the cgroup of @procs, fill the slot at
+ * @node from channel 1 up to one past the bound. The child says when it
+ * is ready (on @up), then when it is done, and each time waits for the
+ * word (on @down): its cgroup is read in between, with everything the
+ * process itself needs charged before the first reading, and before it
+ * exits.
+ */
+static void __noreturn charge_child(const char *procs, const char *node,
+				    struct child_report *rep, int down, int up)
+{
+	unsigned char msg[MSG_SLOT_MAX_MSG_LEN];
+	unsigned long id;
+	char c;
+	int fd;
+
+	join_memcg_unprivileged(procs, rep, NOBODY_ID);
+	fd = open(node, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		child_fail(rep, "open %s: %s", node, strerror(errno));
+	memset(msg, 0xa5, sizeof(msg));
+	if (write(up, "r", 1) != 1 || read(down, &c, 1) != 1)
+		child_fail(rep, "no word from the test: %s", strerror(errno));
+
+	for (id = 1; id <= CHARGE_CHANNELS + 1; id++)
+		if (msg_slot_set_channel(fd, id) ||
+		    write(fd, msg, sizeof(msg)) != sizeof(msg))
+			break;
+	rep->err = id <= CHARGE_CHANNELS + 1 ? errno : 0;
+	rep->written = id - 1;
+
+	if (write(up, "d", 1) != 1 || read(down, &c, 1) != 1)
+		child_fail(rep, "no word from the test: %s", strerror(errno));
+	_exit(0);
+}
+
+/*
+ * Everything a writer makes the kernel allocate is charged to its memory
+ * cgroup: the messages, the table the slot needs for them, the records
+ * of who holds what. So what one user's fill takes from the system must
+ * show in its cgroup, but for the kernel's own bookkeeping.
+ */
+TEST_F_TIMEOUT(limits, memcg_charged_for_everything, 900)
+{
+	const struct child_report *rep = self->rep;
+	char node[128], procs[CG_FILE_PATH];
+	long drop_kb, debug_kb, net_kb, charged_kb, kml0, kml1, min_kb;
+	struct memcg_figures cg0, cg1;
+	struct mem_figures before, after;
+	int down[2], up[2], fd;
+	const char *why = "";
+	pid_t pid;
+
+	if (memcg_test_start(_metadata, &self->cg, &self->env,
+			     CHARGE_MEMORY_MAX, MINOR_CHARGE, node, sizeof(node),
+			     procs, sizeof(procs), &why))
+		SKIP(return, "%s", why);
+	set_max_channels(_metadata, CHARGE_CHANNELS);
+
+	fd = msg_slot_open(&self->env, MINOR_CHARGE, O_RDWR);
+	ASSERT_LE(0, fd) TH_LOG("open: %s", strerror(errno));
+	/* A run cut short left channels, which a fill would only overwrite. */
+	if (channel_present(_metadata, fd, 1)) {
+		TH_LOG("clearing the channels of an earlier run");
+		root_clear_fd(_metadata, fd, 1, CHARGE_CHANNELS + 1);
+	}
+
+	ASSERT_EQ(0, pipe2(down, O_CLOEXEC));
+	ASSERT_EQ(0, pipe2(up, O_CLOEXEC));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		close(down[1]);
+		close(up[0]);
+		charge_child(procs, node, self->rep, down[0], up[1]);
+	}
+	close(down[0]);
+	close(up[1]);
+
+	charge_wait(_metadata, up[0], pid, rep);
+	settle(_metadata, &before);
+	read_memcg(_metadata, self->cg.dir[0], &cg0);
+	kml0 = kmemleak_slab_kb();
+	ASSERT_EQ(1, write(down[1], "g", 1));
+
+	charge_wait(_metadata, up[0], pid, rep);
+	settle(_metadata, &after);
+	read_memcg(_metadata, self->cg.dir[0], &cg1);
+	kml1 = kmemleak_slab_kb();
+	ASSERT_EQ(1, write(down[1], "x", 1));
+	reap_child(_metadata, pid, rep);
+	close(down[1]);
+	close(up[0]);
+
+	drop_kb = before.avail_kb - after.avail_kb;
+	debug_kb = kml1 - kml0;
+	net_kb = drop_kb - debug_kb;
+	charged_kb = (cg1.current - cg0.current) / 1024;
+	min_kb = CHARGE_CHANNELS * MSG_SLOT_MAX_MSG_LEN / 1024;
+	log_mem(_metadata, "before the fill", &before);
+	log_mem(_metadata, "after the fill", &after);
+	TH_LOG("uid %d: %lu channels of %d bytes, then %s",
+	       NOBODY_ID, rep->written, MSG_SLOT_MAX_MSG_LEN,
+	       err_name(rep->err));
+	TH_LOG("memory.current %lld -> %lld bytes: %+ld kB", cg0.current,
+	       cg1.current, charged_kb);
+	TH_LOG("  memory.stat: kernel %+lld kB, slab_unreclaimable %+lld kB, vmalloc %+lld kB",
+	       (cg1.kernel - cg0.kernel) / 1024, (cg1.slab - cg0.slab) / 1024,
+	       (cg1.vmalloc - cg0.vmalloc) / 1024);
+	TH_LOG("MemAvailable+pcp fell by %ld kB, kmemleak's objects took %ld kB:",
+	       drop_kb, debug_kb);
+	TH_LOG("  %ld kB for the fill, %ld kB charged = %ld%% (at least %d%%)",
+	       net_kb, charged_kb,
+	       net_kb > 0 ? charged_kb * 100 / net_kb : 0L,
+	       CHARGE_MIN_PERCENT);
+	TH_LOG("  messages alone: %ld kB", min_kb);
+
+	/* Leave the slot empty, for the next run and the other tests. */
+	root_clear_fd(_metadata, fd, 1, CHARGE_CHANNELS + 1);
+	close(fd);
+
+	EXPECT_EQ(ENOSPC, rep->err);
+	EXPECT_EQ(CHARGE_CHANNELS, rep->written);
+	/* Else nothing was measured, and the ratio would prove nothing. */
+	EXPECT_LE(min_kb, net_kb);
+	EXPECT_LE(min_kb, charged_kb);
+	EXPECT_LE(net_kb * CHARGE_MIN_PERCENT / 100, charged_kb);
 }
 
 TEST_HARNESS_MAIN

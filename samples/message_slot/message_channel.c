@@ -5,10 +5,13 @@
  * This sample shows the two channel ioctls beyond MSG_SLOT_CHANNEL: after
  * selecting a channel of the open file, MSG_SLOT_CHANNEL_INFO fills a
  * struct msg_slot_channel_info with the channel id, the length of the
- * message the channel holds (0 if none) and its write count, without
- * counting as a read of the message; MSG_SLOT_CLEAR removes the message,
- * so that a read gets EWOULDBLOCK until the next write. Neither needs write
- * access, so the device is opened read-only.
+ * message the channel holds and its seq, the number of the write that
+ * stored it among all the writes to the slot (both 0 if it holds none),
+ * without counting as a read of the message; MSG_SLOT_CLEAR removes the
+ * channel with its message, so that a read gets EWOULDBLOCK, and info
+ * shows len 0 and seq 0, until the next write. Clearing needs a file open
+ * for writing, info does not, so the device is opened write-only for one
+ * and read-only for the other.
  *
  * Usage:
  *   message_channel DEVICE CHANNEL info|clear
@@ -19,11 +22,15 @@
  * with 0 on success; on any error it prints one line on stderr and exits
  * with 1.
  *
- * Example (as root, with the driver loaded and its first device node):
+ * Example (as root, right after loading the driver, when its first slot
+ * has had no write yet; a seq numbers the writes of the whole slot, to
+ * any channel):
  *   ./message_sender /dev/message_slot0 4 "hello"
+ *   ./message_sender /dev/message_slot0 7 "world"
  *   ./message_channel /dev/message_slot0 4 info     # channel=4 len=5 seq=1
+ *   ./message_channel /dev/message_slot0 7 info     # channel=7 len=5 seq=2
  *   ./message_channel /dev/message_slot0 4 clear
- *   ./message_channel /dev/message_slot0 4 info     # channel=4 len=0 seq=1
+ *   ./message_channel /dev/message_slot0 4 info     # channel=4 len=0 seq=0
  *
  * Build in-tree with CONFIG_SAMPLE_MESSAGE_SLOT=y (after make headers_install)
  * or standalone against the kernel's uapi headers, from this directory:

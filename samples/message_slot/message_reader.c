@@ -27,7 +27,8 @@
  * error: the program waits for the first message. It exits only on an
  * error, with 1 and one line on stderr.
  *
- * Example, with the driver loaded (it creates /dev/message_slot0):
+ * Example, as root, with the driver loaded (it creates /dev/message_slot0,
+ * which only root may open until a udev rule or an admin opens it up):
  *   ./message_sender /dev/message_slot0 4 "hello"
  *   ./message_reader /dev/message_slot0 4 | od -c
  *   ./message_reader --follow /dev/message_slot0 4 &

@@ -6,8 +6,9 @@
  * device, select a channel of the open file with the MSG_SLOT_CHANNEL ioctl
  * (the channel id is passed by value), then store the message with a single
  * write(2). The message replaces whatever the channel held before and stays
- * there until it is overwritten or the module is removed, so it can be read
- * back any number of times, e.g. with the message_reader sample.
+ * there until it is overwritten or cleared or the module is removed, so it
+ * can be read back any number of times, e.g. with the message_reader
+ * sample.
  *
  * Usage:
  *   message_sender DEVICE CHANNEL MESSAGE
@@ -17,7 +18,8 @@
  * NUL. The program prints nothing on success and exits with 0; on any error
  * it prints one line on stderr and exits with 1.
  *
- * Example, with the driver loaded (it creates /dev/message_slot0):
+ * Example, as root, with the driver loaded (it creates /dev/message_slot0,
+ * which only root may open until a udev rule or an admin opens it up):
  *   ./message_sender /dev/message_slot0 4 "hello"
  *   ./message_reader /dev/message_slot0 4
  *

@@ -2,12 +2,13 @@
 /*
  * message_slot: channel selection, read(2) and write(2), and their errors.
  *
- * Channels persist for as long as the module is loaded, so a test never
- * assumes a channel starts empty unless no test ever writes to it: each
- * test writes before it asserts on content. The program can therefore run
- * again in the same boot, as its 32-bit build (for the driver's
- * compat_ioctl) does after the 64-bit one, and in any order with the other
- * message_slot tests, which keep to other minors.
+ * Messages persist until they are overwritten or cleared, for as long as
+ * the module is loaded, so a test never assumes a channel starts empty
+ * unless no test ever writes to it: each test writes before it asserts on
+ * content. The program can therefore run again in the same boot, as its
+ * 32-bit build (for the driver's compat_ioctl) does after the 64-bit one,
+ * and in any order with the other message_slot tests, which keep to other
+ * minors.
  */
 
 #define _GNU_SOURCE
@@ -605,6 +606,10 @@ FIXTURE_TEARDOWN_PARENT(limit)
 	msg_slot_env_cleanup(&self->env);
 }
 
+/*
+ * The limit is per user and per slot: this test runs as one user, who
+ * holds every channel of MINOR_LIMIT.
+ */
 TEST_F(limit, max_channels)
 {
 	char msg[32], buf[BIG_BUF];
@@ -616,7 +621,15 @@ TEST_F(limit, max_channels)
 	ASSERT_EQ(4UL, strtoul(buf, NULL, 10));
 
 	fd = open_minor(_metadata, &self->env, MINOR_LIMIT);
-	/* Creating up to the limit works (or overwrites, on a rerun). */
+	/*
+	 * Start from an empty slot, whatever an earlier run left: a clear
+	 * removes a channel, and only ids 1 to 5 are ever written here.
+	 */
+	for (id = 1; id <= 5; id++) {
+		set_channel(_metadata, fd, id);
+		ASSERT_EQ(0, ioctl(fd, MSG_SLOT_CLEAR));
+	}
+	/* Creating up to the limit works. */
 	for (id = 1; id <= 4; id++) {
 		set_channel(_metadata, fd, id);
 		snprintf(msg, sizeof(msg), "limited %lu", id);
@@ -638,6 +651,19 @@ TEST_F(limit, max_channels)
 		snprintf(msg, sizeof(msg), "limited %lu", id);
 		check_str(_metadata, fd, msg);
 	}
+
+	/* A clear gives the channel up: a new one fits in its place ... */
+	set_channel(_metadata, fd, 4);
+	ASSERT_EQ(0, ioctl(fd, MSG_SLOT_CLEAR));
+	set_channel(_metadata, fd, 5);
+	put_str(_metadata, fd, "limited 5");
+	check_str(_metadata, fd, "limited 5");
+	/* ... and the slot is full again, now without channel 4. */
+	set_channel(_metadata, fd, 4);
+	ASSERT_ERRNO(ENOSPC, write(fd, "one too many", 12));
+	ASSERT_ERRNO(EWOULDBLOCK, read(fd, buf, sizeof(buf)));
+	set_channel(_metadata, fd, 1);
+	check_str(_metadata, fd, "limited 1, again");
 
 	/* The limit counts channels per slot, not in total. */
 	other = open_minor(_metadata, &self->env, MINOR_LIMIT_OTHER);

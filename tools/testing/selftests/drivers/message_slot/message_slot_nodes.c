@@ -10,9 +10,9 @@
 
 /*
  * The minor of this program: minor 0, whose device node and statistics the
- * driver creates with its default nodes=1. The tests pick never-written
- * channels and compare statistics with their start, so that the program
- * can run again in the same boot.
+ * driver creates with its default nodes=1. The tests pick empty channels
+ * and compare statistics with their start, so that the program can run
+ * again in the same boot.
  */
 #define MINOR_NODE		0
 #define SYSFS_SLOT0		"/sys/class/" MSG_SLOT_DRIVER_NAME "/" \
@@ -48,32 +48,42 @@ static unsigned long long read_number(struct __test_metadata *_metadata,
 }
 
 struct slot_stats {
-	unsigned long long channels, used, bytes, writes;
+	unsigned long long channels, bytes, writes;
 };
 
 static void read_stats(struct __test_metadata *_metadata,
 		       struct slot_stats *st)
 {
 	st->channels = read_number(_metadata, SYSFS_SLOT0 "/channels");
-	st->used = read_number(_metadata, SYSFS_SLOT0 "/channels_used");
 	st->bytes = read_number(_metadata, SYSFS_SLOT0 "/bytes");
 	st->writes = read_number(_metadata, SYSFS_SLOT0 "/writes");
 }
 
 /* The statistics must differ from @start by exactly these amounts. */
-#define CHECK_STATS(start, d_channels, d_used, d_bytes, d_writes) do {	\
+#define CHECK_STATS(start, d_channels, d_bytes, d_writes) do {		\
 	const struct slot_stats *__start = (start);			\
 	struct slot_stats __now;					\
 									\
 	read_stats(_metadata, &__now);					\
 	ASSERT_EQ((long long)(d_channels),				\
 		  (long long)(__now.channels - __start->channels));	\
-	ASSERT_EQ((long long)(d_used),					\
-		  (long long)(__now.used - __start->used));		\
 	ASSERT_EQ((long long)(d_bytes),					\
 		  (long long)(__now.bytes - __start->bytes));		\
 	ASSERT_EQ((long long)(d_writes),				\
 		  (long long)(__now.writes - __start->writes));		\
+} while (0)
+
+/*
+ * The channel of @fd took the last write of the slot: its seq is the
+ * slot's write count, as sysfs shows it.
+ */
+#define CHECK_LAST_WRITE(fd, want_len) do {				\
+	struct msg_slot_channel_info __info;				\
+									\
+	get_info(_metadata, (fd), &__info);				\
+	ASSERT_EQ((uint32_t)(want_len), __info.len);			\
+	ASSERT_EQ(read_number(_metadata, SYSFS_SLOT0 "/writes"),	\
+		  (unsigned long long)__info.seq);			\
 } while (0)
 
 TEST_F(slot, device_node)
@@ -81,6 +91,7 @@ TEST_F(slot, device_node)
 	char path[128], buf[64], want[64];
 	unsigned long nodes = read_nodes(_metadata);
 	struct stat st;
+	uint64_t seq;
 	uint32_t id;
 	pid_t pid;
 	int dev, fd;
@@ -91,7 +102,10 @@ TEST_F(slot, device_node)
 		TH_LOG("%s: %s (devtmpfs not mounted?)", DEV_SLOT0,
 		       strerror(errno));
 	ASSERT_TRUE(S_ISCHR(st.st_mode));
-	ASSERT_EQ(0666, st.st_mode & 07777);
+	/* Root's alone, until a udev rule or an admin opens it up. */
+	ASSERT_EQ(0600, st.st_mode & 07777);
+	ASSERT_EQ(0U, st.st_uid);
+	ASSERT_EQ(0U, st.st_gid);
 	ASSERT_EQ((unsigned int)self->env.major, major(st.st_rdev));
 	ASSERT_EQ(0U, minor(st.st_rdev));
 
@@ -112,29 +126,27 @@ TEST_F(slot, device_node)
 	fd = open_minor(_metadata, &self->env, MINOR_NODE);
 	id = fresh_channel(_metadata, fd, FRESH_BASE(24));
 	set_channel(_metadata, dev, id);
-	put_str(_metadata, dev, "through /dev");
+	seq = put_str_seq(_metadata, dev, "through /dev");
 	check_str(_metadata, fd, "through /dev");
 	put_str(_metadata, fd, "through the private node");
 	check_str(_metadata, dev, "through the private node");
-	CHECK_INFO(dev, id, 24, 2);
+	CHECK_INFO(dev, id, 24, seq + 1);
 
-	/* Mode 0666: anybody may use it. */
+	/* Mode 0600: no other user may open it, to read or to write. */
 	if (geteuid() == 0) {
 		pid = fork();
 		ASSERT_LE(0, pid);
 		if (pid == 0) {
-			int nobody;
-
 			if (setgid(65534) || setuid(65534))
 				_exit(1);
-			nobody = open(DEV_SLOT0, O_RDWR);
-			if (nobody < 0 || msg_slot_set_channel(nobody, id))
+			if (open(DEV_SLOT0, O_RDWR) >= 0 || errno != EACCES)
 				_exit(2);
-			_exit(write(nobody, "from nobody", 11) == 11 ? 0 : 3);
+			if (open(DEV_SLOT0, O_RDONLY) >= 0 || errno != EACCES)
+				_exit(3);
+			_exit(0);
 		}
 		wait_child(_metadata, pid);
-		check_str(_metadata, fd, "from nobody");
-		CHECK_INFO(fd, id, 11, 3);
+		CHECK_INFO(fd, id, 24, seq + 1);
 	}
 	close(fd);
 	close(dev);
@@ -159,16 +171,20 @@ TEST_F(slot, device_stats)
 	c = fresh_channel(_metadata, fd, b + 1);
 	read_stats(_metadata, &start);
 	/* Selecting channels and asking about them is no change. */
-	CHECK_STATS(&start, 0, 0, 0, 0);
+	CHECK_STATS(&start, 0, 0, 0);
 
+	/* Each write's seq is the write count of the slot right after it. */
 	set_channel(_metadata, fd, a);
 	put_msg(_metadata, fd, msg, 10);
-	CHECK_STATS(&start, 1, 1, 10, 1);
+	CHECK_STATS(&start, 1, 10, 1);
+	CHECK_LAST_WRITE(fd, 10);
 	/* An overwrite replaces the length. */
 	put_msg(_metadata, fd, msg, 100);
-	CHECK_STATS(&start, 1, 1, 100, 2);
+	CHECK_STATS(&start, 1, 100, 2);
+	CHECK_LAST_WRITE(fd, 100);
 	put_msg(_metadata, fd, msg, 3);
-	CHECK_STATS(&start, 1, 1, 3, 3);
+	CHECK_STATS(&start, 1, 3, 3);
+	CHECK_LAST_WRITE(fd, 3);
 
 	/* Failed writes change nothing. */
 	ASSERT_ERRNO(EMSGSIZE, write(fd, msg, 0));
@@ -179,38 +195,65 @@ TEST_F(slot, device_stats)
 	munmap(map, map_len);
 	set_channel(_metadata, fd, c);
 	ASSERT_ERRNO(EFAULT, write(fd, null_buf, 5));
-	CHECK_STATS(&start, 1, 1, 3, 3);
+	CHECK_STATS(&start, 1, 3, 3);
+	CHECK_INFO(fd, c, 0, 0);
 	/* So do reads. */
 	set_channel(_metadata, fd, a);
 	check_msg(_metadata, fd, msg, 3);
-	CHECK_STATS(&start, 1, 1, 3, 3);
+	CHECK_STATS(&start, 1, 3, 3);
+	CHECK_LAST_WRITE(fd, 3);
 
 	set_channel(_metadata, fd, b);
 	put_msg(_metadata, fd, msg, MSG_SLOT_MAX_MSG_LEN);
-	CHECK_STATS(&start, 2, 2, 3 + MSG_SLOT_MAX_MSG_LEN, 4);
+	CHECK_STATS(&start, 2, 3 + MSG_SLOT_MAX_MSG_LEN, 4);
+	CHECK_LAST_WRITE(fd, MSG_SLOT_MAX_MSG_LEN);
 
-	/* A clear removes the message but is no write. */
+	/* A clear removes the channel but is no write. */
 	set_channel(_metadata, fd, a);
 	ASSERT_EQ(0, ioctl(fd, MSG_SLOT_CLEAR));
-	CHECK_STATS(&start, 1, 2, MSG_SLOT_MAX_MSG_LEN, 4);
+	CHECK_STATS(&start, 1, MSG_SLOT_MAX_MSG_LEN, 4);
+	CHECK_INFO(fd, a, 0, 0);
 	ASSERT_EQ(0, ioctl(fd, MSG_SLOT_CLEAR));
-	CHECK_STATS(&start, 1, 2, MSG_SLOT_MAX_MSG_LEN, 4);
+	CHECK_STATS(&start, 1, MSG_SLOT_MAX_MSG_LEN, 4);
 	set_channel(_metadata, fd, c);
 	ASSERT_EQ(0, ioctl(fd, MSG_SLOT_CLEAR));
-	CHECK_STATS(&start, 1, 2, MSG_SLOT_MAX_MSG_LEN, 4);
+	CHECK_STATS(&start, 1, MSG_SLOT_MAX_MSG_LEN, 4);
 	ASSERT_ERRNO(EWOULDBLOCK, read(fd, buf, sizeof(buf)));
 
-	/* A write to a cleared channel holds a message again. */
+	/* A write to a cleared channel makes it again, with the next seq. */
 	set_channel(_metadata, fd, a);
 	put_msg(_metadata, fd, msg, 50);
-	CHECK_STATS(&start, 2, 2, 50 + MSG_SLOT_MAX_MSG_LEN, 5);
+	CHECK_STATS(&start, 2, 50 + MSG_SLOT_MAX_MSG_LEN, 5);
+	CHECK_LAST_WRITE(fd, 50);
+	set_channel(_metadata, fd, b);
+	CHECK_INFO(fd, b, MSG_SLOT_MAX_MSG_LEN, start.writes + 4);
 
 	/* Leave the slot as it was, but for the write count. */
 	ASSERT_EQ(0, ioctl(fd, MSG_SLOT_CLEAR));
-	set_channel(_metadata, fd, b);
+	set_channel(_metadata, fd, a);
 	ASSERT_EQ(0, ioctl(fd, MSG_SLOT_CLEAR));
-	CHECK_STATS(&start, 0, 2, 0, 5);
+	CHECK_STATS(&start, 0, 0, 5);
 	close(fd);
+}
+
+/*
+ * channels_used is gone: with a clear removing its channel, it was the
+ * same number as channels. The other counters are still there.
+ */
+TEST_F(slot, device_stats_files)
+{
+	static const char *const kept[] = { "channels", "bytes", "writes" };
+	char path[128];
+	unsigned int i;
+
+	if (!read_nodes(_metadata))
+		SKIP(return, "message_slot was loaded with nodes=0");
+	for (i = 0; i < ARRAY_SIZE(kept); i++) {
+		snprintf(path, sizeof(path), "%s/%s", SYSFS_SLOT0, kept[i]);
+		ASSERT_EQ(0, access(path, R_OK))
+			TH_LOG("%s: %s", path, strerror(errno));
+	}
+	ASSERT_ERRNO(ENOENT, access(SYSFS_SLOT0 "/channels_used", F_OK));
 }
 
 TEST_HARNESS_MAIN

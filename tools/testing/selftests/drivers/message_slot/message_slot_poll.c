@@ -17,6 +17,7 @@ TEST_F(slot, poll_readiness)
 {
 	char buf[BIG_BUF];
 	uint32_t id, other, empty;
+	uint64_t seq;
 	int fd = open_minor(_metadata, &self->env, MINOR_POLL);
 	int wr = open_minor(_metadata, &self->env, MINOR_POLL);
 
@@ -26,7 +27,7 @@ TEST_F(slot, poll_readiness)
 
 	/* No channel: writable only, whatever the slot holds. */
 	set_channel(_metadata, wr, id);
-	put_str(_metadata, wr, "first");
+	seq = put_str_seq(_metadata, wr, "first");
 	CHECK_POLL(fd, POLL_WRITABLE);
 
 	/* A message already there is unread for a file selecting it. */
@@ -63,6 +64,13 @@ TEST_F(slot, poll_readiness)
 	CHECK_POLL(fd, POLL_READABLE);
 	check_str(_metadata, fd, "after clear");
 	CHECK_POLL(fd, POLL_WRITABLE);
+	/* A read message, cleared and written again, is a new message. */
+	ASSERT_EQ(0, ioctl(wr, MSG_SLOT_CLEAR));
+	CHECK_POLL(fd, POLL_WRITABLE);
+	put_str(_metadata, wr, "after clear");
+	CHECK_POLL(fd, POLL_READABLE);
+	check_str(_metadata, fd, "after clear");
+	CHECK_POLL(fd, POLL_WRITABLE);
 
 	/*
 	 * A selection keeps the record of the last message read: selecting
@@ -91,30 +99,34 @@ TEST_F(slot, poll_readiness)
 
 	/* Reading is per file: wr has not read this message yet. */
 	CHECK_POLL(wr, POLL_READABLE);
-	/* info is not a read. */
-	CHECK_INFO(wr, id, 10, 6);
+	/*
+	 * info is not a read. Seven writes of the slot came after the first,
+	 * one of them to another channel.
+	 */
+	CHECK_INFO(wr, id, 10, seq + 7);
 	CHECK_POLL(wr, POLL_READABLE);
 	close(wr);
 	close(fd);
 }
 
 /*
- * The record is of one message, named by its channel and write count: two
- * channels that hold their first message each have count 1, and reading
- * one of them leaves the other unread, and makes the first unread again.
+ * The record is of one message, not one per channel: of two channels of
+ * the slot, whose messages have seqs of their own, reading one leaves the
+ * other unread, and reading the other makes the first unread again.
  */
 TEST_F(slot, poll_record_names_the_channel)
 {
+	uint64_t seq;
 	uint32_t a, b;
 	int fd = open_minor(_metadata, &self->env, MINOR_POLL);
 
 	a = fresh_channel(_metadata, fd, FRESH_BASE(27));
-	put_str(_metadata, fd, "on a");
+	seq = put_str_seq(_metadata, fd, "on a");
 	b = fresh_channel(_metadata, fd, a + 1);
 	put_str(_metadata, fd, "on b");
-	CHECK_INFO(fd, b, 4, 1);
+	CHECK_INFO(fd, b, 4, seq + 1);
 	set_channel(_metadata, fd, a);
-	CHECK_INFO(fd, a, 4, 1);
+	CHECK_INFO(fd, a, 4, seq);
 
 	check_str(_metadata, fd, "on a");
 	CHECK_POLL(fd, POLL_WRITABLE);
@@ -369,8 +381,14 @@ static void wake_test(struct __test_metadata *_metadata,
 		ASSERT_LE(0, ep);
 		ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev));
 	}
-	/* A first message, then the same message once more after a read. */
-	for (round = 0; round < 2; round++) {
+	/*
+	 * A first message; the same message once more after a read and a
+	 * clear, which removes the channel, so that the write makes it anew,
+	 * with a new seq all the same; then once more after a read.
+	 */
+	for (round = 0; round < 3; round++) {
+		if (round == 1)
+			ASSERT_EQ(0, ioctl(wr, MSG_SLOT_CLEAR));
 		start_waiter(_metadata, &w, kind, kind == WAIT_EPOLL ? ep : fd,
 			     WAIT_LONG_MS);
 		ASSERT_TRUE(wait_asleep(_metadata, &w));
@@ -449,6 +467,47 @@ TEST_F(slot, epoll_level_triggered)
 	put_str(_metadata, wr, "level");
 	ASSERT_EQ(1, epoll_now(_metadata, ep, EPOLLIN));
 	ASSERT_EQ(0, ioctl(wr, MSG_SLOT_CLEAR));
+	ASSERT_EQ(0, epoll_now(_metadata, ep, EPOLLIN));
+	close(ep);
+	close(wr);
+	close(fd);
+}
+
+/*
+ * After a read, a clear and a write of the same bytes, the file finds the
+ * channel readable again: the write took the next seq of the slot. A clear
+ * removes the channel, so a count of the channel's own would start over
+ * and give the new message the seq of the one the file read.
+ */
+TEST_F(slot, poll_clear_then_same_message)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	uint64_t seq;
+	uint32_t id;
+	int fd = open_minor(_metadata, &self->env, MINOR_POLL);
+	int wr = open_minor(_metadata, &self->env, MINOR_POLL);
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+
+	ASSERT_LE(0, ep);
+	id = fresh_channel(_metadata, fd, FRESH_BASE(29));
+	set_channel(_metadata, wr, id);
+	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev));
+	seq = put_str_seq(_metadata, wr, "same");
+	check_str(_metadata, fd, "same");
+	CHECK_POLL(fd, POLL_WRITABLE);
+	ASSERT_EQ(0, epoll_now(_metadata, ep, EPOLLIN));
+
+	ASSERT_EQ(0, ioctl(wr, MSG_SLOT_CLEAR));
+	CHECK_INFO(fd, id, 0, 0);
+	CHECK_POLL(fd, POLL_WRITABLE);
+	ASSERT_EQ(0, epoll_now(_metadata, ep, EPOLLIN));
+
+	put_str(_metadata, wr, "same");
+	CHECK_INFO(fd, id, 4, seq + 1);
+	CHECK_POLL(fd, POLL_READABLE);
+	ASSERT_EQ(1, epoll_now(_metadata, ep, EPOLLIN));
+	check_str(_metadata, fd, "same");
+	CHECK_POLL(fd, POLL_WRITABLE);
 	ASSERT_EQ(0, epoll_now(_metadata, ep, EPOLLIN));
 	close(ep);
 	close(wr);
@@ -559,7 +618,7 @@ TEST_F(slot, other_channel_does_not_wake)
 	int far = open_minor(_metadata, &self->env, MINOR_WAKE_OTHER);
 
 	id = fresh_channel(_metadata, fd, FRESH_BASE(19));
-	/* wr keeps the next never-written channel. */
+	/* wr keeps the next empty channel. */
 	fresh_channel(_metadata, wr, id + 1);
 	set_channel(_metadata, far, id);
 
@@ -592,6 +651,7 @@ TEST_F(slot, wait_timeout)
 	struct epoll_event ev = { .events = EPOLLIN };
 	struct waiter w;
 	unsigned int i;
+	uint64_t seq = 0;
 	uint32_t id;
 	int fd = open_minor(_metadata, &self->env, MINOR_WAKE);
 	int ep = epoll_create1(EPOLL_CLOEXEC);
@@ -600,9 +660,9 @@ TEST_F(slot, wait_timeout)
 	id = fresh_channel(_metadata, fd, FRESH_BASE(20));
 	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev));
 	for (i = 0; i < 2 * ARRAY_SIZE(kinds); i++) {
-		/* First a never-written channel, then a read message. */
+		/* First an empty channel, then a read message. */
 		if (i == ARRAY_SIZE(kinds)) {
-			put_str(_metadata, fd, "seen");
+			seq = put_str_seq(_metadata, fd, "seen");
 			check_str(_metadata, fd, "seen");
 		}
 		start_waiter(_metadata, &w, kinds[i % ARRAY_SIZE(kinds)],
@@ -612,7 +672,7 @@ TEST_F(slot, wait_timeout)
 		ASSERT_EQ(0, w.ret) TH_LOG("wait %u: %s", i, strerror(w.err));
 		ASSERT_LE(100, elapsed_ms(&w.begin, &w.end));
 	}
-	CHECK_INFO(fd, id, 4, 1);
+	CHECK_INFO(fd, id, 4, seq);
 	close(ep);
 	close(fd);
 }

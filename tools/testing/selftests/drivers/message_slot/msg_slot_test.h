@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Assertions and helpers of the message_slot tests that use the kselftest
- * harness: open a slot, select a channel, write and read messages, find a
- * channel never written, and ask poll() and select() about a file; and
- * the fixture of the programs, a private directory of device nodes.
+ * harness: open a slot, select a channel, write and read messages, find an
+ * empty channel, and ask poll() and select() about a file; and the
+ * fixture of the programs, a private directory of device nodes.
  * Include after kselftest_harness.h, with _GNU_SOURCE defined.
  */
 #ifndef MSG_SLOT_TEST_H
@@ -125,10 +125,10 @@ static inline void check_str(struct __test_metadata *_metadata, int fd,
 }
 
 /*
- * A channel's write count only grows while the module is loaded, and a
- * program may run more than once per boot (the 32-bit builds run after the
- * 64-bit ones), so a test that needs a never-written channel looks for one
- * with fresh_channel(), from a base of its own: each test has a range of
+ * A message stays until it is overwritten or cleared, and a program may
+ * run more than once per boot (the 32-bit builds run after the 64-bit
+ * ones), so a test that needs an empty channel looks for one with
+ * fresh_channel(), from a base of its own: each test has a range of
  * FRESH_SPAN ids and takes a few of them per run.
  */
 #define FRESH_SPAN		0x10000U
@@ -176,8 +176,8 @@ static inline void get_info(struct __test_metadata *_metadata, int fd,
 }
 
 /*
- * Select on @fd the first never-written channel from @base on, and
- * return its id.
+ * Select on @fd the first channel from @base on that holds no message,
+ * never written or cleared since, and return its id.
  */
 static inline uint32_t fresh_channel(struct __test_metadata *_metadata, int fd,
 				     uint32_t base)
@@ -188,16 +188,36 @@ static inline uint32_t fresh_channel(struct __test_metadata *_metadata, int fd,
 	for (id = base; id < base + FRESH_SPAN; id++) {
 		set_channel(_metadata, fd, id);
 		get_info(_metadata, fd, &info);
-		if (!info.seq) {
-			ASSERT_EQ(0U, info.len);
-			ASSERT_EQ(id, info.channel);
+		ASSERT_EQ(id, info.channel);
+		/* A channel has a seq exactly while it holds a message. */
+		ASSERT_EQ(!info.len, !info.seq)
+			TH_LOG("channel %u: len %u seq %llu", id, info.len,
+			       (unsigned long long)info.seq);
+		if (!info.seq)
 			return id;
-		}
 	}
 	ASSERT_TRUE(false)
-		TH_LOG("no never-written channel in %u..%u", base,
+		TH_LOG("no empty channel in %u..%u", base,
 		       base + FRESH_SPAN - 1);
 	return 0;
+}
+
+/*
+ * Write @s on the channel of @fd and return the seq the write took: the
+ * slot's write stamp, from which a test counts the seqs of its next
+ * writes. A program's tests run one at a time and keep to minors of its
+ * own, so no other write can take a number in between.
+ */
+static inline uint64_t put_str_seq(struct __test_metadata *_metadata, int fd,
+				   const char *s)
+{
+	struct msg_slot_channel_info info;
+
+	put_str(_metadata, fd, s);
+	get_info(_metadata, fd, &info);
+	ASSERT_EQ(strlen(s), info.len);
+	ASSERT_NE(0U, info.seq);
+	return info.seq;
 }
 
 /* A macro, so that a failure names the line of the test. */
