@@ -792,6 +792,36 @@ undo_held:
 }
 
 /*
+ * The common write, with the slot lock held: channel @entry of @table is
+ * the writer's, @uid's, and its buffer is of the size class of a message
+ * of @len bytes, so @msg replaces its message in place.
+ *
+ * Return: 0, or -EAGAIN, changing nothing, for a write that needs more:
+ * msg_slot_store_new(). Another user's channel gets a buffer of its own,
+ * which its new holder's memory cgroup pays for.
+ */
+static __always_inline int msg_slot_overwrite(struct msg_slot *slot,
+					      struct msg_slot_table *table,
+					      struct msg_slot_entry *entry,
+					      u32 hash, const u8 *msg,
+					      unsigned int len, u32 uid)
+{
+	seqcount_t *stripe = msg_slot_stripe(slot, hash);
+	unsigned int old_len = entry->len;
+
+	if ((entry->msg & MSG_SLOT_CLASS_MASK) != msg_slot_class(len) ||
+	    msg_slot_holders(table)[entry - table->entries] != uid)
+		return -EAGAIN;
+	msg_slot_write_begin(slot, stripe);
+	memcpy(msg_slot_buffer(entry->msg), msg, len);
+	WRITE_ONCE(entry->len, len);
+	WRITE_ONCE(entry->seq, msg_slot_next_stamp(slot));
+	msg_slot_write_end(stripe);
+	msg_slot_count(slot, 0, old_len, len);
+	return 0;
+}
+
+/*
  * Store the message of @w, with the slot lock held, if it has all the
  * memory it needs.
  *
@@ -799,13 +829,10 @@ undo_held:
  * reserved record of its user first (msg_slot_prealloc() allocates them,
  * without the lock).
  */
-static __always_inline int msg_slot_store(struct msg_slot *slot,
-					  struct msg_slot_write *w)
+static int msg_slot_store(struct msg_slot *slot, struct msg_slot_write *w)
 {
-	seqcount_t *stripe = msg_slot_stripe(slot, w->hash);
 	struct msg_slot_table *table;
 	struct msg_slot_entry *entry;
-	unsigned int old_len;
 	bool found = false;
 
 	lockdep_assert_held(&slot->lock);
@@ -813,23 +840,9 @@ static __always_inline int msg_slot_store(struct msg_slot *slot,
 	table = rcu_dereference_protected(slot->table,
 					  lockdep_is_held(&slot->lock));
 	entry = table ? msg_slot_probe(table, w->hash, w->id, &found) : NULL;
-
-	/*
-	 * The common case: the writer's own channel, and a message of the
-	 * same size class, in place. Another user's channel gets a buffer
-	 * of its own, which its new holder's memory cgroup pays for.
-	 */
-	if (found && (entry->msg & MSG_SLOT_CLASS_MASK) == w->class &&
-	    msg_slot_holders(table)[entry - table->entries] == w->uid) {
-		old_len = entry->len;
-		msg_slot_write_begin(slot, stripe);
-		memcpy(msg_slot_buffer(entry->msg), w->msg, w->len);
-		WRITE_ONCE(entry->len, w->len);
-		WRITE_ONCE(entry->seq, msg_slot_next_stamp(slot));
-		msg_slot_write_end(stripe);
-		msg_slot_count(slot, 0, old_len, w->len);
+	if (found && !msg_slot_overwrite(slot, table, entry, w->hash, w->msg,
+					 w->len, w->uid))
 		return 0;
-	}
 	return msg_slot_store_new(slot, w, table, entry, found);
 }
 
@@ -948,8 +961,10 @@ int msg_slot_write_message(struct msg_slot *slot, struct msg_slot_key key,
 			   const u8 *msg, unsigned int len, kuid_t user,
 			   u32 max_channels)
 {
-	struct msg_slot_write w;
-	int err;
+	struct msg_slot_table *table;
+	struct msg_slot_entry *entry;
+	bool found = false;
+	int err = -EAGAIN;
 
 	if (!key.id)
 		return -EINVAL;
@@ -957,12 +972,19 @@ int msg_slot_write_message(struct msg_slot *slot, struct msg_slot_key key,
 		return -EMSGSIZE;
 
 	/*
-	 * Most writes replace a message of the same size class, in place:
-	 * they need no memory, and leave nothing to free.
+	 * Most writes replace a message of the same size class in their
+	 * own channel, in place: they need no memory, and leave nothing to
+	 * free. Their state stays in registers; the others start over.
 	 */
-	msg_slot_write_init(&w, key, msg, len, user, max_channels);
-	scoped_cond_guard(mutex_kill, return -EINTR, &slot->lock)
-		err = msg_slot_store(slot, &w);
+	scoped_cond_guard(mutex_kill, return -EINTR, &slot->lock) {
+		table = rcu_dereference_protected(slot->table,
+						  lockdep_is_held(&slot->lock));
+		entry = table ? msg_slot_probe(table, key.hash, key.id, &found) :
+				NULL;
+		if (found)
+			err = msg_slot_overwrite(slot, table, entry, key.hash,
+						 msg, len, __kuid_val(user));
+	}
 	if (err == -EAGAIN)
 		return msg_slot_write_alloc(slot, key, msg, len, user,
 					    max_channels);
