@@ -423,6 +423,17 @@ static __poll_t msg_slot_poll(struct file *file, poll_table *wait)
 			wake_up_interruptible_poll(&state->watcher.wait,
 						   EPOLLIN | EPOLLRDNORM);
 	}
+	/*
+	 * The watcher may be another task's, which this found watching the
+	 * channel. Pairs with the release of the watcher's channel in
+	 * msg_slot_watch(), which follows its raise of nr_watchers, and with
+	 * the smp_mb() in msg_slot_wake(): either the look below sees a
+	 * message written meanwhile, or its writer sees the watcher. A full
+	 * barrier, as the writer's side is a store, then a load: an acquire
+	 * of the watcher's channel, or the smp_rmb() of
+	 * read_seqcount_retry() in the look, would not do.
+	 */
+	smp_mb();
 	if (channel.id && msg_slot_channel_info(state->slot, channel, &seq) &&
 	    !msg_slot_file_has_seen(state, channel.id, seq))
 		mask |= EPOLLIN | EPOLLRDNORM;

@@ -62,7 +62,10 @@
  * watcher registers before it looks at the channel, and a writer looks
  * for watchers after it has stored the message, each with a full barrier
  * in between, so a message is either seen by the watcher or followed by
- * its wake-up.
+ * its wake-up. Another task polling the same file, which finds the
+ * channel watched and does not register, gets the same from the release
+ * that publishes the watcher's channel last and a full barrier between
+ * its load of that channel and its look (msg_slot_poll()).
  */
 
 #include <kunit/static_stub.h>
@@ -469,8 +472,11 @@ static void msg_slot_count(struct msg_slot *slot, u32 nr_new,
 
 /*
  * Wake whoever watches channel @key of @slot, after a write to it. Pairs
- * with the smp_mb() in msg_slot_watch(): either the watcher's look at the
- * channel sees the message stored before, or this sees the watcher.
+ * with the smp_mb() in msg_slot_watch(), for the task that registered the
+ * watcher, and with the one in msg_slot_poll() after its load of the
+ * watcher's channel, for the other tasks polling the same file: either
+ * their look at the channel sees the message stored before, or this sees
+ * the watcher.
  */
 static void msg_slot_wake(struct msg_slot *slot, struct msg_slot_key key)
 {
@@ -842,7 +848,9 @@ EXPORT_SYMBOL_IF_KUNIT(msg_slot_watcher_init);
  *
  * From then on every successful write to the channel wakes @watcher->wait;
  * a look at the channel after this call sees every write that does not.
- * A watcher follows one channel at a time; it leaves the one before.
+ * So does a look by another task that loaded @watcher->channel set to the
+ * channel, if an smp_mb() separates that load from its look. A watcher
+ * follows one channel at a time; it leaves the one before.
  *
  * Context: any context that may take a spinlock; never waits for writers.
  * Return: 0, or -EINVAL for channel id 0.
@@ -859,10 +867,21 @@ int msg_slot_watch(struct msg_slot *slot, struct msg_slot_watcher *watcher,
 			WRITE_ONCE(slot->nr_watchers, slot->nr_watchers + 1);
 		hlist_add_head(&watcher->node,
 			       msg_slot_watchers(slot, key.hash));
-		/* Pairs with the lockless check of the caller's poll(). */
-		WRITE_ONCE(watcher->channel, key.id);
+		/*
+		 * Last, and a release: a task polling the same file that
+		 * loads the channel here skips msg_slot_watch(), and then
+		 * relies on nr_watchers raised above for msg_slot_wake() to
+		 * look; the lock orders nothing for it, as it does not take
+		 * it. Pairs with the smp_mb() after that load in
+		 * msg_slot_poll().
+		 */
+		smp_store_release(&watcher->channel, key.id);
 	}
-	/* Pairs with the smp_mb() in msg_slot_wake(). */
+	/*
+	 * Pairs with the smp_mb() in msg_slot_wake(): the caller's look at
+	 * the channel after this sees the message, or the writer sees the
+	 * watcher.
+	 */
 	smp_mb();
 	return 0;
 }
