@@ -100,6 +100,8 @@ if [ "$(cat "$verify/.git/ms-series" 2>/dev/null)" != "$series_key" ]; then
 		die "$b: patches do not apply to the base with git am"
 	echo "$series_key" >"$verify/.git/ms-series"
 fi
+# A run stopped while it built one patch left that patch checked out.
+git -C "$verify" checkout -q -f verify
 commits=$(git -C "$verify" rev-list --reverse "$base_commit..HEAD")
 stage "$b: git am: $(echo "$commits" | wc -l) patches apply to $(git -C "$base" log -1 --format=%s)"
 
