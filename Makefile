@@ -8,6 +8,8 @@
 #   make check    every test the project has (VMs included)
 #   make bench    benchmark against pipes, /dev/zero and friends in a VM;
 #                 writes bench/results.md and bench/scaling.png
+#   make results  rewrite README.md's results table from the last
+#                 make check's VM runs
 #   make clean    remove what `make` built
 #
 #   make patches                 regenerate patches/ (mainline, 7.3) and
@@ -45,7 +47,7 @@ KOUT ?= $(OUT)/kernel
 # mainline, or one of scripts/bases.
 BASE ?=
 
-.PHONY: all module samples demo check clean patches move-base apply kernel kernel-test \
+.PHONY: all module samples demo check results clean patches move-base apply kernel kernel-test \
 	kunit kunit-x86_64 kunit-coverage check-clang bench dkms-check
 
 all: module samples
@@ -73,6 +75,9 @@ check:
 
 bench:
 	@scripts/bench.sh
+
+results:
+	@scripts/results.sh
 
 patches:
 	@scripts/patches.sh
