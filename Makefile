@@ -5,7 +5,11 @@
 #   make          build message_slot.ko for the running kernel (or KDIR=...)
 #                 and the two sample programs, into this directory
 #   make demo     boot Debian's 6.12 cloud kernel in QEMU and run the demo
-#   make check    every test the project has (VMs included)
+#   make check    the tests CI runs (VMs included), within an hour cold
+#   make check-full
+#                 make check and the rest: the cross-build matrix, a
+#                 riscv64 boot, the built-in, coverage and KCSAN kernels,
+#                 the longer debug run and the benchmark's smoke test
 #   make bench    benchmark against pipes, /dev/zero and friends in a VM;
 #                 writes bench/results.md and bench/scaling.png
 #   make results  rewrite README.md's results table from the last
@@ -31,7 +35,13 @@
 #                                on x86_64 in the coverage boot instead)
 #   make kunit-coverage          line coverage of the KUnit suite and the
 #                                selftests, with gcov, 7.3 (also in make check)
-#   make check-clang             build 7.3 with clang-16, W=1, no warnings
+#   make check-clang             build message_slot on 7.3 with clang-19
+#                                for x86_64, W=1, no warnings
+#   make cross-build [BASE=6.12] [ARCHS="arm64 i386"]
+#                                the cross-build matrix of check-full
+#   make cross-vm ARCH=i386|riscv64
+#                                boot a small kernel of ARCH and run the
+#                                kselftests with run_kselftest.sh, and KUnit
 #   make dkms-check              dkms.conf with Debian's dkms: add, build and
 #                                install for the 6.12 cloud kernel, boot it
 #                                and run the functional tests (also in make
@@ -47,7 +57,10 @@ KOUT ?= $(OUT)/kernel
 # mainline, or one of scripts/bases.
 BASE ?=
 
-.PHONY: all module samples demo check results clean patches move-base apply kernel kernel-test \
+ARCHS ?= x86_64 i386 arm64 riscv64 s390x powerpc64le mips64el
+ARCH ?= i386
+
+.PHONY: all module samples demo check check-full cross-build cross-vm results clean patches move-base apply kernel kernel-test \
 	kunit kunit-x86_64 kunit-coverage check-clang bench dkms-check
 
 all: module samples
@@ -72,6 +85,15 @@ demo:
 
 check:
 	@scripts/check.sh
+
+check-full:
+	@scripts/check.sh --full
+
+cross-build:
+	@scripts/cross-build.sh "$(BASE)" $(ARCHS)
+
+cross-vm:
+	@scripts/cross-vm.sh $(ARCH)
 
 bench:
 	@scripts/bench.sh
@@ -106,7 +128,7 @@ kunit-coverage:
 	@scripts/kunit-coverage.sh
 
 check-clang:
-	@scripts/check-clang.sh
+	@scripts/cross-build.sh "" x86_64
 
 dkms-check:
 	@scripts/build-userspace.sh >/dev/null

@@ -117,12 +117,19 @@ checkpatch_one() {
 	done
 	# checkpatch runs scripts/spdxcheck.py, which needs Debian's python3
 	# modules (python3-ply, python3-git), whatever python3 is first in PATH.
+	# --codespell: Debian's codespell keeps its dictionary where
+	# checkpatch does not look.
 	(cd "$base" && PATH=/usr/bin:$PATH perl scripts/checkpatch.pl --strict --quiet \
+		--codespell --codespellfile "$codespell_dictionary" \
 		${_ignore:+--ignore "$_ignore"} "$_patch")
 }
+codespell_dictionary=$(dpkg -L codespell | grep '/codespell_lib/data/dictionary\.txt$' |
+	head -n 1)
+[ -f "$codespell_dictionary" ] ||
+	die "no dictionary.txt in Debian's codespell package"
 # shellcheck disable=SC2046 # the paths have no blanks
 for patch in $(series_patches "$patches"); do
-	key=$(cat "$patch" "$exceptions" | sha256sum | cut -c1-16)
+	key=$(cat "$patch" "$exceptions" "$codespell_dictionary" | sha256sum | cut -c1-16)
 	verdict "checkpatch ${patch##*/}" "$key" \
 		run_logged "checkpatch-$b-${patch##*/}" checkpatch_one "$patch"
 done

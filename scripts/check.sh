@@ -1,12 +1,20 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Everything `make check` verifies, one line per stage. Each stage's full
-# log is in $MS_CACHE/logs; a failed stage prints where. Ends with the
-# line "N passed, N failed": tests from every VM run, plus one per build
-# or static check.
+# Everything `make check` verifies, one line per stage; with --full,
+# what `make check-full` adds (see README). Each stage's full log is in
+# $MS_CACHE/logs; a failed stage prints where. Ends with the line
+# "N passed, N failed": tests from every VM run, plus one per build or
+# static check.
 set -eu
 . "$(dirname "$0")/lib.sh"
+
+full=
+case ${1:-} in
+'') ;;
+--full) full=1 ;;
+*) die "usage: check.sh [--full]" ;;
+esac
 
 passed=0
 failed=0
@@ -50,10 +58,10 @@ vm_check() {
 }
 
 start=$(date +%s)
-stage "message_slot check (cache: $MS_CACHE; mainline $MS_MAINLINE, backports:" \
+stage "message_slot check${full:+ (full)} (cache: $MS_CACHE; mainline $MS_MAINLINE, backports:" \
 	"${MS_BASES#"$MS_MAINLINE "})"
 # The README's table must not show an earlier check's runs.
-for run in cloud dkms debug builtin kcsan; do
+for run in cloud dkms debug builtin kcsan i386 riscv64; do
 	rm -rf "${MS_CACHE:?}/runs/$run"
 done
 for base_series in $MS_BASES; do
@@ -143,25 +151,62 @@ default_make() {
 }
 check default-make default_make || true
 
+# A 32-bit kernel, as upstream CI tests one: i386, built with clang-19
+# from tinyconfig and the selftests' config fragment, the driver and its
+# KUnit suite as modules that nothing loads before the tests. The
+# kselftests are installed with their `make install` and run by the
+# installed run_kselftest.sh, and load the driver themselves; then the
+# samples' tests, a stress test and the KUnit suite. Its W=1 build of the
+# driver is the cross build of make check; check-full adds the matrix.
+vm_counts() {
+	counted "$1" "$MS_CACHE/runs/$1/counts" "$MS_TOP/scripts/cross-vm.sh" "$1"
+}
+vm_counts i386 || true
+
+# check-full: the robot's build matrix, clang with W=1 for seven
+# architectures on mainline and two on the LTS, each =m and =y; and a
+# riscv64 kernel, whose C ABI passes a 32-bit id sign-extended to 64
+# bits, with the same tests as i386 and the KUnit suite built in.
+if [ -n "$full" ]; then
+	counted "cross-$MS_MAINLINE" "$MS_CACHE/cross-$MS_MAINLINE.counts" \
+		"$MS_TOP/scripts/cross-build.sh" "$MS_MAINLINE" x86_64 i386 \
+		arm64 riscv64 s390x powerpc64le mips64el || true
+	for base_series in ${MS_BASES#"$MS_MAINLINE"}; do
+		counted "cross-$base_series" "$MS_CACHE/cross-$base_series.counts" \
+			"$MS_TOP/scripts/cross-build.sh" "$base_series" arm64 i386 || true
+	done
+	vm_counts riscv64 || true
+fi
+
 # The debug kernel (KASAN, lockdep, kmemleak, fault injection), with the
-# driver as a module and built in; KASAN makes every operation ten times
-# slower, so the stress tests and the fuzzer run shorter. The module run
-# also loads and unloads the driver 100 times, and kmemleak must stay
+# driver as a module; KASAN makes every operation ten times slower, so
+# the stress tests and the fuzzer run shorter. The run also loads and
+# unloads the driver 25 times (check-full: 100), and kmemleak must stay
 # active throughout. It loads the module with a dynamic major and four
 # device nodes: the tests find the major in /proc/devices and check the
-# nodes devtmpfs made. The built-in kernel also has gcov of message_slot
-# and its KUnit suite, which runs at boot: it is the coverage lane too,
-# booted in coverage mode, which dumps what KUnit covered before the
-# selftests run and what everything covered after them.
+# nodes devtmpfs made. The resource limits test, which takes ten minutes
+# under KASAN and finds there what the cloud run above finds, is
+# check-full's.
+# check-full also boots the kernel with the driver built in, with gcov
+# of message_slot and its KUnit suite, which runs at boot: it is the
+# coverage lane too, booted in coverage mode, which dumps what KUnit
+# covered before the selftests run and what everything covered after
+# them.
 debug_tests="$all_tests message_slot_fault"
-for variant in debug builtin; do
+variants=debug lifecycle_cycles=25
+if [ -n "$full" ]; then
+	variants="debug builtin" lifecycle_cycles=100
+else
+	debug_tests=$(echo $debug_tests | sed 's/ message_slot_limits//')
+fi
+for variant in $variants; do
 	if check "kernel-$variant" "$MS_TOP/scripts/build-kernel.sh" "$variant" \
 		"$MS_MAINLINE" >/dev/null; then
 		build=$MS_CACHE/build-$MS_MAINLINE-$variant
 		module= lifecycle= module_args= mode=coverage
 		if [ "$variant" = debug ]; then
 			module=$build/drivers/char/message_slot/message_slot.ko
-			lifecycle=100
+			lifecycle=$lifecycle_cycles
 			module_args="major=0 nodes=4"
 			mode=test
 		fi
@@ -174,9 +219,10 @@ for variant in debug builtin; do
 	fi
 done
 
-# The data race detector, which cannot share a kernel with KASAN, on the
-# concurrent tests, and on the functional suite for its poll() waiters.
-if check kernel-kcsan "$MS_TOP/scripts/build-kernel.sh" kcsan "$MS_MAINLINE" \
+# check-full: the data race detector, which cannot share a kernel with
+# KASAN, on the concurrent tests, and on the functional suite for its
+# poll() waiters.
+if [ -n "$full" ] && check kernel-kcsan "$MS_TOP/scripts/build-kernel.sh" kcsan "$MS_MAINLINE" \
 	>/dev/null; then
 	build=$MS_CACHE/build-$MS_MAINLINE-kcsan
 	MS_TESTS="$MS_FUNCTIONAL_TESTS message_slot_stress message_slot_fuzz" \
@@ -195,13 +241,15 @@ fi
 # KUnit lane on x86_64, whose cases count here as well (make kunit-x86_64
 # runs the same suite through kunit.py, in a kernel of its own that would
 # find nothing more).
-stage "line coverage (gcov) and KUnit on x86_64, from the built-in boot on $MS_MAINLINE"
-x86_counts=$MS_CACHE/kunit-$MS_MAINLINE-x86_64.counts
-rm -f "$x86_counts" "$x86_counts.boot"
-check coverage "$MS_TOP/scripts/kunit-coverage.sh" builtin || true
-# counted starts by removing the counts file: take it from a copy.
-cp "$x86_counts" "$x86_counts.boot" 2>/dev/null || true
-counted "kunit-x86_64-$MS_MAINLINE" "$x86_counts" cp "$x86_counts.boot" "$x86_counts"
+if [ -n "$full" ]; then
+	stage "line coverage (gcov) and KUnit on x86_64, from the built-in boot on $MS_MAINLINE"
+	x86_counts=$MS_CACHE/kunit-$MS_MAINLINE-x86_64.counts
+	rm -f "$x86_counts" "$x86_counts.boot"
+	check coverage "$MS_TOP/scripts/kunit-coverage.sh" builtin || true
+	# counted starts by removing the counts file: take it from a copy.
+	cp "$x86_counts" "$x86_counts.boot" 2>/dev/null || true
+	counted "kunit-x86_64-$MS_MAINLINE" "$x86_counts" cp "$x86_counts.boot" "$x86_counts"
+fi
 
 stage "waiting for KUnit on UML and the series checks"
 wait "$series_pid" || true
@@ -216,10 +264,12 @@ else
 	failed_stages="$failed_stages series"
 fi
 
-# The benchmark in smoke mode, so that it cannot rot; its times mean
-# nothing and nothing is asserted about them.
-stage "benchmark (smoke mode) on linux-image-$release"
-check bench-smoke "$MS_TOP/scripts/bench.sh" --smoke || true
+# check-full: the benchmark in smoke mode, so that it cannot rot; its
+# times mean nothing and nothing is asserted about them.
+if [ -n "$full" ]; then
+	stage "benchmark (smoke mode) on linux-image-$release"
+	check bench-smoke "$MS_TOP/scripts/bench.sh" --smoke || true
+fi
 
 # A test command changes no tracked file: `make results` turns what the
 # VM runs measured into README's table, when asked.

@@ -58,7 +58,7 @@ ms_lock() {
 # What scripts/check-series.sh needs; make check installs it before the
 # series checks start beside the kernel lanes, so that only one apt runs.
 MS_SERIES_PACKAGES="build-essential flex bison bc libelf-dev libssl-dev sparse
-coccinelle ocaml-nox python3-sphinx python3-ply python3-git g++ perl"
+coccinelle ocaml-nox python3-sphinx python3-ply python3-git g++ perl codespell"
 
 ms_apt_updated=
 # need_packages PKG...: install the Debian packages that are missing.

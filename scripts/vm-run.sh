@@ -29,6 +29,12 @@
 # that the times the guest takes are instruction counts, whatever the host
 # is doing; it implies MS_SMP=1. MS_KERNEL_ARGS adds parameters to the
 # guest kernel's command line (e.g. "hardened_usercopy=off").
+# MS_VM_ARCH is the guest's architecture: x86_64 (default), i386 or
+# riscv64 (QEMU's virt machine), whose static busybox MS_BUSYBOX names.
+# MS_MODROOT is a directory whose lib/modules go into the guest, for
+# modprobe; MS_KSELFTEST a kselftest install directory, run with its
+# run_kselftest.sh before MS_TESTS; MS_KUNIT=1 then loads the KUnit suite
+# (unless built in) and counts its cases.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -38,9 +44,17 @@ name=$1 kernel=$2 mode=$3 module=${4:-}
 [ -z "$module" ] || [ -f "$module" ] || die "no module at $module"
 case $mode in test | demo | coverage | bench) ;; *) die "unknown mode '$mode'" ;; esac
 
-need_packages qemu-system-x86 busybox-static cpio file
+vm_arch=${MS_VM_ARCH:-x86_64}
+case $vm_arch in
+x86_64 | i386) need_packages qemu-system-x86 busybox-static cpio file ;;
+riscv64) need_packages qemu-system-misc cpio file ;;
+*) die "unknown MS_VM_ARCH '$vm_arch'" ;;
+esac
+busybox=${MS_BUSYBOX:-/bin/busybox}
+[ -x "$busybox" ] || die "no busybox at $busybox"
 userspace=${MS_USERSPACE:-$MS_CACHE/userspace}
-[ "$mode" = demo ] || [ -x "$userspace/message_slot_channels" ] ||
+[ "$mode" = demo ] || [ -n "${MS_KSELFTEST:-}" ] ||
+	[ -x "$userspace/message_slot_channels" ] ||
 	die "no test programs in $userspace: run scripts/build-userspace.sh"
 
 run=$MS_CACHE/runs/$name
@@ -48,7 +62,9 @@ root=$run/initramfs
 rm -rf "$run"
 mkdir -p "$root/bin" "$root/etc" "$root/root" "$root/lib" \
 	"$root/dev" "$root/proc" "$root/sys" "$root/tmp"
-cp /bin/busybox "$root/bin/busybox"
+cp "$busybox" "$root/bin/busybox"
+[ -z "${MS_MODROOT:-}" ] || cp -a "$MS_MODROOT/lib" "$root/"
+[ -z "${MS_KSELFTEST:-}" ] || cp -a "$MS_KSELFTEST" "$root/kselftest"
 cp "$MS_TOP/scripts/vm/init" "$root/init"
 cp "$MS_TOP/scripts/vm/demo.sh" "$root/demo.sh"
 cp "$MS_TOP/scripts/vm/lifecycle.sh" "$root/lifecycle.sh"
@@ -66,6 +82,11 @@ printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n' 
 	>"$root/etc/passwd"
 printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
 append="console=ttyS0 rdinit=/init panic=-1 oops=panic loglevel=7 ms_mode=$mode"
+# The virt machine of riscv64 has one serial port: the tests' output goes
+# to a virtio console there.
+[ "$vm_arch" != riscv64 ] || append="$append ms_out=hvc0"
+[ -z "${MS_KSELFTEST:-}" ] || append="$append ms_kselftest=1"
+[ -z "${MS_KUNIT:-}" ] || append="$append ms_kunit=1"
 accel=tcg,thread=multi smp=${MS_SMP:-2}
 if [ -n "${MS_ICOUNT:-}" ]; then
 	# Without a TSC it trusts, the guest keeps time in jiffies, and every
@@ -108,8 +129,11 @@ key= saved=$MS_CACHE/vm-passed/$name
 if [ -n "${MS_VM_CACHE:-}" ]; then
 	# shellcheck disable=SC2086
 	key=$( (cat "$kernel" $module "$userspace"/* "$MS_TOP"/scripts/vm/* \
-		"$0" /bin/busybox 2>/dev/null | sha256sum
-		echo "$mode $append $accel $smp ${MS_CPU:-} $timeout") |
+		"$0" "$busybox" 2>/dev/null | sha256sum
+		[ -z "${MS_MODROOT:-}${MS_KSELFTEST:-}" ] ||
+			find ${MS_MODROOT:-} ${MS_KSELFTEST:-} -type f \
+				-exec cat {} + | sha256sum
+		echo "$vm_arch $mode $append $accel $smp ${MS_CPU:-} $timeout") |
 		sha256sum | cut -c1-16)
 	if [ "$(cat "$saved/key" 2>/dev/null)" = "$key" ]; then
 		rm -rf "$run"
@@ -127,14 +151,30 @@ stage "booting $name: Linux ${version:-?} ($(basename "$kernel")), $mode"
 # wild access in an interrupt during early boot under TCG, before any
 # of our code runs.
 boot() {
+	case $vm_arch in
+	x86_64)
+		set -- qemu-system-x86_64 -cpu "${MS_CPU:-max,la57=off}" -m 2G
+		;;
+	i386)
+		# The 32-bit kernel uses at most about 900 MB without HIGHMEM.
+		set -- qemu-system-i386 -cpu "${MS_CPU:-max}" -m 1G
+		;;
+	riscv64)
+		set -- qemu-system-riscv64 -M virt -bios default -m 1G \
+			-serial "file:$run/console.log" \
+			-device virtio-serial-device \
+			-chardev "file,id=ms-out,path=$run/output.log" \
+			-device virtconsole,chardev=ms-out
+		;;
+	esac
+	[ "$vm_arch" = riscv64 ] ||
+		set -- "$@" -serial "file:$run/console.log" \
+			-serial "file:$run/output.log" -serial "file:$run/gcov.log"
 	# shellcheck disable=SC2086 # $accel is the accelerator and its options
-	timeout -k 10 "$timeout" qemu-system-x86_64 -accel $accel \
-		-cpu "${MS_CPU:-max,la57=off}" -smp "$smp" -m 2G \
+	timeout -k 10 "$timeout" "$@" -accel $accel -smp "$smp" \
 		-nodefaults -display none -no-reboot \
 		-kernel "$kernel" -initrd "$run/initramfs.cpio" \
 		-append "$append" \
-		-serial "file:$run/console.log" -serial "file:$run/output.log" \
-		-serial "file:$run/gcov.log" \
 		>"$run/qemu.log" 2>&1
 }
 set +e
@@ -165,10 +205,11 @@ fail() {
 	exit 1
 }
 
-# kselftest TAP: "ok N name", "ok N name # SKIP why", "not ok N name".
-passed=$(grep -Ec '^ok [0-9]+ ' "$run/output.log" || true)
-skipped=$(grep -Ec '^ok [0-9]+ .*# SKIP' "$run/output.log" || true)
-failed=$(grep -Ec '^not ok [0-9]+ ' "$run/output.log" || true)
+# kselftest TAP: "ok N name", "ok N name # SKIP why", "not ok N name";
+# under run_kselftest.sh, each program's lines are prefixed with "# ".
+passed=$(grep -Ec '^(# )?ok [0-9]+ ' "$run/output.log" || true)
+skipped=$(grep -Ec '^(# )?ok [0-9]+ .*# SKIP' "$run/output.log" || true)
+failed=$(grep -Ec '^(# )?not ok [0-9]+ ' "$run/output.log" || true)
 passed=$((passed - skipped))
 echo "$passed $failed $skipped" >"$run/counts"
 
@@ -213,7 +254,7 @@ cpus=$(sed -n 's/^MS-CPUS //p' "$run/output.log")
 	fail "the guest saw ${cpus:-no} CPUs instead of $smp"
 bad_exits=$(grep '^MS-EXIT' "$run/output.log" | grep -v ' 0$' || true)
 [ -z "$bad_exits" ] || fail "non-zero exit: $(echo $bad_exits)"
-[ "$failed" = 0 ] || fail "$failed tests failed: $(grep '^not ok' "$run/output.log" | head -5)"
+[ "$failed" = 0 ] || fail "$failed tests failed: $(grep -E '^(# )?not ok' "$run/output.log" | head -5)"
 case $mode in test | coverage)
 	[ "$passed" -gt 0 ] || fail "no test ran" ;;
 esac

@@ -40,12 +40,13 @@ race_window=100
 race_nodes=2
 # A fixed major, so that a node made by hand stays valid across loads.
 race_major=235
-race_node=/tmp/lifecycle-race
+# Nodes made by hand go to devtmpfs: init mounts /tmp nodev.
+race_node=/dev/lifecycle-race
 race_stop=/tmp/lifecycle-race-stop
 failslab=/sys/kernel/debug/failslab
 fail_usercopy=/sys/kernel/debug/fail_usercopy
-node=/tmp/lifecycle-slot
-other=/tmp/lifecycle-slot-other
+node=/dev/lifecycle-slot
+other=/dev/lifecycle-slot-other
 class=/sys/class/message_slot
 nr=0
 

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Helpers shared by the message_slot selftests: find the driver's major in
- * /proc/devices and create private device nodes for the minors a test uses,
- * so the tests neither depend on nor disturb nodes under /dev.
+ * Helpers shared by the message_slot selftests: load the driver if it is
+ * not there, find its major in /proc/devices and create private device
+ * nodes for the minors a test uses, on a tmpfs of the test's own, so the
+ * tests neither depend on nor disturb nodes under /dev, and work where
+ * /tmp is mounted nodev.
  */
 #ifndef MSG_SLOT_COMMON_H
 #define MSG_SLOT_COMMON_H
@@ -15,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -29,6 +32,7 @@
 
 struct msg_slot_env {
 	int major;
+	bool private_mount;
 	char dir[64];
 };
 
@@ -112,12 +116,45 @@ static inline void msg_slot_env_cleanup(struct msg_slot_env *env)
 
 	if (!env->dir[0])
 		return;
+	if (env->private_mount)
+		umount2(env->dir, MNT_DETACH);
 	for (minor = 0; minor < MSG_SLOT_MINORS; minor++) {
 		msg_slot_node_path(env, minor, path, sizeof(path));
 		unlink(path);
 	}
 	rmdir(env->dir);
 	env->dir[0] = '\0';
+}
+
+/*
+ * The driver's major, loading the module first if the driver is not there,
+ * as a kselftest runner expects of a driver's tests. Returns -1 when it is
+ * still not there.
+ */
+static inline int msg_slot_load_driver(void)
+{
+	int major = msg_slot_find_major();
+
+	if (major >= 0)
+		return major;
+	if (system("modprobe -q " MSG_SLOT_DRIVER_NAME) != 0)
+		return -1;
+	return msg_slot_find_major();
+}
+
+/*
+ * Mount a tmpfs over @env->dir: a node on a filesystem mounted nodev
+ * (systemd mounts /tmp so) can be made but not opened. Not in a mount
+ * namespace of the test's own: a fixture's teardown may run in the
+ * parent, which must see the mount to remove it. Without CAP_SYS_ADMIN
+ * the directory stays as it is, which works where /tmp allows device
+ * nodes.
+ */
+static inline void msg_slot_mount_private(struct msg_slot_env *env)
+{
+	if (!mount("msg_slot_test", env->dir, "tmpfs", MS_NOSUID | MS_NOEXEC,
+		   "mode=0700"))
+		env->private_mount = true;
 }
 
 /*
@@ -130,9 +167,9 @@ static inline int msg_slot_env_init(struct msg_slot_env *env,
 	int err;
 
 	memset(env, 0, sizeof(*env));
-	env->major = msg_slot_find_major();
+	env->major = msg_slot_load_driver();
 	if (env->major < 0) {
-		*why = "message_slot is not loaded (not in /proc/devices)";
+		*why = "message_slot is not loaded, and modprobe message_slot failed: build the kernel with CONFIG_MESSAGE_SLOT=m or =y";
 		return 1;
 	}
 	snprintf(env->dir, sizeof(env->dir), "/tmp/msg_slot_test.XXXXXX");
@@ -141,6 +178,7 @@ static inline int msg_slot_env_init(struct msg_slot_env *env,
 		*why = "mkdtemp() failed";
 		return -1;
 	}
+	msg_slot_mount_private(env);
 	/* Probe once so a missing CAP_MKNOD skips instead of failing. */
 	err = msg_slot_make_node(env, 0);
 	if (err) {
