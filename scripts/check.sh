@@ -87,12 +87,20 @@ need_packages $MS_SERIES_PACKAGES
 series_counts=$MS_CACHE/series-track.counts
 series_track() {
 	passed=0 failed=0 failed_stages=
+	# make check gives a backport the checks in which it differs from
+	# mainline (its patches apply, checkpatch, the final tree builds,
+	# sparse); check-full also builds each of its patches, runs
+	# coccicheck and htmldocs, and its KUnit on UML.
 	for base_series in $MS_BASES; do
+		scope=full
+		[ -n "$full" ] || [ "$base_series" = "$MS_MAINLINE" ] || scope=final
+		[ "$scope" != full ] ||
 		counted "kunit-uml-$base_series" \
 			"$MS_CACHE/kunit-$base_series-uml.counts" \
 			"$MS_TOP/scripts/kunit.sh" uml "$base_series"
 		stage "patch series for $base_series ($(patches_dir "$base_series" | sed "s|^$MS_TOP/||"))"
-		counted "series-$base_series" "$MS_CACHE/series-counts-$base_series" \
+		MS_SERIES_SCOPE=$scope counted "series-$base_series" \
+			"$MS_CACHE/series-counts-$base_series" \
 			"$MS_TOP/scripts/check-series.sh" "$base_series"
 	done
 	apply_key=$(cat "$MS_TOP"/patches/*.patch "$MS_TOP"/patches/*/*.patch \

@@ -3,9 +3,9 @@
 #
 # cross-kernel.sh ARCH: build a small bootable mainline kernel for ARCH
 # (i386 or riscv64) with clang (LLVM=1, Debian's clang-19): tinyconfig,
-# scripts/config/boot.config, scripts/config/boot-ARCH.config and the
-# config fragment of the series' selftests, as a kselftest runner's CI
-# would configure it. W=1 warnings in our files fail the build. The
+# scripts/config/boot.config, the config fragment of the series'
+# selftests, as a kselftest runner's CI would configure it, and
+# scripts/config/boot-ARCH.config. W=1 warnings in our files fail the build. The
 # modules, if any, are installed under the build's modroot/, and the
 # uapi headers under usr/include.
 # Prints the build directory on stdout; its kernel image is named in the
@@ -26,9 +26,12 @@ need_packages clang-19 lld-19 llvm-19 flex bison bc libelf-dev libssl-dev \
 	kmod cpio
 tree=$("$MS_TOP/scripts/overlay.sh" "$MS_MAINLINE")
 out=$MS_CACHE/build-$MS_MAINLINE-boot-$arch
+# The architecture's fragment comes last and wins, as in merge_config:
+# riscv64 builds the driver in, where the selftests' fragment asks for a
+# module.
 fragments="$MS_TOP/scripts/config/boot.config
-$MS_TOP/scripts/config/boot-$arch.config
-$tree/tools/testing/selftests/drivers/message_slot/config"
+$tree/tools/testing/selftests/drivers/message_slot/config
+$MS_TOP/scripts/config/boot-$arch.config"
 mkdir -p "$out"
 
 # shellcheck disable=SC2086
@@ -41,7 +44,6 @@ if [ "$(cat "$out/.ms-config-key" 2>/dev/null)" != "$key" ]; then
 		'$tree/scripts/kconfig/merge_config.sh' -m -O '$out' \
 			'$out/.config' $(echo $fragments) &&
 		make -C '$tree' O='$out' ARCH=$karch $llvm olddefconfig"
-	# The selftests' fragment comes last and wins, as in merge_config.
 	# shellcheck disable=SC2086
 	lost=$(grep -h '^CONFIG_' $fragments |
 		awk -F= '{ last[$1] = $0 } END { for (s in last) print last[s] }' |

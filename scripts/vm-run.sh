@@ -157,7 +157,9 @@ boot() {
 		;;
 	i386)
 		# The 32-bit kernel uses at most about 900 MB without HIGHMEM.
-		set -- qemu-system-i386 -cpu "${MS_CPU:-max}" -m 1G
+		# TCG's max CPU says AMD, and a 32-bit kernel warns that AMD
+		# CPUs of its family are not fit for SMP.
+		set -- qemu-system-i386 -cpu "${MS_CPU:-max,vendor=GenuineIntel}" -m 1G
 		;;
 	riscv64)
 		set -- qemu-system-riscv64 -M virt -bios default -m 1G \
