@@ -169,7 +169,7 @@ static inline int msg_slot_env_init(struct msg_slot_env *env,
 	memset(env, 0, sizeof(*env));
 	env->major = msg_slot_load_driver();
 	if (env->major < 0) {
-		*why = "message_slot is not loaded, and modprobe message_slot failed: build the kernel with CONFIG_MESSAGE_SLOT=m or =y";
+		*why = "message_slot is not loaded and modprobe failed (CONFIG_MESSAGE_SLOT?)";
 		return 1;
 	}
 	snprintf(env->dir, sizeof(env->dir), "/tmp/msg_slot_test.XXXXXX");
