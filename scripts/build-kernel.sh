@@ -54,16 +54,7 @@ if [ "$(cat "$out/.ms-config-key" 2>/dev/null)" != "$key" ]; then
 		make -C '$tree' O='$out' olddefconfig"
 	# Every option we asked for must have survived olddefconfig.
 	# shellcheck disable=SC2086
-	# A later fragment overrides an earlier one.
-	lost=$(grep -h '^CONFIG_' $frag_files |
-		awk -F= '{ last[$1] = $0 } END { for (s in last) print last[s] }' |
-		while IFS= read -r line; do
-			case $line in
-			*=n) want="# ${line%=n} is not set" ;;
-			*) want=$line ;;
-			esac
-			grep -qxF "$want" "$out/.config" || printf ' %s' "$line"
-		done)
+	lost=$(lost_options "$out/.config" $frag_files)
 	[ -z "$lost" ] ||
 		die "$variant kernel config lost:$lost (see $out/.config)"
 	echo "$key" >"$out/.ms-config-key"
@@ -71,9 +62,7 @@ fi
 
 # Nothing to do when neither the tree nor the configuration changed since
 # the last build that passed the W=1 check below.
-built_key=$( (git -C "$tree" rev-parse HEAD
-	cd "$tree" && xargs cat <"$MS_CACHE/overlay-manifest-$base_series"
-	cat "$out/.config") | sha256sum | cut -c1-16)
+built_key=$(built_key "$base_series" "$out")
 if [ -f "$out/arch/x86/boot/bzImage" ] &&
    [ "$(cat "$out/.ms-built-key" 2>/dev/null)" = "$built_key" ]; then
 	stage "the $variant kernel on $base_series is up to date ($out)"

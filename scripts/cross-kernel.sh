@@ -45,22 +45,12 @@ if [ "$(cat "$out/.ms-config-key" 2>/dev/null)" != "$key" ]; then
 			'$out/.config' $(echo $fragments) &&
 		make -C '$tree' O='$out' ARCH=$karch $llvm olddefconfig"
 	# shellcheck disable=SC2086
-	lost=$(grep -h '^CONFIG_' $fragments |
-		awk -F= '{ last[$1] = $0 } END { for (s in last) print last[s] }' |
-		while IFS= read -r line; do
-			case $line in
-			*=n) want="# ${line%=n} is not set" ;;
-			*) want=$line ;;
-			esac
-			grep -qxF "$want" "$out/.config" || printf ' %s' "$line"
-		done)
+	lost=$(lost_options "$out/.config" $fragments)
 	[ -z "$lost" ] || die "$arch kernel config lost:$lost (see $out/.config)"
 	echo "$key" >"$out/.ms-config-key"
 fi
 
-built_key=$( (git -C "$tree" rev-parse HEAD
-	cd "$tree" && xargs cat <"$MS_CACHE/overlay-manifest-$MS_MAINLINE"
-	cat "$out/.config") | sha256sum | cut -c1-16)
+built_key=$(built_key "$MS_MAINLINE" "$out")
 if [ -f "$out/$image" ] &&
    [ "$(cat "$out/.ms-built-key" 2>/dev/null)" = "$built_key" ]; then
 	stage "the $arch kernel on $MS_MAINLINE is up to date ($out)"

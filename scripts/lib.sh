@@ -192,3 +192,28 @@ wiring_diffs() {
 	done
 	return 0
 }
+
+# lost_options CONFIG FRAGMENT...: print, on one line, the options the
+# fragments ask for that CONFIG (a .config after olddefconfig) does not
+# have. A later fragment overrides an earlier one, as in merge_config.
+lost_options() {
+	_config=$1
+	shift
+	grep -h '^CONFIG_' "$@" |
+		awk -F= '{ last[$1] = $0 } END { for (s in last) print last[s] }' |
+		while IFS= read -r _line; do
+			case $_line in
+			*=n) _want="# ${_line%=n} is not set" ;;
+			*) _want=$_line ;;
+			esac
+			grep -qxF "$_want" "$_config" || printf ' %s' "$_line"
+		done
+}
+
+# built_key BASE OUT: what a kernel build in OUT from the overlay tree of
+# BASE depends on: the base commit, our files and the configuration.
+built_key() {
+	(git -C "$MS_CACHE/tree-$1" rev-parse HEAD
+	 cd "$MS_CACHE/tree-$1" && xargs cat <"$MS_CACHE/overlay-manifest-$1"
+	 cat "$2/.config") | sha256sum | cut -c1-16
+}
