@@ -181,10 +181,13 @@ build_patch() {
 }
 
 prepare_build_dir
-# MS_SERIES_SCOPE=final (make check, for a backport): only the last patch
-# is built, and coccicheck and htmldocs, which the mainline series runs
-# on the same files, are left to make check-full.
+# MS_SERIES_SCOPE: full (the default, and make check-full) builds every
+# patch; last (make check, mainline) only the last one; final (make
+# check, a backport) only the last one, and leaves coccicheck and
+# htmldocs, which the mainline series runs on the same files, to make
+# check-full.
 scope=${MS_SERIES_SCOPE:-full}
+case $scope in full | last | final) ;; *) die "MS_SERIES_SCOPE: full, last or final" ;; esac
 last=$(echo "$commits" | tail -n 1)
 for variant in m y; do
 	prefix=
@@ -290,7 +293,7 @@ cocci_check() {
 	# the scanned directory or not.
 	! grep -E '^[^ :]+\.[ch]:[0-9]+:' "$MS_LOGS/cocci-$b.out"
 }
-[ "$scope" != full ] ||
+[ "$scope" = final ] ||
 	verdict coccicheck "$src_key" run_logged "coccicheck-$b" cocci_check
 
 htmldocs_check() {
@@ -305,7 +308,7 @@ htmldocs_check() {
 		"$MS_CACHE"/build-series-$b-docs/Documentation/output/userspace-api/message_slot.html \
 		2>/dev/null | grep -q .
 }
-[ "$scope" != full ] ||
+[ "$scope" = final ] ||
 	verdict htmldocs "$src_key" run_logged "htmldocs-$b" htmldocs_check
 
 stage "$b: series: $series_passed passed, $series_failed failed"

@@ -87,14 +87,18 @@ need_packages $MS_SERIES_PACKAGES
 series_counts=$MS_CACHE/series-track.counts
 series_track() {
 	passed=0 failed=0 failed_stages=
-	# make check gives a backport the checks in which it differs from
-	# mainline (its patches apply, checkpatch, the final tree builds,
-	# sparse); check-full also builds each of its patches, runs
-	# coccicheck and htmldocs, and its KUnit on UML.
+	# make check builds the last patch of each series; check-full
+	# builds every patch of both. make check gives a backport the
+	# checks in which it differs from mainline (its patches apply,
+	# checkpatch, the final tree builds, sparse); check-full also runs
+	# its coccicheck and htmldocs, and its KUnit on UML.
 	for base_series in $MS_BASES; do
 		scope=full
-		[ -n "$full" ] || [ "$base_series" = "$MS_MAINLINE" ] || scope=final
-		[ "$scope" != full ] ||
+		if [ -z "$full" ]; then
+			scope=final
+			[ "$base_series" != "$MS_MAINLINE" ] || scope=last
+		fi
+		[ "$scope" = final ] ||
 		counted "kunit-uml-$base_series" \
 			"$MS_CACHE/kunit-$base_series-uml.counts" \
 			"$MS_TOP/scripts/kunit.sh" uml "$base_series"
