@@ -8,8 +8,8 @@
 #   make check    the tests CI runs (VMs included), within an hour cold
 #   make check-full
 #                 make check and the rest: the cross-build matrix, a
-#                 riscv64 boot, the built-in, coverage and KCSAN kernels,
-#                 the longer debug run and the benchmark's smoke test
+#                 riscv64 boot, the debug (KASAN), built-in, coverage and
+#                 KCSAN kernels and the benchmark's smoke test
 #   make bench    benchmark against pipes, /dev/zero and friends in a VM;
 #                 writes bench/results.md and bench/scaling.png
 #   make results  rewrite README.md's results table from the last
