@@ -41,9 +41,13 @@ rm -rf "$userspace" "$installed"
 mkdir -p "$userspace"
 
 stage "building the selftests ($cc, static) and installing them as kselftest does"
+# In a build directory of this architecture's own (O=): built in the
+# tree, the programs of the last architecture would look up to date.
 # The *_32 twins of the tests are for 64-bit kernels: here they would
 # only run the same programs twice.
+rm -rf "$MS_CACHE/kselftest-build-$arch"
 run_logged "kselftest-install-$arch" make -C "$ksft" \
+	O="$MS_CACHE/kselftest-build-$arch" \
 	TARGETS=drivers/message_slot INSTALL_PATH="$installed" CC="$cc" \
 	USERLDFLAGS=-static CAN_BUILD_I386=0 \
 	KHDR_INCLUDES="-isystem $kernel/usr/include" install
@@ -59,6 +63,12 @@ for log in "kselftest-install-$arch" "userspace-tests-$arch"; do
 done
 [ -x "$installed/run_kselftest.sh" ] ||
 	die "no run_kselftest.sh in $installed; log: $MS_LOGS/kselftest-install-$arch.log"
+# Byte 18 of an ELF header is its machine: 3 for i386, 243 for RISC-V.
+case $arch in i386) machine=3 ;; riscv64) machine=243 ;; esac
+for prog in "$installed"/drivers/message_slot/message_slot_* "$userspace"/*; do
+	[ "$(od -An -tu1 -j18 -N1 "$prog" | tr -d ' ')" = "$machine" ] ||
+		die "$prog is not a program for $arch"
+done
 
 modroot=
 [ ! -d "$kernel/modroot/lib" ] || modroot=$kernel/modroot
