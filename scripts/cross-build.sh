@@ -1,11 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# cross-build.sh BASE ARCH...: build the driver and its KUnit module with
-# clang (LLVM=1, Debian's clang-19), W=1, for each ARCH on the patched
-# tree of release series BASE (empty: mainline), as a module and then
-# built in, as the 0-day robot builds a posted patch. ARCH is one of x86_64 i386 arm64 riscv64
-# s390x powerpc64le mips64el.
+# cross-build.sh BASE [ARCH...]: build the driver and its KUnit module
+# with clang (LLVM=1, Debian's clang-19), W=1, for each ARCH on the
+# patched tree of release series BASE (empty: mainline), as a module and
+# then built in, as the 0-day robot builds a posted patch. ARCH is one of
+# x86_64 i386 arm64 riscv64 s390x powerpc64le mips64el; without one, all
+# of them on mainline, and arm64 and i386 (64 and 32 bits) on a backport.
 #
 # Each architecture gets a small configuration of its own (tinyconfig,
 # scripts/config/cross.config and what the architecture needs to be the
@@ -17,10 +18,17 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 
-[ $# -ge 2 ] || die "usage: cross-build.sh BASE ARCH..."
+[ $# -ge 1 ] || die "usage: cross-build.sh BASE [ARCH...]"
 base_series=${1:-$MS_MAINLINE}
 shift
 check_base "$base_series"
+if [ $# = 0 ]; then
+	if [ "$base_series" = "$MS_MAINLINE" ]; then
+		set -- x86_64 i386 arm64 riscv64 s390x powerpc64le mips64el
+	else
+		set -- arm64 i386
+	fi
+fi
 
 # 7.3 needs LLVM 17.0.1 or newer (scripts/min-tool-version.sh).
 MS_LLVM_VERSION=19
