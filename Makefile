@@ -16,8 +16,16 @@
 #                 make check's VM runs
 #   make clean    remove what `make` built
 #
-#   make patches                 regenerate patches/ (mainline, 7.3) and
-#                                patches/6.12/ (the LTS backport)
+#   make series                  the series' scratch branches: the base
+#                                with patches/ applied by git am
+#   make fixup PATCH=N [FILES="..."]
+#                                fold what the files change into patch N
+#                                of each series (git commit --fixup,
+#                                rebase --autosquash)
+#   make patches                 write the branches back to patches/
+#                                (mainline, 7.3) and patches/6.12/ (the LTS
+#                                backport); fails while the files differ
+#                                from the series' final tree
 #   MS_SENDER=git make patches   the same series, authored and signed off
 #                                by git config's identity, into outgoing/
 #                                (or MS_SENDER="Name <address>")
@@ -61,7 +69,7 @@ BASE ?=
 ARCHS ?=
 ARCH ?= i386
 
-.PHONY: all module samples demo check check-full cross-build cross-vm results clean patches move-base apply kernel kernel-test \
+.PHONY: all module samples demo check check-full cross-build cross-vm results clean series fixup patches move-base apply kernel kernel-test \
 	kunit kunit-x86_64 kunit-coverage check-clang bench dkms-check
 
 all: module samples
@@ -101,6 +109,14 @@ bench:
 
 results:
 	@scripts/results.sh
+
+series:
+	@for base in $$(awk '!/^#/ && NF { print $$1 }' scripts/bases); do \
+		scripts/series.sh $$base || exit 1; \
+	done
+
+fixup:
+	@scripts/fixup.sh "$(PATCH)" $(FILES)
 
 patches:
 	@scripts/patches.sh

@@ -3,10 +3,12 @@
 #
 # check-series.sh BASE: verify the committed series for release series
 # BASE (patches/ for mainline, patches/BASE/ for a backport) as a
-# maintainer would receive it: not stale, applies with git am on the
-# pristine base, checkpatch --strict on every patch, a module (=m) and
-# built-in (=y) build of what each patch touches with W=1, sparse, kernel-doc, the uapi header test as C and C++,
-# get_maintainer, coccicheck and htmldocs.
+# maintainer would receive it: applies with git am on the pristine base,
+# its final tree is the files of this repository and patches/ is what
+# make patches writes, checkpatch --strict on every patch, a module (=m)
+# and built-in (=y) build of what each patch touches with W=1, sparse,
+# kernel-doc, the uapi header test as C and C++, get_maintainer,
+# coccicheck and htmldocs.
 #
 # Verdicts are cached by the content they depend on, so a warm run only
 # repeats what changed. One line per check, each naming the base; logs in
@@ -55,36 +57,10 @@ normalize() {
 		-e 's/^@@ -[0-9,]* +[0-9,]* @@/@@/' "$@"
 }
 
-# 1. patches/ must be what the sources generate today. On the base the
-# series was generated on, to the byte. When Debian no longer serves that
-# version and the base moved to a newer stable release, line numbers and
-# blob ids may differ; the text of every patch may not, and git am below
-# shows that the series still applies.
-fresh=$MS_CACHE/series-fresh-$b
-"$MS_TOP/scripts/series.sh" "$base_series" "$fresh" >/dev/null
-stale_log=$MS_LOGS/series-stale-$b.log
-used=$(cat "$base/.git/ms-package-version")
-pinned=$(pinned_version "$base_series")
-(cd "$patches" && ls ./*.patch) >"$fresh.committed-list"
-(cd "$fresh" && ls ./*.patch) | diff - "$fresh.committed-list" >"$stale_log" ||
-	die "$b: patches/ does not hold the patches the sources make (diff: $stale_log); run: make patches"
-for patch in "$fresh"/*.patch; do
-	if [ "$used" = "$pinned" ]; then
-		diff "$patch" "$patches/${patch##*/}"
-	else
-		diff <(normalize "$patch") <(normalize "$patches/${patch##*/}")
-	fi
-done >"$stale_log" 2>&1 ||
-	die "$b: patches/ is stale or hand-edited (diff: $stale_log); run: make patches"
-if [ "$used" = "$pinned" ]; then
-	stage "$b: ${patches#"$MS_TOP"/} matches the sources"
-else
-	stage "$b: ${patches#"$MS_TOP"/} matches the sources; made on $pinned, checked on $used (make patches would move the pin)"
-fi
 # Keyed by this script too: how it applies the series may change.
 series_key=$(cat "$patches"/*.patch "$0" | sha256sum | cut -c1-16)
 
-# 2. git am onto a pristine copy of the base.
+# 1. git am onto a pristine copy of the base.
 verify=$MS_CACHE/series-verify-$b
 if [ "$(cat "$verify/.git/ms-series" 2>/dev/null)" != "$series_key" ]; then
 	git -C "$verify" cat-file -e "$base_commit" 2>/dev/null || rm -rf "$verify"
@@ -103,6 +79,38 @@ fi
 # A run stopped while it built one patch left that patch checked out.
 git -C "$verify" checkout -q -f verify
 commits=$(git -C "$verify" rev-list --reverse "$base_commit..HEAD")
+
+# 2. The series is the source of the files: its final tree must be the
+# files of this repository (as overlaid on the base), and patches/ must
+# be what make patches writes from it. On the base the series was
+# written on, to the byte. When Debian no longer serves that version and
+# the base moved to a newer stable release, line numbers and blob ids may
+# differ; the text of every patch may not.
+"$MS_TOP/scripts/overlay.sh" "$base_series" >/dev/null
+differ=$(series_tree_diff "$base_series" "$verify")
+[ -z "$differ" ] ||
+	die "$b: the series' final tree differs from the files in:" $differ "-- fold the change into its patch: make fixup PATCH=N, then make patches (README, \"The patch series\")"
+fresh=$MS_CACHE/series-fresh-$b
+"$MS_TOP/scripts/series-export.sh" "$base_series" "$verify" "$fresh" >/dev/null
+stale_log=$MS_LOGS/series-stale-$b.log
+used=$(cat "$base/.git/ms-package-version")
+pinned=$(pinned_version "$base_series")
+(cd "$patches" && ls ./*.patch) >"$fresh.committed-list"
+(cd "$fresh" && ls ./*.patch) | diff - "$fresh.committed-list" >"$stale_log" ||
+	die "$b: patches/ is not what make patches writes (diff: $stale_log); run: make patches"
+for patch in "$fresh"/*.patch; do
+	if [ "$used" = "$pinned" ]; then
+		diff "$patch" "$patches/${patch##*/}"
+	else
+		diff <(normalize "$patch") <(normalize "$patches/${patch##*/}")
+	fi
+done >"$stale_log" 2>&1 ||
+	die "$b: patches/ is not what make patches writes (diff: $stale_log); run: make patches"
+if [ "$used" = "$pinned" ]; then
+	stage "$b: the series' final tree is the files, and ${patches#"$MS_TOP"/} is as make patches writes it"
+else
+	stage "$b: the series' final tree is the files, and ${patches#"$MS_TOP"/} is as make patches writes it; written on $pinned, checked on $used (make patches would move the pin)"
+fi
 stage "$b: git am: $(echo "$commits" | wc -l) patches apply to $(git -C "$base" log -1 --format=%s)"
 
 # 3. checkpatch --strict, zero messages but the named exceptions.
@@ -220,7 +228,7 @@ kunit_onward_check() {
 verdict "KUnit patch onward: the tree KUnit runs on" "$series_key" \
 	run_logged "kunit-onward-$b" kunit_onward_check
 
-# 5. No second link of the whole kernel here: step 1 shows that the tree
+# 5. No second link of the whole kernel here: step 2 shows that the tree
 # the series makes is the tree scripts/overlay.sh lays, and make check
 # links that one already (the built-in test kernel on mainline, KUnit on
 # UML on every base).

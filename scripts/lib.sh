@@ -21,8 +21,11 @@ MS_BASES_TEXT=$(echo "$MS_BASES" | sed 's/ / and /g')
 MS_FUNCTIONAL_TESTS="message_slot_channels message_slot_ioctls
 message_slot_poll message_slot_nodes message_slot_samples"
 MS_FUNCTIONAL_TESTS_32=$(for _t in $MS_FUNCTIONAL_TESTS; do printf '%s_32 ' "$_t"; done)
-# The date of every commit of the generated series.
+# The date of the series' cover letter; each patch keeps its own.
 MS_SERIES_DATE=2026-12-02
+# Our files, as paths in a kernel tree.
+MS_OWN_PATHS="drivers/char/message_slot include/uapi/linux/message_slot.h
+samples/message_slot tools/testing/selftests/drivers/message_slot Documentation"
 
 # Print one progress line.
 stage() {
@@ -123,6 +126,45 @@ patches_dir() {
 	else
 		echo "$MS_TOP/patches/$1"
 	fi
+}
+
+# series_branch_dir BASE: the work tree of the series' scratch branch
+# (scripts/series.sh).
+series_branch_dir() {
+	echo "$MS_CACHE/series-branch-$1"
+}
+
+# series_source_key BASE: what the scratch branch of BASE is built from.
+series_source_key() {
+	# shellcheck disable=SC2046 # the paths have no blanks
+	cat $(series_patches "$(patches_dir "$1")") "$MS_TOP/scripts/bases" |
+		sha256sum | cut -c1-16
+}
+
+# series_git DIR ARGS...: git in DIR as the series' committer. What it
+# commits keeps the author and date of each patch; the committer is in no
+# patch.
+series_git() {
+	_dir=$1
+	shift
+	GIT_COMMITTER_NAME="message_slot series" \
+	GIT_COMMITTER_EMAIL=series@message-slot.invalid \
+	GIT_COMMITTER_DATE="${MS_SERIES_DATE}T00:00:00Z" git -C "$_dir" "$@"
+}
+
+# series_tree_diff BASE DIR: the paths in which the series' final tree in
+# DIR differs from the files of this repository as overlaid on BASE
+# (scripts/overlay.sh's stage), one a line: files changed, and files only
+# one of them has. Empty when they are the same.
+series_tree_diff() {
+	_stage=$MS_CACHE/overlay-stage-$1
+	_commit=$(git -C "$("$MS_TOP/scripts/base-tree.sh" "$1")" rev-parse HEAD)
+	{
+		(cd "$_stage" && find . -type f | sed 's|^\./||')
+		git -C "$2" diff --name-only "$_commit" HEAD
+	} | sort -u | while read -r _file; do
+		cmp -s "$_stage/$_file" "$2/$_file" 2>/dev/null || echo "$_file"
+	done
 }
 
 # Debian's archive serves newer kernel sources than this machine's own apt

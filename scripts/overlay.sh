@@ -14,10 +14,6 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 
-# Our files, as paths in a kernel tree.
-MS_OWN_PATHS="drivers/char/message_slot include/uapi/linux/message_slot.h
-samples/message_slot tools/testing/selftests/drivers/message_slot Documentation"
-
 base_series=${1:-}
 [ -n "$base_series" ] || die "usage: overlay.sh BASE (one of: $MS_BASES)"
 check_base "$base_series"
