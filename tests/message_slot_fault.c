@@ -227,8 +227,9 @@ static bool info_is(struct fault_ctx *c, int fd, size_t len,
 }
 
 /*
- * Does poll() find @fd readable exactly when @readable? Any file is
- * writable. Call it before any read of @fd, which makes it unreadable.
+ * Does poll() find @fd readable exactly when @readable? A file with a
+ * channel is writable. Call it before any read of @fd, which makes it
+ * unreadable.
  */
 static bool polls(struct fault_ctx *c, int fd, bool readable)
 {
@@ -241,6 +242,19 @@ static bool polls(struct fault_ctx *c, int fd, bool readable)
 		return why(c, "poll: %d (%s), revents %#x, not %#x", n,
 			   n < 0 ? strerror(errno) : "files", pfd.revents,
 			   want);
+	return true;
+}
+
+/* Does poll() find nothing to report of @fd, which has no channel? */
+static bool polls_nothing(struct fault_ctx *c, int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN | POLLOUT };
+	int n;
+
+	n = poll(&pfd, 1, 0);
+	if (n != 0 || pfd.revents)
+		return why(c, "poll with no channel: %d (%s), revents %#x, not 0",
+			   n, n < 0 ? strerror(errno) : "files", pfd.revents);
 	return true;
 }
 
@@ -562,8 +576,8 @@ static bool open_existing_unchanged(struct fault_ctx *c)
 
 static bool open_existing_done(struct fault_ctx *c, long ret)
 {
-	/* No channel yet: writable only. */
-	bool ok = polls(c, ret, false) &&
+	/* No channel yet: nothing to report. */
+	bool ok = polls_nothing(c, ret) &&
 		  holds(c, ret, c->channel, c->old_msg, c->old_len);
 
 	close(ret);

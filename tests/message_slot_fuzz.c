@@ -1396,7 +1396,8 @@ static bool check_poll(struct fuzz *fz, const struct model *m,
 		return false;
 	}
 	for (i = 0; i < n; i++) {
-		want = POLL_WRITABLE;
+		/* A file with no channel reports nothing. */
+		want = state[i] == POLL_NO_CHANNEL ? 0 : POLL_WRITABLE;
 		if (state[i] == POLL_READABLE)
 			want |= POLL_READABLE_BITS;
 		if (pfd[i].revents == want)

@@ -177,7 +177,9 @@ static int msg_slot_release(struct inode *inode, struct file *file)
 
 static long msg_slot_select(struct msg_slot_file *state, u32 id)
 {
+	__poll_t events = EPOLLIN | EPOLLRDNORM;
 	struct msg_slot_key key;
+	u32 old_id;
 
 	if (!id)
 		return -EINVAL;
@@ -185,8 +187,12 @@ static long msg_slot_select(struct msg_slot_file *state, u32 id)
 	 * Programs often select their channel again before each read or
 	 * write; that changes nothing, and need not hash the id again.
 	 */
-	if (msg_slot_file_channel(state).id == id)
+	old_id = msg_slot_file_channel(state).id;
+	if (old_id == id)
 		return 0;
+	/* A file's first channel makes it writable, too. */
+	if (!old_id)
+		events |= EPOLLOUT | EPOLLWRNORM;
 
 	key = msg_slot_key(state->slot, id);
 	/*
@@ -204,8 +210,7 @@ static long msg_slot_select(struct msg_slot_file *state, u32 id)
 	 * wq_has_sleeper() orders the store above before its check.
 	 */
 	if (wq_has_sleeper(&state->watcher.wait))
-		wake_up_interruptible_poll(&state->watcher.wait,
-					   EPOLLIN | EPOLLRDNORM);
+		wake_up_interruptible_poll(&state->watcher.wait, events);
 	return 0;
 }
 
@@ -387,7 +392,9 @@ static ssize_t msg_slot_write(struct file *file, const char __user *buf,
 
 /*
  * Readable when the selected channel holds a message that this file has
- * not read; always writable.
+ * not read; writable when a channel is selected. A file with no channel
+ * reports nothing, as its read() and write() fail; the selection of its
+ * first channel wakes the waiters.
  */
 static __poll_t msg_slot_poll(struct file *file, poll_table *wait)
 {
@@ -434,7 +441,9 @@ static __poll_t msg_slot_poll(struct file *file, poll_table *wait)
 	 * read_seqcount_retry() in the look, would not do.
 	 */
 	smp_mb();
-	if (channel.id && msg_slot_channel_info(state->slot, channel, &seq) &&
+	if (!channel.id)
+		return 0;
+	if (msg_slot_channel_info(state->slot, channel, &seq) &&
 	    !msg_slot_file_has_seen(state, channel.id, seq))
 		mask |= EPOLLIN | EPOLLRDNORM;
 	return mask;

@@ -25,10 +25,13 @@ TEST_F(slot, poll_readiness)
 	other = fresh_channel(_metadata, wr, id + 1);
 	empty = fresh_channel(_metadata, wr, other + 1);
 
-	/* No channel: writable only, whatever the slot holds. */
+	/*
+	 * No channel: nothing to report, whatever the slot holds, as read()
+	 * and write() fail with EINVAL.
+	 */
 	set_channel(_metadata, wr, id);
 	seq = put_str_seq(_metadata, wr, "first");
-	CHECK_POLL(fd, POLL_WRITABLE);
+	CHECK_POLL(fd, POLL_NONE);
 
 	/* A message already there is unread for a file selecting it. */
 	set_channel(_metadata, fd, id);
@@ -203,7 +206,8 @@ TEST_F(slot, poll_state_is_per_open_file)
 #define WAIT_LONG_MS		10000	/* a wait that must end early */
 #define SPIN_LIMIT_S		20	/* how long a waiter may take to sleep */
 
-enum wait_kind { WAIT_POLL, WAIT_SELECT, WAIT_EPOLL };
+/* WAIT_POLL_OUT waits with poll() for writing, the others for reading. */
+enum wait_kind { WAIT_POLL, WAIT_SELECT, WAIT_EPOLL, WAIT_POLL_OUT };
 
 struct waiter {
 	enum wait_kind kind;
@@ -228,6 +232,9 @@ static void waiter_main(struct waiter *w, int report)
 	clock_gettime(CLOCK_MONOTONIC, &w->begin);
 	switch (w->kind) {
 	case WAIT_POLL:
+	case WAIT_POLL_OUT:
+		if (w->kind == WAIT_POLL_OUT)
+			pfd.events = POLLOUT | POLLWRNORM;
 		w->ret = poll(&pfd, 1, w->timeout_ms);
 		w->events = pfd.revents;
 		break;
@@ -722,6 +729,29 @@ static void switch_test(struct __test_metadata *_metadata,
 	check_str(_metadata, fd, "on b again");
 	if (ep >= 0)
 		close(ep);
+	close(wr);
+	close(fd);
+}
+
+/* The first selection makes a file writable, and wakes a wait for it. */
+TEST_F(slot, poll_writable_once_selected)
+{
+	struct waiter w;
+	uint32_t id;
+	int fd = open_minor(_metadata, &self->env, MINOR_WAKE);
+	int wr = open_minor(_metadata, &self->env, MINOR_WAKE);
+
+	id = fresh_channel(_metadata, wr, FRESH_BASE(30));
+	CHECK_POLL(fd, POLL_NONE);
+	start_waiter(_metadata, &w, WAIT_POLL_OUT, fd, WAIT_LONG_MS);
+	ASSERT_TRUE(wait_asleep(_metadata, &w));
+	set_channel(_metadata, fd, id);
+	join_waiter(_metadata, &w);
+	ASSERT_GT(w.timeout_ms, elapsed_ms(&w.begin, &w.end))
+		TH_LOG("not woken: the wait timed out");
+	ASSERT_EQ(1, w.ret) TH_LOG("wait: %s", strerror(w.err));
+	ASSERT_EQ(POLLOUT | POLLWRNORM, w.events);
+	CHECK_POLL(fd, POLL_WRITABLE);
 	close(wr);
 	close(fd);
 }
