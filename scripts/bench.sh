@@ -19,6 +19,13 @@
 # poll() support), so that the cost of a change is measured, not guessed.
 # A last boot times the single operations with hardened_usercopy=off, to
 # show what that check costs the slot's copies.
+#
+# Against the slot, what user space would do instead to keep a last value
+# (a seqlock in shared memory with a futex, a tmpfs file replaced by
+# rename(2) with inotify, a POSIX message queue of depth 1): the benchmark
+# times them beside the slot on both lenses, and the wall-time boot then
+# runs message_slot_lastvalue, which measures their properties (a killed
+# writer, a reader that may only read, memory per value).
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -27,12 +34,20 @@ case ${1:-} in
 --smoke) mode=smoke out=$MS_CACHE/bench-smoke args=--smoke counts="1 1024" ;;
 *) die "usage: bench.sh [--smoke]" ;;
 esac
+# message_slot_lastvalue's arguments: at least one, for scripts/vm/init.
+lv_args=--$mode
 top=${counts##* }
 configs="dense_128 random_128 dense_8 random_8"
 base_ops="null_syscall read_zero write_null pipe_wr unix_wr mq_wr"
 base_ops="$base_ops read_slot write_slot wr_slot ioctl_read_slot"
 single_ops="$base_ops write_watched"
 ops="$single_ops pingpong_slot pingpong_pipe"
+# The user-space last values, timed beside the slot (see above).
+lv_mechs="shm tmpfs mq"
+lv_ops=
+for m in $lv_mechs; do
+	lv_ops="$lv_ops read_$m write_$m"
+done
 baseline_rev=${MS_BENCH_BASELINE:-29d4864}
 
 need_packages build-essential gnuplot-nox
@@ -69,9 +84,11 @@ load=$(cut -d ' ' -f 1 /proc/loadavg)
 cpu=${MS_CPU:-max,la57=off,-erms}
 
 # boot_bench NAME ARGS...: a boot of the benchmark with the driver and the
-# baseline, its output in $MS_CACHE/runs/NAME/output.log.
+# baseline, its output in $MS_CACHE/runs/NAME/output.log. A full boot
+# under TCG on a busy host can take more than vm-run.sh's default 600 s.
 boot_bench() {
-	MS_CPU=$cpu MS_SMP=4 MS_BENCH_ARGS="$2" \
+	MS_VM_TIMEOUT=${MS_VM_TIMEOUT:-2400} \
+		MS_CPU=$cpu MS_SMP=4 MS_BENCH_ARGS="$2" \
 		MS_BASELINE_MODULE=$baseline_ko \
 		"$MS_TOP/scripts/vm-run.sh" "$1" "/boot/vmlinuz-$release" bench "$ko"
 }
@@ -85,8 +102,9 @@ read_figures() {
 	done <"$MS_CACHE/runs/$1/output.log"
 }
 
-# The wall-time lens: 4 vCPUs, the host's clock.
-boot_bench "bench-$mode" "$args"
+# The wall-time lens: 4 vCPUs, the host's clock; then the last-value
+# properties, which need several CPUs (a writer killed while it runs).
+MS_KERNEL_ARGS="ms_lastvalue=$lv_args" boot_bench "bench-$mode" "$args"
 read_figures "bench-$mode" ""
 # The instruction lens: one vCPU whose clock counts instructions, so its
 # figures do not depend on the host (see MS_ICOUNT in vm-run.sh).
@@ -98,7 +116,25 @@ MS_ICOUNT=1 MS_KERNEL_ARGS=hardened_usercopy=off \
 	boot_bench "bench-$mode-icount-nohardened" "$args --icount --single"
 read_figures "bench-$mode-icount-nohardened" h_
 
-expected="kernel cpus seed iters reps $ops"
+expected="kernel cpus seed iters reps $ops $lv_ops"
+for m in $lv_mechs; do
+	expected="$expected pingpong_$m i_read_$m i_write_$m"
+done
+# What message_slot_lastvalue measures (BENCH lv_... lines).
+expected="$expected lv_seed lv_kill_tmpfs_leftover lv_kill_shm_torn_in_memory"
+for m in slot $lv_mechs; do
+	for what in trials torn hung lost; do
+		expected="$expected lv_kill_${m}_$what"
+	done
+	for what in read change hang; do
+		expected="$expected lv_ro_${m}_$what"
+	done
+done
+expected="$expected lv_ro_shm_wake lv_ro_shm_register lv_ro_mq_notify"
+expected="$expected lv_rw_shm_hang lv_mq_queues_max lv_mq_user_max"
+for m in $lv_mechs; do
+	expected="$expected lv_mem_${m}_n lv_mem_${m}_allin lv_mem_${m}_slab"
+done
 for op in $base_ops; do
 	expected="$expected base_$op"
 done
@@ -212,6 +248,191 @@ before_cell() {
 
 mem_cell() {
 	echo "${fig[mem_$1_$2_slab]} / ${fig[mem_$1_$2_allin]}"
+}
+
+# yes_no FIGURE: "yes" for 1, "no" for 0.
+yes_no() {
+	case $1 in
+	0 | 0.0) echo no ;;
+	*) echo yes ;;
+	esac
+}
+
+# lv_what M: how the mechanism M is named in the tables.
+lv_what() {
+	case $1 in
+	slot) echo "message_slot" ;;
+	shm) echo "shm: seqlock + futex" ;;
+	tmpfs) echo "tmpfs: rename + inotify" ;;
+	mq) echo "mq: depth 1" ;;
+	esac
+}
+
+# lv_killed M: the killed-writer cell of mechanism M.
+lv_killed() {
+	cell="${fig[lv_kill_$1_torn]} torn, ${fig[lv_kill_$1_hung]} hung,"
+	cell="$cell ${fig[lv_kill_$1_lost]} lost"
+	case $1 in
+	shm) cell="$cell (the value's bytes torn under ${fig[lv_kill_shm_torn_in_memory]} of the hung)" ;;
+	tmpfs) cell="$cell; ${fig[lv_kill_tmpfs_leftover]} temporary files left behind" ;;
+	esac
+	echo "$cell"
+}
+
+# lv_readonly M: the read-only reader's cell of mechanism M.
+lv_readonly() {
+	cell="reads: $(yes_no "${fig[lv_ro_$1_read]}"); value changed or"
+	cell="$cell gone: $(yes_no "${fig[lv_ro_$1_change]}"); the next"
+	cell="$cell reader finds none or hangs: $(yes_no "${fig[lv_ro_$1_hang]}")"
+	case $1 in
+	shm)
+		cell="$cell; can count itself a waiter:"
+		cell="$cell $(yes_no "${fig[lv_ro_shm_register]}");"
+		cell="$cell FUTEX_WAKE on others' waiters:"
+		cell="$cell $(yes_no "${fig[lv_ro_shm_wake]}"); a reader mapped"
+		cell="$cell writable, to count itself a waiter, makes every"
+		cell="$cell other hang: $(yes_no "${fig[lv_rw_shm_hang]}")"
+		;;
+	mq)
+		cell="$cell; takes the queue's one mq_notify() from others:"
+		cell="$cell $(yes_no "${fig[lv_ro_mq_notify]}")"
+		;;
+	esac
+	echo "$cell"
+}
+
+# lv_memory M: the memory cell of mechanism M.
+lv_memory() {
+	case $1 in
+	slot)
+		echo "${fig[mem_dense_128_${top}_allin]} B at $(pow2 "$top")" \
+			"channels (scaling sweep, dense ids)"
+		;;
+	shm)
+		echo "${fig[lv_mem_shm_allin]} B at" \
+			"$(pow2 "${fig[lv_mem_shm_n]}") values, one array" \
+			"indexed by a dense id"
+		;;
+	tmpfs)
+		echo "${fig[lv_mem_tmpfs_allin]} B at" \
+			"$(pow2 "${fig[lv_mem_tmpfs_n]}") files (Slab" \
+			"${fig[lv_mem_tmpfs_slab]} B); 2^20 files:" \
+			"$(calc "${fig[lv_mem_tmpfs_allin]} / 1024") GiB, pro rata"
+		;;
+	mq)
+		echo "${fig[lv_mem_mq_allin]} B at" \
+			"$(pow2 "${fig[lv_mem_mq_n]}") queues (Slab" \
+			"${fig[lv_mem_mq_slab]} B), made by root; 2^20 queues:" \
+			"$(calc "${fig[lv_mem_mq_allin]} / 1024") GiB, pro rata." \
+			"An unprivileged user made $(calc0 "${fig[lv_mq_user_max]}")" \
+			"(fs.mqueue.queues_max $(calc0 "${fig[lv_mq_queues_max]}")" \
+			"per IPC namespace)"
+		;;
+	esac
+}
+
+# lv_rights M: who can see and change what, with mechanism M.
+lv_rights() {
+	case $1 in
+	slot) echo "the node's mode (a udev rule) for the whole slot: who" \
+		"may open it for reading reads every channel, who may open it" \
+		"for writing writes and clears every channel; a file opened" \
+		"O_RDONLY cannot write or clear; max_channels bounds what one" \
+		"user holds, and the writer's memory cgroup pays" ;;
+	shm) echo "the file's mode, for all the values in it: a reader" \
+		"maps it read-only and cannot change it, but then cannot" \
+		"count itself a waiter, so every write must FUTEX_WAKE;" \
+		"whoever may write any byte of it may leave a sequence odd" \
+		"and hang every reader and writer" ;;
+	tmpfs) echo "a mode per value (file) for reading; replacing needs" \
+		"write access to the directory, which lets one replace or" \
+		"remove every value in it (the sticky bit aside); a killed" \
+		"writer leaves files nobody removes" ;;
+	mq) echo "a mode per queue; reading takes the value out, so a" \
+		"reader that may not write removes it for everyone;" \
+		"queues_max and RLIMIT_MSGQUEUE bound an unprivileged user" ;;
+	esac
+}
+
+# lv_section: the section "The slot against user space" of results.md.
+lv_section() {
+	echo "## The slot against user space"
+	echo
+	echo "What a program would do instead of the driver to keep a last" \
+		"value of 128 bytes, in the same boots as the rest: a seqlock" \
+		"in a MAP_SHARED mapping of a tmpfs file, with a futex on the" \
+		"sequence word that a write wakes only when a waiter counted" \
+		"itself (shm); a tmpfs file written under a temporary name and" \
+		"rename(2)d over the value, read with open+read+close, with" \
+		"inotify (IN_MOVED_TO) to wake (tmpfs); a POSIX message queue" \
+		"of depth 1 whose write drops the old value and sends the new" \
+		"one and whose read receives the value and sends it back, since" \
+		"a queue has no peek (mq). The code is in" \
+		"tests/message_slot_bench.c and tests/message_slot_lastvalue.c."
+	echo
+	echo "| mechanism | read, instr. | × slot | write, instr. | × slot |" \
+		"read, ns (wall) | write, ns (wall) | ping-pong, ns (wall) |" \
+		"× slot |"
+	echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+	for m in slot $lv_mechs; do
+		echo "| $(lv_what "$m") | ${fig[i_read_$m]} |" \
+			"$(ratio "i_read_$m" i_read_slot) |" \
+			"${fig[i_write_$m]} |" \
+			"$(ratio "i_write_$m" i_write_slot) |" \
+			"${fig[read_$m]} | ${fig[write_$m]} |" \
+			"${fig[pingpong_$m]} |" \
+			"$(ratio "pingpong_$m" pingpong_slot) |"
+	done
+	echo
+	echo "Read and write are single operations, timed on both lenses" \
+		"like the slot's (the slot's read is of the channel its file" \
+		"selected; the shm write finds no waiter, as the slot's finds" \
+		"none). The ping-pong bounces a value between two threads that" \
+		"each wait for the other's through the mechanism's own" \
+		"wake-up: poll() for the slot, the futex for shm, a blocking" \
+		"read of the inotify descriptor for tmpfs, and a blocking" \
+		"receive for mq, whose readers there take the value for good" \
+		"(a queue wakes a reader only by handing it the message):" \
+		"wall time only, as it needs two CPUs. The slowest loops run" \
+		"fewer operations: a quarter of ${fig[iters]} for the tmpfs" \
+		"write, a twentieth for the tmpfs ping-pong."
+	echo
+	echo "Properties, measured by message_slot_lastvalue in the" \
+		"wall-time boot (seed ${fig[lv_seed]}):"
+	echo
+	echo "| mechanism | killed writer, of $(calc0 "${fig[lv_kill_slot_trials]}")" \
+		"kills | a reader that may only read | memory per 128-byte" \
+		"value | who can see and change what |"
+	echo "|---|---|---|---|---|"
+	for m in slot $lv_mechs; do
+		echo "| $(lv_what "$m") | $(lv_killed "$m") |" \
+			"$(lv_readonly "$m") | $(lv_memory "$m") |" \
+			"$(lv_rights "$m") |"
+	done
+	echo
+	echo "Killed writer: a process loops writing values whose 128 bytes" \
+		"all equal a counter byte, and is SIGKILLed a random time" \
+		"(under 200 µs) after its first write; then a reader reads." \
+		"Torn: a value of unequal bytes. Hung: a shm reader still" \
+		"retrying after 2^16 rounds (the writer is dead and reaped: the" \
+		"sequence it left odd stays odd, and writers spin on it too)," \
+		"or a slot read that has not returned after 10 s. Lost: no value" \
+		"left to read (a blocking reader would wait for the next write)." \
+		"How often a kill lands inside a write decides the counts, and" \
+		"under TCG a vCPU takes the kill's interrupt only between" \
+		"translated blocks, which the few instructions of a seqlock" \
+		"write mostly fall between: the VM counts fewer hung shm" \
+		"readers than hardware would. Any count above zero is a reader" \
+		"that would wait forever." \
+		"A reader that may only read: a process of another user" \
+		"(nobody), given read access alone (a node, file or queue of" \
+		"mode 0644, a PROT_READ mapping), tries to write, clear," \
+		"rename, unlink, store and receive; the parent then checks the" \
+		"value. Memory: the drop of free memory (all-in, as the" \
+		"scaling sweep measures the slot's), after drop_caches and RCU" \
+		"grace periods; a tmpfs file and a queue take kilobytes each," \
+		"so they stop at the count given and 2^20 is that figure times" \
+		"2^20, which would not fit in the VM's 2 GiB."
 }
 
 mkdir -p "$out"
@@ -359,6 +580,8 @@ host_cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 		target "$what, $(describe "$cfg")" - \
 			"${fig[mem_${cfg}_${top}_allin]}" $limit
 	done
+	echo
+	lv_section
 	echo
 	echo "## What hardened usercopy costs (instruction lens)"
 	echo

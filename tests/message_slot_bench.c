@@ -18,6 +18,12 @@
  *   - Wake-ups: a write to a slot whose other channels have poll()
  *     watchers, and a ping-pong between two threads that wait for each
  *     other's messages in poll(), through a slot and through two pipes.
+ *   - The slot against user space: what a program would do instead of
+ *     the driver to keep a last value of 128 bytes, read, written and
+ *     ping-ponged through its own wake-up: a seqlock in shared memory
+ *     with a futex, a tmpfs file replaced by rename(2) with inotify, and
+ *     a POSIX message queue of depth 1 (message_slot_lastvalue.c
+ *     measures their properties).
  *
  * A figure in ns per operation is the best of several timed loops: the
  * fastest loop is the one least disturbed by interrupts and by the rest
@@ -48,6 +54,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <float.h>
+#include <limits.h>
 #include <mqueue.h>
 #include <poll.h>
 #include <pthread.h>
@@ -57,6 +64,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -65,6 +73,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/futex.h>
 #include <linux/membarrier.h>
 
 #include "kselftest.h"
@@ -98,6 +107,14 @@ static const unsigned int scale_shifts[] = { 0, 10, 16, 20 };
 /* A warm-up loop, untimed, of this fraction of a timed one. */
 #define WARMUP_DIVISOR		4UL
 
+/*
+ * Fewer operations per loop for the slowest: a tmpfs write (a new inode
+ * each time) takes some 30,000 instructions, 90 null system calls, and a
+ * round trip through two of them and inotify, under TCG, milliseconds.
+ */
+#define TMPFS_WRITE_DIVISOR	4U
+#define TMPFS_PINGPONG_DIVISOR	20U
+
 /* Reader scaling: up to this many readers, doubling from one. */
 #define MAX_READERS		4U
 
@@ -115,6 +132,7 @@ static const unsigned int scale_shifts[] = { 0, 10, 16, 20 };
 #define NSEC_PER_MSEC		1000000ULL
 
 #define MQ_NAME			"/message_slot_bench"
+#define MQ_LV_NAME		"/message_slot_bench_lv"
 
 struct bench_params {
 	const char *mode;
@@ -358,6 +376,357 @@ static void loop_write_watched(unsigned long n)
 			"watched slot write");
 }
 
+/* ---- The slot against user space ---------------------------------- */
+
+/*
+ * The three ways user space keeps a last value of its own, as in
+ * message_slot_lastvalue.c, which measures what they promise (a killed
+ * writer, a reader that may only read, memory per value): the same code.
+ */
+
+static int futex(uint32_t *uaddr, int op, uint32_t val)
+{
+	return syscall(SYS_futex, uaddr, op, val, NULL, NULL, 0);
+}
+
+/*
+ * shm: a value under a seqlock in a MAP_SHARED mapping of a tmpfs file
+ * (a memfd). The sequence word is odd while a write is in progress; a
+ * reader copies the value and retries until it saw the same even
+ * sequence before and after. Writers take the word from even to odd with
+ * a compare-and-swap, so that several may write. It is also the futex
+ * that waiters sleep on; @waiters counts them, so that a write that
+ * nobody waits for makes no system call. Shared (not private) futex
+ * operations: the waiters may be other processes.
+ */
+struct lv_shm {
+	uint32_t seq;
+	uint32_t waiters;
+	unsigned char value[MSG_LEN];
+};
+
+/*
+ * Copy the value into @out, retrying at most @limit times (0: forever).
+ * Returns the sequence it read at, or an odd one when it gave up.
+ */
+static uint32_t lv_shm_read(const struct lv_shm *v, unsigned char *out,
+			    unsigned int limit)
+{
+	unsigned int tries = 0;
+	uint32_t seq;
+
+	do {
+		seq = __atomic_load_n(&v->seq, __ATOMIC_ACQUIRE);
+		memcpy(out, v->value, MSG_LEN);
+		/* The copy before the second look at the sequence. */
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (!(seq & 1) &&
+		    __atomic_load_n(&v->seq, __ATOMIC_RELAXED) == seq)
+			return seq;
+	} while (!limit || ++tries < limit);
+	return seq | 1;
+}
+
+static void lv_shm_write(struct lv_shm *v, const unsigned char *in)
+{
+	uint32_t seq;
+
+	do
+		seq = __atomic_load_n(&v->seq, __ATOMIC_RELAXED) & ~1U;
+	while (!__atomic_compare_exchange_n(&v->seq, &seq, seq + 1, false,
+					    __ATOMIC_RELAXED,
+					    __ATOMIC_RELAXED));
+	/* The odd sequence before any byte of the value. */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	memcpy(v->value, in, MSG_LEN);
+	/*
+	 * Sequentially consistent, with the waiters' increment: either the
+	 * waiter's futex sees the new sequence, or this sees the waiter.
+	 */
+	__atomic_store_n(&v->seq, seq + 2, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&v->waiters, __ATOMIC_SEQ_CST))
+		futex(&v->seq, FUTEX_WAKE, INT_MAX);
+}
+
+/*
+ * Wait for a value newer than the one read at sequence @seen. A write
+ * in progress (odd) is slept through: its end wakes the waiters.
+ */
+static void lv_shm_wait(struct lv_shm *v, uint32_t seen)
+{
+	uint32_t seq;
+
+	for (;;) {
+		seq = __atomic_load_n(&v->seq, __ATOMIC_ACQUIRE);
+		if (seq != seen && !(seq & 1))
+			return;
+		__atomic_fetch_add(&v->waiters, 1, __ATOMIC_SEQ_CST);
+		/* EAGAIN when a write came after the load: look again. */
+		futex(&v->seq, FUTEX_WAIT, seq);
+		__atomic_fetch_sub(&v->waiters, 1, __ATOMIC_SEQ_CST);
+	}
+}
+
+/*
+ * tmpfs: the value is the file @name of the directory @dirfd. A writer
+ * writes a file of its own temporary name and renames it over @name,
+ * which replaces the name in one step: a reader opens either the old
+ * file or the new one, each complete. Paths relative to an open
+ * directory: the cheapest lookup there is.
+ */
+struct lv_file {
+	int dirfd;
+	const char *name;
+	char tmp[32];
+};
+
+static void lv_file_tmp_name(struct lv_file *f, pid_t pid)
+{
+	snprintf(f->tmp, sizeof(f->tmp), "%s.tmp.%d", f->name, (int)pid);
+}
+
+/* Returns the bytes read, or -1 with errno (ENOENT: no value). */
+static ssize_t lv_file_read(const struct lv_file *f, unsigned char *out)
+{
+	ssize_t n;
+	int fd;
+
+	fd = openat(f->dirfd, f->name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, out, MSG_LEN);
+	close(fd);
+	return n;
+}
+
+static int lv_file_write(const struct lv_file *f, const unsigned char *in)
+{
+	ssize_t n;
+	int fd;
+
+	fd = openat(f->dirfd, f->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+		    0644);
+	if (fd < 0)
+		return -1;
+	n = write(fd, in, MSG_LEN);
+	close(fd);
+	if (n != MSG_LEN)
+		return -1;
+	return renameat(f->dirfd, f->tmp, f->dirfd, f->name);
+}
+
+/*
+ * mq: a queue of depth 1 (mq_maxmsg = 1), on a non-blocking descriptor.
+ * The write replaces: drop whatever the queue holds, then send; a full
+ * queue means another writer (or a reader's resend) came in between, and
+ * the write tries again, so the last writer wins. The read takes the
+ * value out and sends it back, so that it stays for the next reader: a
+ * queue has no peek. While the value is out, another reader finds none,
+ * and two readers racing a writer can send an older value back after
+ * the newer one was taken: the nearest to a last value a queue gives.
+ */
+static int lv_mq_write(mqd_t q, const unsigned char *in)
+{
+	char drop[MSG_LEN];
+
+	for (;;) {
+		if (mq_receive(q, drop, MSG_LEN, NULL) < 0 && errno != EAGAIN)
+			return -1;
+		if (!mq_send(q, (const char *)in, MSG_LEN, 0))
+			return 0;
+		if (errno != EAGAIN)
+			return -1;
+	}
+}
+
+/* Returns the bytes read, or -1 with errno (EAGAIN: no value). */
+static ssize_t lv_mq_read(mqd_t q, unsigned char *out)
+{
+	ssize_t n = mq_receive(q, (char *)out, MSG_LEN, NULL);
+
+	/* EAGAIN: a writer refilled the queue meanwhile, which is newer. */
+	if (n > 0 && mq_send(q, (const char *)out, n, 0) && errno != EAGAIN)
+		return -1;
+	return n;
+}
+
+/*
+ * A new queue of depth 1, unlinked at once: a non-blocking descriptor,
+ * and a blocking one in @reader unless it is NULL. O_NONBLOCK belongs to
+ * the open queue, not to the descriptor: two opens, not dup().
+ */
+static mqd_t lv_mq_open(mqd_t *reader)
+{
+	struct mq_attr attr = { .mq_maxmsg = 1, .mq_msgsize = MSG_LEN };
+	mqd_t q;
+
+	mq_unlink(MQ_LV_NAME);
+	q = mq_open(MQ_LV_NAME, O_RDWR | O_NONBLOCK | O_CREAT | O_EXCL |
+		    O_CLOEXEC, 0600, &attr);
+	if (q != (mqd_t)-1 && reader)
+		*reader = mq_open(MQ_LV_NAME, O_RDONLY | O_CLOEXEC);
+	if (q == (mqd_t)-1 || (reader && *reader == (mqd_t)-1))
+		die("mq_open: %s", strerror(errno));
+	mq_unlink(MQ_LV_NAME);
+	return q;
+}
+
+/* The single operations' values, each holding a message. */
+static struct lv_shm *shm_value;
+static struct lv_file file_value;
+static mqd_t lv_mq;
+
+static void loop_read_shm(unsigned long n)
+{
+	while (n--)
+		lv_shm_read(shm_value, buf, 0);
+}
+
+static void loop_write_shm(unsigned long n)
+{
+	while (n--)
+		lv_shm_write(shm_value, msg);
+}
+
+static void loop_read_tmpfs(unsigned long n)
+{
+	while (n--)
+		must_io(lv_file_read(&file_value, buf), MSG_LEN, "tmpfs read");
+}
+
+static void loop_write_tmpfs(unsigned long n)
+{
+	while (n--)
+		if (lv_file_write(&file_value, msg))
+			die("tmpfs write: %s", strerror(errno));
+}
+
+static void loop_read_mq(unsigned long n)
+{
+	while (n--)
+		must_io(lv_mq_read(lv_mq, buf), MSG_LEN, "mq read");
+}
+
+static void loop_write_mq(unsigned long n)
+{
+	while (n--)
+		if (lv_mq_write(lv_mq, msg))
+			die("mq write: %s", strerror(errno));
+}
+
+/*
+ * The ping-pongs of the user-space mechanisms, each through its own
+ * wake-up, [0] the main thread's message to the echo thread, [1] the
+ * echo back. Each value has one writer thread.
+ */
+static struct lv_shm *shm_pingpong;
+static uint32_t shm_pong_seen;
+static struct lv_file file_pingpong[2];
+/* inotify descriptors watching the directories of file_pingpong[]. */
+static int file_pingpong_watch[2];
+/* [i][0] receives, blocking; [i][1] writes, not blocking. */
+static mqd_t mq_pingpong[2][2];
+
+static void *shm_echo_main(void *arg)
+{
+	unsigned char echo[MSG_LEN], in[MSG_LEN];
+	uint32_t seen = 0;
+
+	(void)arg;
+	memset(echo, 'e', sizeof(echo));
+	for (;;) {
+		lv_shm_wait(&shm_pingpong[0], seen);
+		seen = lv_shm_read(&shm_pingpong[0], in, 0);
+		lv_shm_write(&shm_pingpong[1], echo);
+	}
+	return NULL;
+}
+
+static void loop_pingpong_shm(unsigned long n)
+{
+	while (n--) {
+		lv_shm_write(&shm_pingpong[0], msg);
+		lv_shm_wait(&shm_pingpong[1], shm_pong_seen);
+		shm_pong_seen = lv_shm_read(&shm_pingpong[1], buf, 0);
+	}
+}
+
+/*
+ * Wait for the rename of a new value into the directory @watch watches:
+ * a blocking read of the inotify descriptor is the wait, no poll()
+ * needed. Each rename is one event (their cookies differ), so one read
+ * takes exactly the one that woke it.
+ */
+static void wait_renamed(int watch)
+{
+	char events[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+	while (read(watch, events, sizeof(events)) <= 0)
+		if (errno != EINTR)
+			die("inotify read: %s", strerror(errno));
+}
+
+static void *file_echo_main(void *arg)
+{
+	unsigned char echo[MSG_LEN], in[MSG_LEN];
+
+	(void)arg;
+	memset(echo, 'e', sizeof(echo));
+	for (;;) {
+		wait_renamed(file_pingpong_watch[0]);
+		must_io(lv_file_read(&file_pingpong[0], in), MSG_LEN,
+			"echo tmpfs read");
+		if (lv_file_write(&file_pingpong[1], echo))
+			die("echo tmpfs write: %s", strerror(errno));
+	}
+	return NULL;
+}
+
+static void loop_pingpong_tmpfs(unsigned long n)
+{
+	while (n--) {
+		if (lv_file_write(&file_pingpong[0], msg))
+			die("tmpfs write: %s", strerror(errno));
+		wait_renamed(file_pingpong_watch[1]);
+		must_io(lv_file_read(&file_pingpong[1], buf), MSG_LEN,
+			"tmpfs read");
+	}
+}
+
+/*
+ * A queue wakes its reader only by handing it the message: a reader
+ * that sent the value back for others (lv_mq_read()) would find it there
+ * again at once. So the ping-pong's readers take the value for good, in
+ * a blocking receive: the queue's own wake-up, and what a single
+ * consumer does. The writers still drop before they send, as a last
+ * value's writer must, not knowing whether anyone took the old one.
+ */
+static void *mq_echo_main(void *arg)
+{
+	unsigned char echo[MSG_LEN];
+	char in[MSG_LEN];
+
+	(void)arg;
+	memset(echo, 'e', sizeof(echo));
+	for (;;) {
+		must_io(mq_receive(mq_pingpong[0][0], in, MSG_LEN, NULL),
+			MSG_LEN, "echo mq receive");
+		if (lv_mq_write(mq_pingpong[1][1], echo))
+			die("echo mq write: %s", strerror(errno));
+	}
+	return NULL;
+}
+
+static void loop_pingpong_mq(unsigned long n)
+{
+	while (n--) {
+		if (lv_mq_write(mq_pingpong[0][1], msg))
+			die("mq write: %s", strerror(errno));
+		must_io(mq_receive(mq_pingpong[1][0], (char *)buf, MSG_LEN,
+				   NULL), MSG_LEN, "mq receive");
+	}
+}
+
 /* Wait until @fd is readable, then read @len bytes from it. */
 static void wait_and_read(int fd, size_t len, const char *what)
 {
@@ -421,14 +790,18 @@ static size_t nr_lookups(void)
 	return params.iters / WARMUP_DIVISOR + params.iters * params.reps;
 }
 
-/* Time one loop of @loop, keeping the best ns per operation in @best. */
-static void time_loop(void (*loop)(unsigned long n), double *best)
+/*
+ * Time one loop of @n operations of @loop, keeping the best ns per
+ * operation in @best.
+ */
+static void time_loop(void (*loop)(unsigned long n), unsigned long n,
+		      double *best)
 {
 	uint64_t start = now_ns();
 	double ns;
 
-	loop(params.iters);
-	ns = (double)(now_ns() - start) / params.iters;
+	loop(n);
+	ns = (double)(now_ns() - start) / n;
 	if (ns < *best)
 		*best = ns;
 }
@@ -441,7 +814,7 @@ static double best_ns_per_op(void (*loop)(unsigned long n))
 
 	loop(params.iters / WARMUP_DIVISOR);
 	for (rep = 0; rep < params.reps; rep++)
-		time_loop(loop, &best);
+		time_loop(loop, params.iters, &best);
 	return best;
 }
 
@@ -449,8 +822,23 @@ struct bench_op {
 	const char *key;
 	const char *what;
 	void (*loop)(unsigned long n);
-	bool needs_poll;	/* not run with --baseline */
+	/*
+	 * Not run with --baseline: needs poll(), which the earlier driver
+	 * lacks, or does not involve the driver at all.
+	 */
+	bool no_baseline;
+	/*
+	 * Operations per loop are params.iters divided by this, if set: an
+	 * operation a hundred times slower than a system call gets a loop
+	 * of a reasonable time, not minutes under TCG.
+	 */
+	unsigned int iters_divisor;
 };
+
+static unsigned long op_iters(const struct bench_op *op)
+{
+	return params.iters / (op->iters_divisor ? op->iters_divisor : 1);
+}
 
 static const struct bench_op ops[] = {
 	{ "null_syscall", "getppid()", loop_null_syscall },
@@ -465,6 +853,15 @@ static const struct bench_op ops[] = {
 	{ "ioctl_read_slot", "slot ioctl+read", loop_ioctl_read_slot },
 	{ "write_watched", "slot write, other channels watched",
 	  loop_write_watched, true },
+	{ "read_shm", "shm seqlock read", loop_read_shm, true },
+	{ "write_shm", "shm seqlock write, nobody waiting", loop_write_shm,
+	  true },
+	{ "read_tmpfs", "tmpfs open+read+close", loop_read_tmpfs, true },
+	{ "write_tmpfs", "tmpfs temporary file, rename over the value",
+	  loop_write_tmpfs, true, TMPFS_WRITE_DIVISOR },
+	{ "read_mq", "mqueue of depth 1: receive, send back", loop_read_mq,
+	  true },
+	{ "write_mq", "mqueue of depth 1: drop, send", loop_write_mq, true },
 };
 
 /*
@@ -477,11 +874,17 @@ static const struct bench_op pingpong_ops[] = {
 	  loop_pingpong_slot, true },
 	{ "pingpong_pipe", "pipe write, poll()+read of the reply",
 	  loop_pingpong_pipe, true },
+	{ "pingpong_shm", "shm seqlock write, futex wait+read of the reply",
+	  loop_pingpong_shm, true },
+	{ "pingpong_tmpfs", "tmpfs rename, inotify wait+read of the reply",
+	  loop_pingpong_tmpfs, true, TMPFS_PINGPONG_DIVISOR },
+	{ "pingpong_mq", "mqueue drop+send, blocking receive of the reply",
+	  loop_pingpong_mq, true },
 };
 
 static bool run_op(const struct bench_op *op)
 {
-	return !op->needs_poll || !*key_prefix;
+	return !op->no_baseline || !*key_prefix;
 }
 
 /* A slot file on @channel of @minor. */
@@ -511,15 +914,96 @@ static void open_watched_slot(void)
 	}
 }
 
-static void start_echo(struct pingpong *pp)
+static void start_thread(void *(*fn)(void *), void *arg)
 {
 	pthread_t thread;
 	int err;
 
-	err = pthread_create(&thread, NULL, echo_main, pp);
+	err = pthread_create(&thread, NULL, fn, arg);
 	if (err)
 		die("pthread_create: %s", strerror(err));
 	pthread_detach(thread);
+}
+
+static void start_echo(struct pingpong *pp)
+{
+	start_thread(echo_main, pp);
+}
+
+/* A MAP_SHARED mapping of @nr values in a tmpfs file (a memfd). */
+static struct lv_shm *map_shm_values(unsigned int nr)
+{
+	size_t size = nr * sizeof(struct lv_shm);
+	struct lv_shm *v;
+	int fd;
+
+	fd = memfd_create("message_slot_bench", MFD_CLOEXEC);
+	if (fd < 0 || ftruncate(fd, size))
+		die("memfd: %s", strerror(errno));
+	v = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
+		 fd, 0);
+	if (v == MAP_FAILED)
+		die("mmap: %s", strerror(errno));
+	close(fd);
+	return v;
+}
+
+/*
+ * The value "value" in a directory @dir of its own under the nodes'
+ * tmpfs (see msg_slot_env_init()), which goes away with it; the
+ * directory's path in @path.
+ */
+static void open_file_value(struct lv_file *f, const char *dir,
+			    char path[128])
+{
+	snprintf(path, 128, "%s/%s", env.dir, dir);
+	if (mkdir(path, 0755))
+		die("mkdir %s: %s", path, strerror(errno));
+	f->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (f->dirfd < 0)
+		die("open %s: %s", path, strerror(errno));
+	f->name = "value";
+	lv_file_tmp_name(f, getpid());
+	if (lv_file_write(f, msg))
+		die("tmpfs write: %s", strerror(errno));
+}
+
+/* The values of the single operations, each holding a message. */
+static void open_lastvalue(void)
+{
+	char path[128];
+
+	shm_value = map_shm_values(1);
+	lv_shm_write(shm_value, msg);
+	open_file_value(&file_value, "lv", path);
+	lv_mq = lv_mq_open(NULL);
+	if (lv_mq_write(lv_mq, msg))
+		die("mq write: %s", strerror(errno));
+}
+
+static void open_lastvalue_pingpongs(void)
+{
+	char path[128];
+	unsigned int i;
+
+	shm_pingpong = map_shm_values(2);
+	start_thread(shm_echo_main, NULL);
+
+	for (i = 0; i < 2; i++) {
+		open_file_value(&file_pingpong[i], i ? "lv_pong" : "lv_ping",
+				path);
+		/* Only a complete value, renamed in, is news. */
+		file_pingpong_watch[i] = inotify_init1(IN_CLOEXEC);
+		if (file_pingpong_watch[i] < 0 ||
+		    inotify_add_watch(file_pingpong_watch[i], path,
+				      IN_MOVED_TO) < 0)
+			die("inotify %s: %s", path, strerror(errno));
+	}
+	start_thread(file_echo_main, NULL);
+
+	for (i = 0; i < 2; i++)
+		mq_pingpong[i][1] = lv_mq_open(&mq_pingpong[i][0]);
+	start_thread(mq_echo_main, NULL);
 }
 
 /* The two ping-pongs, each with its echo thread. */
@@ -539,6 +1023,8 @@ static void open_pingpongs(void)
 	if (pipe2(pp->ping, O_CLOEXEC) || pipe2(pp->pong, O_CLOEXEC))
 		die("pipe: %s", strerror(errno));
 	start_echo(pp);
+
+	open_lastvalue_pingpongs();
 }
 
 static void open_references(void)
@@ -576,13 +1062,14 @@ static void time_ops(const struct bench_op *table, unsigned int nr,
 
 	for (i = 0; i < nr; i++) {
 		if (run_op(&table[i]))
-			table[i].loop(params.iters / WARMUP_DIVISOR);
+			table[i].loop(op_iters(&table[i]) / WARMUP_DIVISOR);
 		best[i] = DBL_MAX;
 	}
 	for (rep = 0; rep < params.reps; rep++)
 		for (i = 0; i < nr; i++)
 			if (run_op(&table[i]))
-				time_loop(table[i].loop, &best[i]);
+				time_loop(table[i].loop, op_iters(&table[i]),
+					  &best[i]);
 
 	printf("# %s, 128-byte messages, ns/op\n", title);
 	for (i = 0; i < nr; i++) {
@@ -598,8 +1085,10 @@ static void bench_ops(void)
 	open_references();
 	slot_fd = must_open_channel(MINOR_OPS, CHANNEL);
 	must_io(write(slot_fd, msg, MSG_LEN), MSG_LEN, "slot write");
-	if (!*key_prefix)
+	if (!*key_prefix) {
 		open_watched_slot();
+		open_lastvalue();
+	}
 	time_ops(ops, ARRAY_SIZE(ops), "single operations");
 	close(slot_fd);
 }
@@ -1153,7 +1642,7 @@ static void settle_kernel(void)
 
 	while (calm < SETTLED_LOOPS && now_ns() - start < SETTLE_MAX_NS) {
 		ns = DBL_MAX;
-		time_loop(loop_null_syscall, &ns);
+		time_loop(loop_null_syscall, params.iters, &ns);
 		printf("# settling: loop %u, %.1f ns/op\n", loops, ns);
 		calm = ns < best * (1 - SETTLED_GAIN) ? 0 : calm + 1;
 		if (ns < best)
