@@ -67,11 +67,37 @@ prefix=PATCH
 rm -rf "$out"
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
+
+# Whom the mainline series goes to, as get_maintainer.pl says for the
+# whole of it: To the maintainers and reviewers, Cc the lists, and
+# linux-api@vger.kernel.org, which new uapi is to be sent to
+# (Documentation/process/submitting-patches.rst). Without keyword
+# matches: a comment that names PREEMPT_RT or riscv does not make the
+# series theirs. The backport is not for posting, and goes to nobody.
+addressees=()
+if [ "$base_series" = "$MS_MAINLINE" ]; then
+	git -C "$work" diff "$base_commit" HEAD >"$out/series.diff"
+	maintainers() {
+		(cd "$work" && perl scripts/get_maintainer.pl --no-git \
+			--no-git-fallback --no-rolestats --no-keywords "$@" \
+			"$out/series.diff")
+	}
+	while read -r to; do
+		addressees+=("--to=$to")
+	done < <(maintainers --no-l)
+	while read -r cc; do
+		addressees+=("--cc=$cc")
+	done < <(maintainers --no-m --no-r; echo linux-api@vger.kernel.org)
+	rm "$out/series.diff"
+	[ ${#addressees[@]} -gt 1 ] ||
+		die "get_maintainer.pl names nobody for the $base_series series"
+fi
 GIT_AUTHOR_DATE=${MS_SERIES_DATE}T00:00:00Z GIT_COMMITTER_DATE=${MS_SERIES_DATE}T00:00:00Z \
 GIT_AUTHOR_NAME=${placeholder% <*} GIT_AUTHOR_EMAIL=devel@message-slot.invalid \
 GIT_COMMITTER_NAME=${placeholder% <*} GIT_COMMITTER_EMAIL=devel@message-slot.invalid \
 	git -C "$work" format-patch -q --zero-commit --no-signature \
-	--subject-prefix="$prefix" --cover-letter -o "$out" "$base_commit..HEAD"
+	--subject-prefix="$prefix" --cover-letter ${addressees[@]+"${addressees[@]}"} \
+	-o "$out" "$base_commit..HEAD"
 # Fill the cover letter's placeholders, and put the sender in the
 # placeholder identity's place.
 python3 - "$out" "$MS_TOP/scripts/series/cover-letter.txt" "$blurb" \
