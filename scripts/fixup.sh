@@ -49,12 +49,39 @@ for base_series in $MS_BASES; do
 	fi
 	subject=$(git -C "$work" log -1 --format=%s "$target")
 	series_git "$work" commit -q --fixup="$target"
-	if ! GIT_SEQUENCE_EDITOR=: series_git "$work" rebase -q -i --autosquash \
-		"$base_commit" >"$MS_LOGS/fixup-$base_series.log" 2>&1; then
-		git -C "$work" rebase --abort
-		git -C "$work" reset -q --hard HEAD~
-		die "$base_series: folded into patch $patch, the change conflicts with a later patch (log: $MS_LOGS/fixup-$base_series.log); nothing was changed. Fold it into a later patch, or split it, or rebase by hand in $work"
-	fi
+	log=$MS_LOGS/fixup-$base_series.log
+	GIT_SEQUENCE_EDITOR=: series_git "$work" rebase -q -i --autosquash \
+		"$base_commit" >"$log" 2>&1 || true
+	# A later patch that conflicts with the change, in a file that no
+	# patch after it touches, ends with that file as the final tree has
+	# it: take that, and go on.
+	while [ -d "$work/.git/rebase-merge" ]; do
+		conflicts=$(git -C "$work" diff --name-only --diff-filter=U)
+		later=$(sed -n 's/^\(pick\|fixup\) \([0-9a-f]*\) .*/\2/p' \
+			"$work/.git/rebase-merge/git-rebase-todo" |
+			while read -r commit; do
+				git -C "$work" diff-tree --no-commit-id --name-only -r "$commit"
+			done)
+		for file in $conflicts; do
+			if [ -z "$file" ] || printf '%s\n' "$later" | grep -qxF "$file"; then
+				conflicts=unresolved
+				break
+			fi
+			if [ -f "$stage_dir/$file" ]; then
+				cp "$stage_dir/$file" "$work/$file"
+			else
+				rm -f "$work/$file"
+			fi
+			git -C "$work" add -A -f -- "$file"
+		done
+		if [ -z "$conflicts" ] || [ "$conflicts" = unresolved ]; then
+			git -C "$work" rebase --abort
+			git -C "$work" reset -q --hard HEAD~
+			die "$base_series: folded into patch $patch, the change conflicts with a later patch that is not the last to touch the file (log: $log); nothing was changed. Fold it into a later patch, split it, or rebase by hand in $work"
+		fi
+		echo "resolved with the final files: $conflicts" >>"$log"
+		GIT_EDITOR=true series_git "$work" rebase --continue >>"$log" 2>&1 || true
+	done
 	stage "$base_series: folded $(echo "$files" | wc -w) files into patch $patch, \"$subject\""
 done
 stage "now: make patches"
