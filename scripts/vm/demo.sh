@@ -69,9 +69,9 @@ run './message_channel /dev/message_slot0 5 info'
 run './message_channel /dev/message_slot0 5 clear'
 run './message_channel /dev/message_slot0 5 info'
 echo
-echo "# The slot's statistics (channels holding a message, bytes, writes):"
+echo "# The slot's statistics (messages and bytes held, writes):"
 stats=/sys/class/message_slot/message_slot0
-run "grep . $stats/channels $stats/bytes $stats/writes"
+run "grep . $stats/held_messages $stats/held_bytes $stats/writes"
 echo
 echo "# 32-bit builds of the samples (gcc -m32 -static), through compat_ioctl:"
 run './message_sender_32 /dev/message_slot0 6 "from a 32-bit program"'

@@ -123,7 +123,7 @@ node_traffic() {
 	[ -e /dev/message_slot0 ] || return 0
 	message_sender /dev/message_slot0 5 "node $1" &&
 	[ "$(message_reader /dev/message_slot0 5)" = "node $1" ] &&
-	[ "$(cat $class/message_slot0/channels $class/message_slot0/bytes \
+	[ "$(cat $class/message_slot0/held_messages $class/message_slot0/held_bytes \
 		$class/message_slot0/writes | tr '\n' ' ')" = \
 	  "3 $((3 * ${#1} + 26)) 3 " ]
 }

@@ -475,25 +475,25 @@ static void msg_slot_dev_stats(struct device *dev, struct msg_slot_stats *stats)
 		msg_slot_get_stats(slot, stats);
 }
 
-static ssize_t channels_show(struct device *dev, struct device_attribute *attr,
-			     char *buf)
+static ssize_t held_messages_show(struct device *dev,
+				  struct device_attribute *attr, char *buf)
 {
 	struct msg_slot_stats stats;
 
 	msg_slot_dev_stats(dev, &stats);
 	return sysfs_emit(buf, "%u\n", stats.channels);
 }
-static DEVICE_ATTR_RO(channels);
+static DEVICE_ATTR_RO(held_messages);
 
-static ssize_t bytes_show(struct device *dev, struct device_attribute *attr,
-			  char *buf)
+static ssize_t held_bytes_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
 {
 	struct msg_slot_stats stats;
 
 	msg_slot_dev_stats(dev, &stats);
 	return sysfs_emit(buf, "%llu\n", stats.bytes);
 }
-static DEVICE_ATTR_RO(bytes);
+static DEVICE_ATTR_RO(held_bytes);
 
 static ssize_t writes_show(struct device *dev, struct device_attribute *attr,
 			   char *buf)
@@ -506,8 +506,8 @@ static ssize_t writes_show(struct device *dev, struct device_attribute *attr,
 static DEVICE_ATTR_RO(writes);
 
 static struct attribute *msg_slot_attrs[] = {
-	&dev_attr_channels.attr,
-	&dev_attr_bytes.attr,
+	&dev_attr_held_messages.attr,
+	&dev_attr_held_bytes.attr,
 	&dev_attr_writes.attr,
 	NULL
 };
