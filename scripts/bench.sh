@@ -39,7 +39,8 @@ lv_args=--$mode
 top=${counts##* }
 configs="dense_128 random_128 dense_8 random_8"
 base_ops="null_syscall read_zero write_null pipe_wr unix_wr mq_wr"
-base_ops="$base_ops read_slot write_slot wr_slot ioctl_read_slot"
+slot_ops="read_slot write_slot wr_slot ioctl_read_slot"
+base_ops="$base_ops $slot_ops"
 single_ops="$base_ops write_watched"
 ops="$single_ops pingpong_slot pingpong_pipe"
 # The user-space last values, timed beside the slot (see above).
@@ -49,6 +50,10 @@ for m in $lv_mechs; do
 	lv_ops="$lv_ops read_$m write_$m"
 done
 baseline_rev=${MS_BENCH_BASELINE:-29d4864}
+# The variants of scripts/bench-variants.sh: channel stores, then the
+# driver without one of its annotations.
+stores="xarray rhashtable"
+annotations="get_info_inline stack_zeroed store_inline write_alloc_inline"
 
 need_packages build-essential gnuplot-nox
 "$MS_TOP/scripts/build-userspace.sh" >/dev/null
@@ -107,8 +112,19 @@ read_figures() {
 MS_KERNEL_ARGS="ms_lastvalue=$lv_args" boot_bench "bench-$mode" "$args"
 read_figures "bench-$mode" ""
 # The instruction lens: one vCPU whose clock counts instructions, so its
-# figures do not depend on the host (see MS_ICOUNT in vm-run.sh).
-MS_ICOUNT=1 boot_bench "bench-$mode-icount" "$args --icount"
+# figures do not depend on the host (see MS_ICOUNT in vm-run.sh). The
+# same boot then times the variants of the driver: the other channel
+# stores with the whole sweep, the annotation variants with the single
+# operations (scripts/bench-variants.sh).
+bench_variants=$("$MS_TOP/scripts/bench-variants.sh")
+for name in $stores; do
+	export "MS_VARIANT_ARGS_$name=$args --icount"
+done
+for name in $annotations; do
+	export "MS_VARIANT_ARGS_$name=$args --icount --single"
+done
+MS_ICOUNT=1 MS_BENCH_VARIANTS=$bench_variants \
+	boot_bench "bench-$mode-icount" "$args --icount"
 read_figures "bench-$mode-icount" i_
 # The single operations once more, on the instruction lens, without the
 # checks of hardened usercopy (Debian's kernel has them): what they cost.
@@ -155,18 +171,27 @@ done
 for op in $base_ops; do
 	expected="$expected i_base_$op h_$op"
 done
-tails="read absent create"
+tails="read absent create overwrite"
 for n in $counts; do
 	for cfg in $configs; do
 		expected="$expected i_scale_${cfg}_${n}_ns i_base_scale_${cfg}_${n}_ns"
-		for tail in $tails; do
-			for stat in med p99 max; do
-				expected="$expected i_tail_${cfg}_${n}_${tail}_$stat"
+		for store in "" $stores; do
+			v=${store:+${store}_}
+			expected="$expected i_${v}scale_${cfg}_${n}_ns i_${v}mem_${cfg}_${n}_allin"
+			for tail in $tails; do
+				for stat in med p99 max; do
+					expected="$expected i_${v}tail_${cfg}_${n}_${tail}_$stat"
+				done
 			done
 		done
 		for stat in n over4 slabs; do
 			expected="$expected i_tail_${cfg}_${n}_create_$stat"
 		done
+	done
+done
+for name in $stores $annotations; do
+	for op in $slot_ops; do
+		expected="$expected i_${name}_$op"
 	done
 done
 missing=
@@ -352,6 +377,156 @@ lv_rights() {
 		"reader that may not write removes it for everyone;" \
 		"queues_max and RLIMIT_MSGQUEUE bound an unprivileged user" ;;
 	esac
+}
+
+# store_rows CELL: a row per channel count and configuration, a column
+# per store (store.c, then $stores); CELL STORE-PREFIX CFG N prints one.
+store_rows() {
+	echo "| channels | ids, message | store.c | $(echo $stores | sed 's/ / | /g') |"
+	echo "|---:|---|---:|$(for _ in $stores; do printf -- '---:|'; done)"
+	for n in $counts; do
+		for cfg in $configs; do
+			row="| $n | $(describe "$cfg")"
+			for store in "" $stores; do
+				row="$row | $("$1" "${store:+${store}_}" "$cfg" "$n")"
+			done
+			echo "$row |"
+		done
+	done
+}
+
+lookup_cell() {
+	echo "${fig[i_$1scale_$2_$3_ns]}"
+}
+
+absent_cell() {
+	echo "${fig[i_$1tail_$2_$3_absent_med]}"
+}
+
+create_cell() {
+	k=i_$1tail_$2_$3_create
+	echo "${fig[${k}_med]} / ${fig[${k}_p99]} / ${fig[${k}_max]}"
+}
+
+overwrite_cell() {
+	k=i_$1tail_$2_$3_overwrite
+	echo "${fig[${k}_med]} / ${fig[${k}_max]}"
+}
+
+store_mem_cell() {
+	echo "${fig[i_$1mem_$2_$3_allin]}"
+}
+
+# worst_ratio PREFIX KEY-PATTERN MIN: the largest, over every channel
+# count from MIN and configuration, of the figure of the store PREFIX over
+# that of store.c; KEY-PATTERN has @ for the configuration and count.
+worst_ratio() {
+	for n in $counts; do
+		[ "$n" -ge "$3" ] || continue
+		for cfg in $configs; do
+			k=${2//@/${cfg}_$n}
+			calc "${fig[i_$1$k]} / ${fig[i_$k]}"
+			echo
+		done
+	done | sort -g | tail -n 1
+}
+
+# stores_section: the channel store against the kernel's own structures.
+stores_section() {
+	echo "## The channel store against xarray and rhashtable (instruction lens)"
+	echo
+	echo "The same boot loads, after the driver, two builds of it with" \
+		"another channel store (bench/stores/, never part of the series):" \
+		"an xarray keyed by channel id and an rhashtable, each read under" \
+		"RCU, written under a per-slot mutex, with the same message" \
+		"buffers, per-user bound and watchers; each entry is an object" \
+		"of its own with a seqcount. Each runs the whole sweep above."
+	echo
+	echo "ioctl+read of a random existing channel, instructions:"
+	echo
+	store_rows lookup_cell
+	echo
+	echo "Read of a channel that does not exist, median instructions:"
+	echo
+	store_rows absent_cell
+	echo
+	echo "First writes (the last 4096 of each fill), median / p99 / max:"
+	echo
+	store_rows create_cell
+	echo
+	echo "Overwrites (4096 ioctl+write pairs), median / max:"
+	echo
+	store_rows overwrite_cell
+	echo
+	echo "Kernel memory, all-in bytes per channel (table or nodes," \
+		"entries, buffers):"
+	echo
+	store_rows store_mem_cell
+	echo
+	# Memory per channel means something once the slot holds enough
+	# channels to outweigh what a settle leaves unsettled.
+	mem_min=$(echo $counts | awk '{ print $NF >= 65536 ? 65536 : $NF }')
+	echo "The worst ratio of each alternative to store.c over every" \
+		"configuration and every count above 1 ($mem_min and above for" \
+		"memory); the series would take an alternative that comes within" \
+		"10% (≤ 1.10) on all three:"
+	echo
+	echo "| store | ioctl+read | memory | first write p99 | within 10% |"
+	echo "|---|---:|---:|---:|---|"
+	for store in $stores; do
+		l=$(worst_ratio "${store}_" "scale_@_ns" 2)
+		m=$(worst_ratio "${store}_" "mem_@_allin" "$mem_min")
+		c=$(worst_ratio "${store}_" "tail_@_create_p99" 2)
+		echo "| $store | $l | $m | $c |" \
+			"$(awk "BEGIN { print ($l <= 1.1 && $m <= 1.1 && $c <= 1.1) ? \"yes\" : \"no\" }") |"
+	done
+	echo
+}
+
+# write_tails_section: the slowest write against the median write.
+write_tails_section() {
+	echo "## The slowest write against the median write (instruction lens)"
+	echo
+	echo "The target: no write, first writes included, costs more than" \
+		"64 times the median overwrite of the same run."
+	echo
+	echo "| channels | ids, message | median overwrite | first write max (×) | overwrite max (×) |"
+	echo "|---:|---|---:|---:|---:|"
+	for n in $counts; do
+		[ "$n" != 1 ] || continue
+		for cfg in $configs; do
+			k=i_tail_${cfg}_${n}
+			echo "| $n | $(describe "$cfg") | ${fig[${k}_overwrite_med]} |" \
+				"${fig[${k}_create_max]} ($(ratio "${k}_create_max" "${k}_overwrite_med")) |" \
+				"${fig[${k}_overwrite_max]} ($(ratio "${k}_overwrite_max" "${k}_overwrite_med")) |"
+		done
+	done
+	echo
+}
+
+# annotations_section: what each annotation of the driver is worth.
+annotations_section() {
+	echo "## What the driver's annotations are worth (instruction lens)"
+	echo
+	echo "The same boot times the single operations with builds of the" \
+		"driver that each lack one annotation (scripts/bench-variants.sh):" \
+		"get_info_inline has msg_slot_get_info() inlined into the ioctl," \
+		"stack_zeroed the read and write buffers cleared by" \
+		"CONFIG_INIT_STACK_ALL_ZERO, store_inline store.c's" \
+		"__always_inline as plain inline, write_alloc_inline" \
+		"msg_slot_write_alloc() inlined. Instructions per operation," \
+		"without the annotation − with it:"
+	echo
+	echo "| operation | with all | $(echo $annotations | sed 's/ / | /g') |"
+	echo "|---|---:|$(for _ in $annotations; do printf -- '---:|'; done)"
+	for op in $slot_ops; do
+		row="| $op | ${fig[i_$op]}"
+		for name in $annotations; do
+			row="$row | $(calc "${fig[i_${name}_$op]} - ${fig[i_$op]}")"
+		done
+		echo "$row |"
+	done
+	echo
 }
 
 # lv_section: the section "The slot against user space" of results.md.
@@ -662,11 +837,13 @@ host_cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 		"slot (the best of 3 loops of 20 reads), the read of 4096" \
 		"channels that do not exist (EWOULDBLOCK), and the write that" \
 		"created each of the last 4096 channels (one write, timed" \
-		"alone, so a write that grows the table is one of them)."
+		"alone, so a write that grows the table is one of them), and" \
+		"4096 ioctl+write pairs, each timed alone, that overwrite a" \
+		"channel drawn at random with a message of the same length."
 	echo "Median / p99 / max:"
 	echo
-	echo "| channels | ids, message | read | absent read | first write |"
-	echo "|---:|---|---:|---:|---:|"
+	echo "| channels | ids, message | read | absent read | first write | overwrite |"
+	echo "|---:|---|---:|---:|---:|---:|"
 	for n in $counts; do
 		for cfg in $configs; do
 			row="| $n | $(describe "$cfg")"
@@ -678,6 +855,9 @@ host_cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 		done
 	done
 	echo
+	stores_section
+	write_tails_section
+	annotations_section
 	echo "## Scaling: ioctl+read of a random existing channel"
 	echo
 	echo "Instructions per operation:"

@@ -23,7 +23,9 @@
 # the module parameters MODULE is loaded with, every time (e.g.
 # "major=0 nodes=4"). MS_VM_CACHE=1 reuses the last passing run when
 # nothing it depends on changed. In bench mode, MS_BASELINE_MODULE is an earlier
-# build of the module to time first (see scripts/vm/init).
+# build of the module to time first, and MS_BENCH_VARIANTS lists "NAME
+# PATH" lines of variants of it (scripts/bench-variants.sh) to time after
+# it, each with the arguments MS_VARIANT_ARGS_NAME (see scripts/vm/init).
 # MS_ICOUNT=1 boots one vCPU whose clock counts instructions (QEMU's
 # -icount shift=0,sleep=off: one nanosecond per guest instruction), so
 # that the times the guest takes are instruction counts, whatever the host
@@ -115,6 +117,14 @@ if [ -n "$module" ]; then
 			cp "$MS_BASELINE_MODULE" "$root/lib/baseline.ko"
 			append="$append ms_baseline=/lib/baseline.ko"
 		fi
+		variants=
+		while read -r name path; do
+			[ -n "$name" ] || continue
+			cp "$path" "$root/lib/variant-$name.ko"
+			args_var=MS_VARIANT_ARGS_$name
+			variants="$variants${variants:+,}$name:$(echo ${!args_var:-} | tr ' ' :)"
+		done <<<"${MS_BENCH_VARIANTS:-}"
+		[ -z "$variants" ] || append="$append ms_variants=$variants"
 	fi
 fi
 mknod "$root/dev/console" c 5 1

@@ -40,6 +40,11 @@
  *   --baseline only the single operations that a driver without poll()
  *              supports, with keys prefixed "base_": scripts/bench.sh runs
  *              them with an earlier driver, in the same boot as the rest
+ *   --variant NAME
+ *              the same, keys prefixed "NAME_", for a variant of the
+ *              driver (scripts/bench-variants.sh): another channel store,
+ *              or one without an annotation whose cost is measured; with
+ *              --icount and without --single, also the sweep and its tails
  *   --icount   the clock counts instructions (QEMU -icount, one vCPU):
  *              only the single operations and the scaling sweep, also
  *              with --baseline, after the kernel has settled (see
@@ -188,8 +193,10 @@ struct pingpong {
 };
 
 static struct pingpong slot_pingpong, pipe_pingpong;
-/* The prefix of every key, "base_" with --baseline. */
+/* The prefix of every key: "base_" with --baseline, "NAME_" with --variant. */
 static const char *key_prefix = "";
+/* Whether this is the earlier driver of --baseline. */
+static bool baseline;
 /* Whether the clock counts instructions: see --icount. */
 static bool icount;
 static bool single_only;
@@ -1240,10 +1247,12 @@ static void make_ids(uint32_t *ids, unsigned long n, bool random,
 /*
  * At each channel count of the sweep, --icount also times channels one by
  * one: the read of each of TAIL_SAMPLES channels (best of TAIL_REPS loops
- * of TAIL_READS reads), the read of as many absent channels, and the
- * write that created each of the last TAIL_SAMPLES channels. The median,
- * p99 and max of each show what an average hides: the channels at the
- * end of long probe chains, and the writes that grow the table.
+ * of TAIL_READS reads), the read of as many absent channels, the write
+ * that created each of the last TAIL_SAMPLES channels, and as many
+ * overwrites of existing channels, each an ioctl+write timed alone. The
+ * median, p99 and max of each show what an average hides: the channels at
+ * the end of long probe chains, and the writes that grow the table or
+ * pay for what a growth left behind.
  */
 #define TAIL_SAMPLES		4096U
 #define TAIL_READS		20U
@@ -1326,9 +1335,23 @@ static double channel_read_ns(uint32_t id, unsigned int len)
 }
 
 /*
+ * The cost of an ioctl+write that replaces the message of existing channel
+ * @id of the scaling slot with one of the same length, @len bytes.
+ */
+static double channel_overwrite_ns(uint32_t id, unsigned int len)
+{
+	uint64_t start = now_ns();
+
+	must_set_channel(scale_fd, id);
+	must_io(write(scale_fd, msg, len), len, "slot overwrite");
+	return now_ns() - start - clock_pair_ns;
+}
+
+/*
  * The tails at @n channels: reads of existing channels ids[0..n-1] (all of
  * them, or TAIL_SAMPLES drawn from @rng), reads of the absent channels
- * @absent, and the writes that created the last channels.
+ * @absent, the writes that created the last channels, and overwrites of
+ * TAIL_SAMPLES channels drawn from @rng.
  */
 static void bench_tails(const struct scale_cfg *cfg, unsigned long n,
 			const uint32_t *ids, const uint32_t *absent,
@@ -1355,6 +1378,13 @@ static void bench_tails(const struct scale_cfg *cfg, unsigned long n,
 	snprintf(key, sizeof(key), "tail_%s_%u_%lu_create", cfg->ids, cfg->len,
 		 n);
 	report_tail(key, create_ns, nr_created);
+
+	for (i = 0; i < TAIL_SAMPLES; i++)
+		tail_ns[i] = channel_overwrite_ns(ids[rng_below(rng, n)],
+						  scale_len);
+	snprintf(key, sizeof(key), "tail_%s_%u_%lu_overwrite", cfg->ids,
+		 cfg->len, n);
+	report_tail(key, tail_ns, TAIL_SAMPLES);
 
 	/*
 	 * The first writes that cost more than 4 reads: how many there are
@@ -1486,7 +1516,7 @@ static void bench_scaling(uint64_t seed)
 {
 	size_t nr_ids = (1UL << params.max_shift) + TAIL_SAMPLES;
 	size_t tail_size = TAIL_SAMPLES * sizeof(double);
-	bool tails = icount && !*key_prefix;
+	bool tails = icount && !baseline;
 	uint32_t *ids;
 	unsigned int c;
 
@@ -1656,8 +1686,21 @@ static void settle_kernel(void)
 static void bad_usage(void)
 {
 	fprintf(stderr,
-		"usage: message_slot_bench [--smoke] [--seed N] [--baseline] [--icount] [--single]\n");
+		"usage: message_slot_bench [--smoke] [--seed N] [--baseline | --variant NAME] [--icount] [--single]\n");
 	exit(1);
+}
+
+/* --variant NAME: keys prefixed "NAME_", NAME letters, digits and '_'. */
+static void variant_prefix(const char *name)
+{
+	static char prefix[32];
+	size_t len = strlen(name);
+
+	if (!len || len + 2 > sizeof(prefix) ||
+	    strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_") != len)
+		bad_usage();
+	snprintf(prefix, sizeof(prefix), "%s_", name);
+	key_prefix = prefix;
 }
 
 int main(int argc, char **argv)
@@ -1674,6 +1717,9 @@ int main(int argc, char **argv)
 			params = smoke_params;
 		} else if (!strcmp(argv[i], "--baseline")) {
 			key_prefix = "base_";
+			baseline = true;
+		} else if (!strcmp(argv[i], "--variant") && i + 1 < argc) {
+			variant_prefix(argv[++i]);
 		} else if (!strcmp(argv[i], "--icount")) {
 			icount = true;
 		} else if (!strcmp(argv[i], "--single")) {
