@@ -86,7 +86,7 @@ commits=$(git -C "$verify" rev-list --reverse "$base_commit..HEAD")
 # written on, to the byte. When Debian no longer serves that version and
 # the base moved to a newer stable release, line numbers and blob ids may
 # differ; the text of every patch may not.
-"$MS_TOP/scripts/overlay.sh" "$base_series" >/dev/null
+"$MS_TOP/scripts/overlay.sh" "$base_series" --stage-only >/dev/null
 differ=$(series_tree_diff "$base_series" "$verify")
 [ -z "$differ" ] ||
 	die "$b: the series' final tree differs from the files in:" $differ "-- fold the change into its patch: make fixup PATCH=N, then make patches (README, \"The patch series\")"

@@ -21,13 +21,12 @@ patch=$((10#$patch))
 
 for base_series in $MS_BASES; do
 	work=$("$MS_TOP/scripts/series.sh" "$base_series")
-	"$MS_TOP/scripts/overlay.sh" "$base_series" >/dev/null
+	stage_dir=$("$MS_TOP/scripts/overlay.sh" "$base_series" --stage-only)
 	base_commit=$(git -C "$("$MS_TOP/scripts/base-tree.sh" "$base_series")" rev-parse HEAD)
 	commits=$(git -C "$work" rev-list --reverse "$base_commit..message_slot")
 	target=$(echo "$commits" | sed -n "${patch}p")
 	[ "$patch" -ge 1 ] && [ -n "$target" ] ||
 		die "the $base_series series has patches 1 to $(echo "$commits" | wc -l), not $patch"
-	stage_dir=$MS_CACHE/overlay-stage-$base_series
 
 	files=$*
 	[ $# != 0 ] || files=$(series_tree_diff "$base_series" "$work")

@@ -152,12 +152,18 @@ series_git() {
 	GIT_COMMITTER_DATE="${MS_SERIES_DATE}T00:00:00Z" git -C "$_dir" "$@"
 }
 
+# series_stage_dir BASE: the files of this repository as overlaid on BASE,
+# for the series scripts (scripts/overlay.sh BASE --stage-only).
+series_stage_dir() {
+	echo "$MS_CACHE/series-stage-$1"
+}
+
 # series_tree_diff BASE DIR: the paths in which the series' final tree in
 # DIR differs from the files of this repository as overlaid on BASE
-# (scripts/overlay.sh's stage), one a line: files changed, and files only
-# one of them has. Empty when they are the same.
+# (scripts/overlay.sh BASE --stage-only, run first), one a line: files
+# changed, and files only one of them has. Empty when they are the same.
 series_tree_diff() {
-	_stage=$MS_CACHE/overlay-stage-$1
+	_stage=$(series_stage_dir "$1")
 	_commit=$(git -C "$("$MS_TOP/scripts/base-tree.sh" "$1")" rev-parse HEAD)
 	{
 		(cd "$_stage" && find . -type f | sed 's|^\./||')

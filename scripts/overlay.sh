@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# overlay.sh BASE: lay this repository's sources over a working copy of
+# overlay.sh BASE [--stage-only]: lay this repository's sources over a working copy of
 # the base tree of release series BASE (see scripts/bases): our own
 # directories, plus the wiring edits (wiring/*.diff) to existing kernel
 # files. A backport base may replace a wiring edit whose context differs
@@ -15,16 +15,30 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 
 base_series=${1:-}
-[ -n "$base_series" ] || die "usage: overlay.sh BASE (one of: $MS_BASES)"
+case ${2:-} in
+'') stage_only= ;;
+--stage-only) stage_only=1 ;;
+*) die "usage: overlay.sh BASE [--stage-only]" ;;
+esac
+[ -n "$base_series" ] || die "usage: overlay.sh BASE [--stage-only] (BASE one of: $MS_BASES)"
 check_base "$base_series"
-ms_lock "overlay-$base_series"
 base=$("$MS_TOP/scripts/base-tree.sh" "$base_series")
 tree=$MS_CACHE/tree-$base_series
 stage=$MS_CACHE/overlay-stage-$base_series
 manifest=$MS_CACHE/overlay-manifest-$base_series
+# --stage-only: only the files, for the series scripts to compare with
+# the series' final tree (series_tree_diff), in a stage of their own, so
+# that a kernel lane building from the tree meanwhile is not disturbed.
+if [ -n "$stage_only" ]; then
+	stage=$(series_stage_dir "$base_series")
+	ms_lock "series-stage-$base_series"
+else
+	ms_lock "overlay-$base_series"
+fi
 
 base_commit=$(git -C "$base" rev-parse HEAD)
-if [ "$(git -C "$tree" rev-parse HEAD 2>/dev/null)" != "$base_commit" ]; then
+if [ -z "$stage_only" ] &&
+   [ "$(git -C "$tree" rev-parse HEAD 2>/dev/null)" != "$base_commit" ]; then
 	stage "checking out the $base_series base into $tree"
 	rm -rf "$tree" "$manifest"
 	run_logged "overlay-clone-$base_series" git clone -q --shared "$base" "$tree"
@@ -45,6 +59,11 @@ for diff in $(wiring_diffs "$base_series"); do
 	(cd "$stage" && git apply -p1 "$diff") ||
 		die "${diff#"$MS_TOP/"} does not apply to the $base_series base"
 done
+
+if [ -n "$stage_only" ]; then
+	echo "$stage"
+	exit 0
+fi
 
 # Copy what changed; put back base files that are no longer overlaid.
 new_manifest=$(cd "$stage" && find . -type f | sed 's|^\./||' | sort)

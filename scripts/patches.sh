@@ -21,7 +21,7 @@ new=$MS_CACHE/patches-new
 rm -rf "$new"
 for base_series in $MS_BASES; do
 	work=$("$MS_TOP/scripts/series.sh" "$base_series")
-	"$MS_TOP/scripts/overlay.sh" "$base_series" >/dev/null
+	"$MS_TOP/scripts/overlay.sh" "$base_series" --stage-only >/dev/null
 	differ=$(series_tree_diff "$base_series" "$work")
 	if [ -n "$differ" ]; then
 		base_commit=$(git -C "$("$MS_TOP/scripts/base-tree.sh" "$base_series")" rev-parse HEAD)
