@@ -465,7 +465,7 @@ stores_section() {
 	echo
 	# Memory per channel means something once the slot holds enough
 	# channels to outweigh what a settle leaves unsettled.
-	mem_min=$(echo $counts | awk '{ print $NF >= 65536 ? 65536 : $NF }')
+	mem_min=$(echo $counts | awk '{ print ($NF >= 65536 ? 65536 : $NF) }')
 	echo "The worst ratio of each alternative to store.c over every" \
 		"configuration and every count above 1 ($mem_min and above for" \
 		"memory); the series would take an alternative that comes within" \

@@ -118,11 +118,12 @@ if [ -n "$module" ]; then
 			append="$append ms_baseline=/lib/baseline.ko"
 		fi
 		variants=
-		while read -r name path; do
-			[ -n "$name" ] || continue
-			cp "$path" "$root/lib/variant-$name.ko"
-			args_var=MS_VARIANT_ARGS_$name
-			variants="$variants${variants:+,}$name:$(echo ${!args_var:-} | tr ' ' :)"
+		while read -r variant variant_ko; do
+			[ -n "$variant" ] || continue
+			cp "$variant_ko" "$root/lib/variant-$variant.ko"
+			args_var=MS_VARIANT_ARGS_$variant
+			# shellcheck disable=SC2086 # one word per argument
+			variants="$variants${variants:+,}$variant:$(echo ${!args_var:-} | tr ' ' :)"
 		done <<<"${MS_BENCH_VARIANTS:-}"
 		[ -z "$variants" ] || append="$append ms_variants=$variants"
 	fi
