@@ -89,7 +89,7 @@ commits=$(git -C "$verify" rev-list --reverse "$base_commit..HEAD")
 "$MS_TOP/scripts/overlay.sh" "$base_series" --stage-only >/dev/null
 differ=$(series_tree_diff "$base_series" "$verify")
 [ -z "$differ" ] ||
-	die "$b: the series' final tree differs from the files in:" $differ "-- fold the change into its patch: make fixup PATCH=N, then make patches (README, \"The patch series\")"
+	die "$b: the series' final tree differs from the files in:" $differ "-- fold the change into its patch: make fixup PATCH=N, then make patches (README, \"Using the patch series on your own kernel tree\")"
 fresh=$MS_CACHE/series-fresh-$b
 "$MS_TOP/scripts/series-export.sh" "$base_series" "$verify" "$fresh" >/dev/null
 stale_log=$MS_LOGS/series-stale-$b.log
