@@ -59,7 +59,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <float.h>
-#include <limits.h>
 #include <mqueue.h>
 #include <poll.h>
 #include <pthread.h>
@@ -78,12 +77,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <linux/futex.h>
-#include <linux/membarrier.h>
-
 #include "kselftest.h"
 #include "msg_slot_common.h"
 #include "msg_slot_extra.h"
+#include "msg_slot_lastvalue.h"
 
 /* Minors of this program only; no test uses them. */
 #define MINOR_OPS		180U	/* single-channel operations */
@@ -122,19 +119,6 @@ static const unsigned int scale_shifts[] = { 0, 10, 16, 20 };
 
 /* Reader scaling: up to this many readers, doubling from one. */
 #define MAX_READERS		4U
-
-/*
- * Settling the memory figures: see settle(). A round that frees less than
- * SETTLE_SLACK_KB is noise from the rest of the kernel; two such rounds
- * in a row mean that nothing is left to free.
- */
-#define SETTLE_MAX_ROUNDS	20U
-#define SETTLE_STABLE_ROUNDS	2U
-#define SETTLE_PAUSE_MS		50U
-#define SETTLE_SLACK_KB		256L
-
-#define NSEC_PER_SEC		1000000000ULL
-#define NSEC_PER_MSEC		1000000ULL
 
 #define MQ_NAME			"/message_slot_bench"
 #define MQ_LV_NAME		"/message_slot_bench_lv"
@@ -250,48 +234,6 @@ static int must_open_slot(unsigned int minor)
 	return fd;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
-}
-
-static void sleep_ms(unsigned int ms)
-{
-	struct timespec ts = {
-		.tv_sec = ms / 1000,
-		.tv_nsec = (ms % 1000) * NSEC_PER_MSEC,
-	};
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
-/*
- * splitmix64 (Steele, Lea and Flood, "Fast splittable pseudorandom number
- * generators", 2014), as in the fuzzer: any 64-bit state is a good one.
- */
-#define SPLITMIX_GAMMA		0x9e3779b97f4a7c15ULL
-#define SPLITMIX_MUL1		0xbf58476d1ce4e5b9ULL
-#define SPLITMIX_MUL2		0x94d049bb133111ebULL
-
-static uint64_t rng_next(uint64_t *state)
-{
-	uint64_t x = *state += SPLITMIX_GAMMA;
-
-	x = (x ^ (x >> 30)) * SPLITMIX_MUL1;
-	x = (x ^ (x >> 27)) * SPLITMIX_MUL2;
-	return x ^ (x >> 31);
-}
-
-/* Uniform in 0..n-1, by multiply and shift rather than a biased modulo. */
-static unsigned long rng_below(uint64_t *state, unsigned long n)
-{
-	return ((rng_next(state) >> 32) * n) >> 32;
-}
-
 static void report(const char *key, double value, const char *unit)
 {
 	printf("BENCH %s%s %.1f %s\n", key_prefix, key, value, unit);
@@ -386,190 +328,22 @@ static void loop_write_watched(unsigned long n)
 /* ---- The slot against user space ---------------------------------- */
 
 /*
- * The three ways user space keeps a last value of its own, as in
- * message_slot_lastvalue.c, which measures what they promise (a killed
- * writer, a reader that may only read, memory per value): the same code.
+ * The three ways user space keeps a last value of its own, the code of
+ * msg_slot_lastvalue.h, whose promises message_slot_lastvalue.c measures
+ * (a killed writer, a reader that may only read, memory per value).
  */
-
-static int futex(uint32_t *uaddr, int op, uint32_t val)
-{
-	return syscall(SYS_futex, uaddr, op, val, NULL, NULL, 0);
-}
-
-/*
- * shm: a value under a seqlock in a MAP_SHARED mapping of a tmpfs file
- * (a memfd). The sequence word is odd while a write is in progress; a
- * reader copies the value and retries until it saw the same even
- * sequence before and after. Writers take the word from even to odd with
- * a compare-and-swap, so that several may write. It is also the futex
- * that waiters sleep on; @waiters counts them, so that a write that
- * nobody waits for makes no system call. Shared (not private) futex
- * operations: the waiters may be other processes.
- */
-struct lv_shm {
-	uint32_t seq;
-	uint32_t waiters;
-	unsigned char value[MSG_LEN];
-};
-
-/*
- * Copy the value into @out, retrying at most @limit times (0: forever).
- * Returns the sequence it read at, or an odd one when it gave up.
- */
-static uint32_t lv_shm_read(const struct lv_shm *v, unsigned char *out,
-			    unsigned int limit)
-{
-	unsigned int tries = 0;
-	uint32_t seq;
-
-	do {
-		seq = __atomic_load_n(&v->seq, __ATOMIC_ACQUIRE);
-		memcpy(out, v->value, MSG_LEN);
-		/* The copy before the second look at the sequence. */
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (!(seq & 1) &&
-		    __atomic_load_n(&v->seq, __ATOMIC_RELAXED) == seq)
-			return seq;
-	} while (!limit || ++tries < limit);
-	return seq | 1;
-}
-
-static void lv_shm_write(struct lv_shm *v, const unsigned char *in)
-{
-	uint32_t seq;
-
-	do
-		seq = __atomic_load_n(&v->seq, __ATOMIC_RELAXED) & ~1U;
-	while (!__atomic_compare_exchange_n(&v->seq, &seq, seq + 1, false,
-					    __ATOMIC_RELAXED,
-					    __ATOMIC_RELAXED));
-	/* The odd sequence before any byte of the value. */
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	memcpy(v->value, in, MSG_LEN);
-	/*
-	 * Sequentially consistent, with the waiters' increment: either the
-	 * waiter's futex sees the new sequence, or this sees the waiter.
-	 */
-	__atomic_store_n(&v->seq, seq + 2, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&v->waiters, __ATOMIC_SEQ_CST))
-		futex(&v->seq, FUTEX_WAKE, INT_MAX);
-}
-
-/*
- * Wait for a value newer than the one read at sequence @seen. A write
- * in progress (odd) is slept through: its end wakes the waiters.
- */
-static void lv_shm_wait(struct lv_shm *v, uint32_t seen)
-{
-	uint32_t seq;
-
-	for (;;) {
-		seq = __atomic_load_n(&v->seq, __ATOMIC_ACQUIRE);
-		if (seq != seen && !(seq & 1))
-			return;
-		__atomic_fetch_add(&v->waiters, 1, __ATOMIC_SEQ_CST);
-		/* EAGAIN when a write came after the load: look again. */
-		futex(&v->seq, FUTEX_WAIT, seq);
-		__atomic_fetch_sub(&v->waiters, 1, __ATOMIC_SEQ_CST);
-	}
-}
-
-/*
- * tmpfs: the value is the file @name of the directory @dirfd. A writer
- * writes a file of its own temporary name and renames it over @name,
- * which replaces the name in one step: a reader opens either the old
- * file or the new one, each complete. Paths relative to an open
- * directory: the cheapest lookup there is.
- */
-struct lv_file {
-	int dirfd;
-	const char *name;
-	char tmp[32];
-};
-
-static void lv_file_tmp_name(struct lv_file *f, pid_t pid)
-{
-	snprintf(f->tmp, sizeof(f->tmp), "%s.tmp.%d", f->name, (int)pid);
-}
-
-/* Returns the bytes read, or -1 with errno (ENOENT: no value). */
-static ssize_t lv_file_read(const struct lv_file *f, unsigned char *out)
-{
-	ssize_t n;
-	int fd;
-
-	fd = openat(f->dirfd, f->name, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, out, MSG_LEN);
-	close(fd);
-	return n;
-}
-
-static int lv_file_write(const struct lv_file *f, const unsigned char *in)
-{
-	ssize_t n;
-	int fd;
-
-	fd = openat(f->dirfd, f->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-		    0644);
-	if (fd < 0)
-		return -1;
-	n = write(fd, in, MSG_LEN);
-	close(fd);
-	if (n != MSG_LEN)
-		return -1;
-	return renameat(f->dirfd, f->tmp, f->dirfd, f->name);
-}
-
-/*
- * mq: a queue of depth 1 (mq_maxmsg = 1), on a non-blocking descriptor.
- * The write replaces: drop whatever the queue holds, then send; a full
- * queue means another writer (or a reader's resend) came in between, and
- * the write tries again, so the last writer wins. The read takes the
- * value out and sends it back, so that it stays for the next reader: a
- * queue has no peek. While the value is out, another reader finds none,
- * and two readers racing a writer can send an older value back after
- * the newer one was taken: the nearest to a last value a queue gives.
- */
-static int lv_mq_write(mqd_t q, const unsigned char *in)
-{
-	char drop[MSG_LEN];
-
-	for (;;) {
-		if (mq_receive(q, drop, MSG_LEN, NULL) < 0 && errno != EAGAIN)
-			return -1;
-		if (!mq_send(q, (const char *)in, MSG_LEN, 0))
-			return 0;
-		if (errno != EAGAIN)
-			return -1;
-	}
-}
-
-/* Returns the bytes read, or -1 with errno (EAGAIN: no value). */
-static ssize_t lv_mq_read(mqd_t q, unsigned char *out)
-{
-	ssize_t n = mq_receive(q, (char *)out, MSG_LEN, NULL);
-
-	/* EAGAIN: a writer refilled the queue meanwhile, which is newer. */
-	if (n > 0 && mq_send(q, (const char *)out, n, 0) && errno != EAGAIN)
-		return -1;
-	return n;
-}
 
 /*
  * A new queue of depth 1, unlinked at once: a non-blocking descriptor,
  * and a blocking one in @reader unless it is NULL. O_NONBLOCK belongs to
  * the open queue, not to the descriptor: two opens, not dup().
  */
-static mqd_t lv_mq_open(mqd_t *reader)
+static mqd_t open_mq_value(mqd_t *reader)
 {
-	struct mq_attr attr = { .mq_maxmsg = 1, .mq_msgsize = MSG_LEN };
 	mqd_t q;
 
 	mq_unlink(MQ_LV_NAME);
-	q = mq_open(MQ_LV_NAME, O_RDWR | O_NONBLOCK | O_CREAT | O_EXCL |
-		    O_CLOEXEC, 0600, &attr);
+	q = lv_mq_open(MQ_LV_NAME, O_RDWR | O_CREAT | O_EXCL, 0600);
 	if (q != (mqd_t)-1 && reader)
 		*reader = mq_open(MQ_LV_NAME, O_RDONLY | O_CLOEXEC);
 	if (q == (mqd_t)-1 || (reader && *reader == (mqd_t)-1))
@@ -937,24 +711,6 @@ static void start_echo(struct pingpong *pp)
 	start_thread(echo_main, pp);
 }
 
-/* A MAP_SHARED mapping of @nr values in a tmpfs file (a memfd). */
-static struct lv_shm *map_shm_values(unsigned int nr)
-{
-	size_t size = nr * sizeof(struct lv_shm);
-	struct lv_shm *v;
-	int fd;
-
-	fd = memfd_create("message_slot_bench", MFD_CLOEXEC);
-	if (fd < 0 || ftruncate(fd, size))
-		die("memfd: %s", strerror(errno));
-	v = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
-		 fd, 0);
-	if (v == MAP_FAILED)
-		die("mmap: %s", strerror(errno));
-	close(fd);
-	return v;
-}
-
 /*
  * The value "value" in a directory @dir of its own under the nodes'
  * tmpfs (see msg_slot_env_init()), which goes away with it; the
@@ -964,13 +720,7 @@ static void open_file_value(struct lv_file *f, const char *dir,
 			    char path[128])
 {
 	snprintf(path, 128, "%s/%s", env.dir, dir);
-	if (mkdir(path, 0755))
-		die("mkdir %s: %s", path, strerror(errno));
-	f->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (f->dirfd < 0)
-		die("open %s: %s", path, strerror(errno));
-	f->name = "value";
-	lv_file_tmp_name(f, getpid());
+	lv_file_open(f, path);
 	if (lv_file_write(f, msg))
 		die("tmpfs write: %s", strerror(errno));
 }
@@ -980,10 +730,10 @@ static void open_lastvalue(void)
 {
 	char path[128];
 
-	shm_value = map_shm_values(1);
+	shm_value = lv_shm_map("message_slot_bench", 1, MAP_POPULATE);
 	lv_shm_write(shm_value, msg);
 	open_file_value(&file_value, "lv", path);
-	lv_mq = lv_mq_open(NULL);
+	lv_mq = open_mq_value(NULL);
 	if (lv_mq_write(lv_mq, msg))
 		die("mq write: %s", strerror(errno));
 }
@@ -993,7 +743,7 @@ static void open_lastvalue_pingpongs(void)
 	char path[128];
 	unsigned int i;
 
-	shm_pingpong = map_shm_values(2);
+	shm_pingpong = lv_shm_map("message_slot_bench", 2, MAP_POPULATE);
 	start_thread(shm_echo_main, NULL);
 
 	for (i = 0; i < 2; i++) {
@@ -1009,7 +759,7 @@ static void open_lastvalue_pingpongs(void)
 	start_thread(file_echo_main, NULL);
 
 	for (i = 0; i < 2; i++)
-		mq_pingpong[i][1] = lv_mq_open(&mq_pingpong[i][0]);
+		mq_pingpong[i][1] = open_mq_value(&mq_pingpong[i][0]);
 	start_thread(mq_echo_main, NULL);
 }
 
@@ -1107,97 +857,6 @@ static void bench_pingpongs(void)
 }
 
 /* ---- Scaling -------------------------------------------------------- */
-
-struct meminfo {
-	long free_kb;		/* MemFree plus the per-CPU free lists */
-	long memfree_kb;	/* MemFree alone */
-	long slab_kb;
-};
-
-/*
- * Free pages held in the per-CPU lists of the page allocator, in kB.
- * MemFree leaves them out, and they come and go by megabytes as the lists
- * fill and drain: several bytes per channel even at 2^20 channels.
- */
-static long pcp_free_kb(void)
-{
-	long pages = 0, count;
-	char line[256];
-	FILE *f;
-
-	f = fopen("/proc/zoneinfo", "r");
-	if (!f)
-		die("/proc/zoneinfo: %s", strerror(errno));
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, " count: %ld", &count) == 1)
-			pages += count;
-	fclose(f);
-	return pages * (sysconf(_SC_PAGESIZE) / 1024);
-}
-
-static void read_meminfo(struct meminfo *m)
-{
-	char line[256];
-	long kb;
-	FILE *f;
-
-	m->memfree_kb = -1;
-	m->slab_kb = -1;
-	f = fopen("/proc/meminfo", "r");
-	if (!f)
-		die("/proc/meminfo: %s", strerror(errno));
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "MemFree: %ld kB", &kb) == 1)
-			m->memfree_kb = kb;
-		else if (sscanf(line, "Slab: %ld kB", &kb) == 1)
-			m->slab_kb = kb;
-	}
-	fclose(f);
-	if (m->memfree_kb < 0 || m->slab_kb < 0)
-		die("no MemFree or Slab in /proc/meminfo");
-	m->free_kb = m->memfree_kb + pcp_free_kb();
-}
-
-static void shrink_caches(void)
-{
-	int fd = open("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		die("/proc/sys/vm/drop_caches: %s", strerror(errno));
-	must_io(write(fd, "3\n", 2), 2, "drop_caches");
-	close(fd);
-}
-
-/*
- * Bring the kernel to rest before reading its memory. The store frees a
- * table it replaced with kvfree_rcu(), which batches frees for seconds:
- * right after a fill, the previous table may still be allocated and would
- * count as memory of the channels. drop_caches runs the shrinkers, the
- * kvfree_rcu() one among them, which hands the batch to RCU; the
- * membarrier waits for a grace period (synchronize_rcu()); a workqueue
- * then frees the batch. Repeat until free memory stops rising. Returns
- * the rounds it took, with the final reading in @m.
- */
-static unsigned int settle(struct meminfo *m)
-{
-	unsigned int round, stable = 0;
-	long prev;
-
-	read_meminfo(m);
-	for (round = 1; round <= SETTLE_MAX_ROUNDS; round++) {
-		prev = m->free_kb;
-		shrink_caches();
-		/* EINVAL under nohz_full: then the pause must do. */
-		syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0);
-		sleep_ms(SETTLE_PAUSE_MS);
-		read_meminfo(m);
-		stable = m->free_kb - prev < SETTLE_SLACK_KB ? stable + 1 : 0;
-		if (stable == SETTLE_STABLE_ROUNDS)
-			return round;
-	}
-	printf("# memory still moving after %u rounds\n", SETTLE_MAX_ROUNDS);
-	return SETTLE_MAX_ROUNDS;
-}
 
 /* Memory allocated and touched now, so that it is not counted later. */
 static void *alloc_populated(size_t size)
@@ -1601,7 +1260,7 @@ static double reader_run(unsigned int readers, bool writer, double *writes)
 	}
 	pthread_barrier_wait(&start);
 	begin = now_ns();
-	sleep_ms(params.reader_ms);
+	sleep_ns(params.reader_ms * NSEC_PER_MSEC);
 	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
 	seconds = (double)(now_ns() - begin) / NSEC_PER_SEC;
 

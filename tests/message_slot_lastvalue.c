@@ -3,7 +3,8 @@
  * Why a last value in the kernel at all: the properties of message_slot
  * next to those of what user space would build instead, each measured
  * here rather than assumed. The three user-space mechanisms, each holding
- * one 128-byte value (message_slot_bench.c times the same code):
+ * one 128-byte value (their code is msg_slot_lastvalue.h, which
+ * message_slot_bench.c times too):
  *
  *   - shm: a MAP_SHARED mapping of a tmpfs file holding a seqlock-protected
  *     value, with a futex on the sequence word to wake waiters: the
@@ -61,7 +62,6 @@
 #include <grp.h>
 #include <limits.h>
 #include <linux/futex.h>
-#include <linux/membarrier.h>
 #include <mqueue.h>
 #include <sched.h>
 #include <signal.h>
@@ -77,14 +77,13 @@
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "kselftest.h"
 #include "msg_slot_common.h"
+#include "msg_slot_lastvalue.h"
 
 /* Minors of this program only; no test uses them. */
 #define MINOR_KILL		190U	/* the killed writers */
@@ -127,15 +126,6 @@
 #define SMOKE_VALUES		(1UL << 10)
 /* Queues an unprivileged user tries to make: far past the default limit. */
 #define MQ_PROBE_MAX		4096UL
-
-/* Settling the memory figures, as message_slot_bench.c's settle(). */
-#define SETTLE_MAX_ROUNDS	20U
-#define SETTLE_STABLE_ROUNDS	2U
-#define SETTLE_PAUSE_MS		50U
-#define SETTLE_SLACK_KB		256L
-
-#define NSEC_PER_SEC		1000000000ULL
-#define NSEC_PER_MSEC		1000000ULL
 
 #define MQ_KILL_NAME		"/message_slot_lv_kill"
 #define MQ_RO_NAME		"/message_slot_lv_ro"
@@ -200,40 +190,6 @@ static void child_exit(int status)
 	_exit(status);
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
-}
-
-static void sleep_ns(uint64_t ns)
-{
-	struct timespec ts = {
-		.tv_sec = ns / NSEC_PER_SEC,
-		.tv_nsec = ns % NSEC_PER_SEC,
-	};
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
-/* splitmix64, as in message_slot_bench.c and the fuzzer. */
-static uint64_t rng_next(uint64_t *state)
-{
-	uint64_t x = *state += 0x9e3779b97f4a7c15ULL;
-
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
-}
-
-static uint64_t rng_below(uint64_t *state, uint64_t n)
-{
-	return ((rng_next(state) >> 32) * n) >> 32;
-}
-
 static void report(const char *key, double value, const char *unit)
 {
 	printf("BENCH lv_%s %.1f %s\n", key, value, unit);
@@ -255,169 +211,6 @@ static bool all_equal(const unsigned char *p, size_t len)
 	return true;
 }
 
-static int futex(uint32_t *uaddr, int op, uint32_t val,
-		 const struct timespec *timeout)
-{
-	return syscall(SYS_futex, uaddr, op, val, timeout, NULL, 0);
-}
-
-/* ---- The mechanisms --------------------------------------------------- */
-
-/*
- * shm: a value under a seqlock. The sequence word is odd while a write is
- * in progress; a reader copies the value and retries until it saw the
- * same even sequence before and after. Writers take the word from even
- * to odd with a compare-and-swap, so that several may write. It is also
- * the futex that waiters sleep on; @waiters counts them, so that a write
- * that nobody waits for makes no system call. Shared (not private) futex
- * operations: the waiters may be other processes.
- */
-struct lv_shm {
-	uint32_t seq;
-	uint32_t waiters;
-	unsigned char value[MSG_LEN];
-};
-
-/*
- * Copy the value into @out, retrying at most @limit times (0: forever).
- * Returns the sequence it read at, or an odd one when it gave up.
- */
-static uint32_t lv_shm_read(const struct lv_shm *v, unsigned char *out,
-			    unsigned int limit)
-{
-	unsigned int tries = 0;
-	uint32_t seq;
-
-	do {
-		seq = __atomic_load_n(&v->seq, __ATOMIC_ACQUIRE);
-		memcpy(out, v->value, MSG_LEN);
-		/* The copy before the second look at the sequence. */
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (!(seq & 1) &&
-		    __atomic_load_n(&v->seq, __ATOMIC_RELAXED) == seq)
-			return seq;
-	} while (!limit || ++tries < limit);
-	return seq | 1;
-}
-
-static void lv_shm_write(struct lv_shm *v, const unsigned char *in)
-{
-	uint32_t seq;
-
-	do
-		seq = __atomic_load_n(&v->seq, __ATOMIC_RELAXED) & ~1U;
-	while (!__atomic_compare_exchange_n(&v->seq, &seq, seq + 1, false,
-					    __ATOMIC_RELAXED,
-					    __ATOMIC_RELAXED));
-	/* The odd sequence before any byte of the value. */
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	memcpy(v->value, in, MSG_LEN);
-	/*
-	 * Sequentially consistent, with the waiters' increment: either the
-	 * waiter's futex sees the new sequence, or this sees the waiter.
-	 */
-	__atomic_store_n(&v->seq, seq + 2, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&v->waiters, __ATOMIC_SEQ_CST))
-		futex(&v->seq, FUTEX_WAKE, INT_MAX, NULL);
-}
-
-static void lv_shm_init(struct lv_shm *v, unsigned char byte)
-{
-	v->seq = 0;
-	v->waiters = 0;
-	memset(v->value, byte, MSG_LEN);
-}
-
-/*
- * tmpfs: the value is the file @name of the directory @dirfd. A writer
- * writes a file of its own temporary name and renames it over @name,
- * which replaces the name in one step: a reader opens either the old
- * file or the new one, each complete.
- */
-struct lv_file {
-	int dirfd;
-	const char *name;
-	char tmp[32];
-};
-
-static void lv_file_tmp_name(struct lv_file *f, pid_t pid)
-{
-	snprintf(f->tmp, sizeof(f->tmp), "%s.tmp.%d", f->name, (int)pid);
-}
-
-/* Returns the bytes read, or -1 with errno (ENOENT: no value). */
-static ssize_t lv_file_read(const struct lv_file *f, unsigned char *out)
-{
-	ssize_t n;
-	int fd;
-
-	fd = openat(f->dirfd, f->name, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, out, MSG_LEN);
-	close(fd);
-	return n;
-}
-
-static int lv_file_write(const struct lv_file *f, const unsigned char *in)
-{
-	ssize_t n;
-	int fd;
-
-	fd = openat(f->dirfd, f->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-		    0644);
-	if (fd < 0)
-		return -1;
-	n = write(fd, in, MSG_LEN);
-	close(fd);
-	if (n != MSG_LEN)
-		return -1;
-	return renameat(f->dirfd, f->tmp, f->dirfd, f->name);
-}
-
-/*
- * mq: a queue of depth 1 (mq_maxmsg = 1), on a non-blocking descriptor.
- * The write replaces: drop whatever the queue holds, then send; a full
- * queue means another writer (or a reader's resend) came in between, and
- * the write tries again, so the last writer wins. The read takes the
- * value out and sends it back, so that it stays for the next reader:
- * while it is out, another reader finds none, and two readers racing a
- * writer can send an older value back after the newer one was taken. A
- * reader that only receives (the ping-pong in message_slot_bench.c) has
- * the value to itself: a queue, not a last value.
- */
-static int lv_mq_write(mqd_t q, const unsigned char *in)
-{
-	char drop[MSG_LEN];
-
-	for (;;) {
-		if (mq_receive(q, drop, MSG_LEN, NULL) < 0 && errno != EAGAIN)
-			return -1;
-		if (!mq_send(q, (const char *)in, MSG_LEN, 0))
-			return 0;
-		if (errno != EAGAIN)
-			return -1;
-	}
-}
-
-/* Returns the bytes read, or -1 with errno (EAGAIN: no value). */
-static ssize_t lv_mq_read(mqd_t q, unsigned char *out)
-{
-	ssize_t n = mq_receive(q, (char *)out, MSG_LEN, NULL);
-
-	/* EAGAIN: a writer refilled the queue meanwhile, which is newer. */
-	if (n > 0 && mq_send(q, (const char *)out, n, 0) && errno != EAGAIN)
-		return -1;
-	return n;
-}
-
-static mqd_t lv_mq_open(const char *name, int flags, mode_t mode)
-{
-	struct mq_attr attr = { .mq_maxmsg = 1, .mq_msgsize = MSG_LEN };
-
-	return mq_open(name, flags | O_NONBLOCK | O_CLOEXEC, mode, &attr);
-}
-
 /* ---- Test 1: killed writers ------------------------------------------- */
 
 enum lv_outcome { LV_OK, LV_TORN, LV_HUNG, LV_LOST, NR_OUTCOMES };
@@ -428,8 +221,10 @@ static const char *const outcome_keys[NR_OUTCOMES] = {
 
 /*
  * A mechanism under test 1. write() is one complete write, in the child;
- * read() is a bounded read, in the parent, after the child is reaped;
- * reset() brings back a readable value after a hung or lost one.
+ * read() is a bounded read, in the parent, after the child is reaped.
+ * setup() opens the value; kill_reset() then puts a readable value of
+ * zeros in it, and again after every kill that left no whole value:
+ * through reset() where a write cannot do it, else through write().
  */
 struct kill_mech {
 	const char *name;
@@ -452,16 +247,7 @@ static unsigned long shm_torn_in_memory;
 
 static void shm_setup(void)
 {
-	int fd = memfd_create("lv_kill", MFD_CLOEXEC);
-
-	if (fd < 0 || ftruncate(fd, sizeof(*kill_shm)))
-		die("memfd: %s", strerror(errno));
-	kill_shm = mmap(NULL, sizeof(*kill_shm), PROT_READ | PROT_WRITE,
-			MAP_SHARED, fd, 0);
-	if (kill_shm == MAP_FAILED)
-		die("mmap: %s", strerror(errno));
-	close(fd);
-	lv_shm_init(kill_shm, 0);
+	kill_shm = lv_shm_map("lv_kill", 1, 0);
 	shm_torn_in_memory = 0;
 }
 
@@ -481,9 +267,10 @@ static enum lv_outcome shm_read(void)
 }
 
 /*
- * Only a process that knows that the writer is dead may do this: a
- * library cannot, since the odd word looks the same as a write in
- * progress.
+ * Not a write, which would wait for the dead writer's odd sequence
+ * forever. Only a process that knows that the writer is dead may do
+ * this: a library cannot, since the odd word looks the same as a write
+ * in progress.
  */
 static void shm_reset(void)
 {
@@ -493,6 +280,20 @@ static void shm_reset(void)
 static void shm_teardown(void)
 {
 	munmap(kill_shm, sizeof(*kill_shm));
+}
+
+/*
+ * How a read that returned @n (or -1 with errno) fared: the errno
+ * @absent says that it found no value at all, where a blocking reader
+ * would wait for the next write.
+ */
+static enum lv_outcome read_outcome(const char *mech, ssize_t n, int absent)
+{
+	if (n < 0 && errno == absent)
+		return LV_LOST;
+	if (n < 0)
+		die("%s read: %s", mech, strerror(errno));
+	return n == MSG_LEN && all_equal(seen, MSG_LEN) ? LV_OK : LV_TORN;
 }
 
 static int slot_wfd, slot_rfd;
@@ -517,9 +318,6 @@ static void slot_setup(void)
 {
 	slot_wfd = must_open_channel(MINOR_KILL, O_WRONLY);
 	slot_rfd = must_open_channel(MINOR_KILL, O_RDONLY);
-	memset(seen, 0, sizeof(seen));
-	if (slot_write(seen))
-		die("slot write: %s", strerror(errno));
 }
 
 static void on_alarm(int sig)
@@ -537,18 +335,7 @@ static enum lv_outcome slot_read(void)
 	alarm(0);
 	if (n < 0 && errno == EINTR)
 		return LV_HUNG;
-	if (n < 0 && errno == EWOULDBLOCK)
-		return LV_LOST;
-	if (n < 0)
-		die("slot read: %s", strerror(errno));
-	return n == MSG_LEN && all_equal(seen, MSG_LEN) ? LV_OK : LV_TORN;
-}
-
-static void slot_reset(void)
-{
-	memset(seen, 0, sizeof(seen));
-	if (slot_write(seen))
-		die("slot write: %s", strerror(errno));
+	return read_outcome("slot", n, EWOULDBLOCK);
 }
 
 static void slot_teardown(void)
@@ -564,16 +351,7 @@ static void file_setup(void)
 	char dir[128];
 
 	snprintf(dir, sizeof(dir), "%s/kill", root_dir);
-	if (mkdir(dir, 0755))
-		die("mkdir %s: %s", dir, strerror(errno));
-	kill_file.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (kill_file.dirfd < 0)
-		die("open %s: %s", dir, strerror(errno));
-	kill_file.name = "value";
-	lv_file_tmp_name(&kill_file, getpid());
-	memset(seen, 0, sizeof(seen));
-	if (lv_file_write(&kill_file, seen))
-		die("tmpfs write: %s", strerror(errno));
+	lv_file_open(&kill_file, dir);
 }
 
 /* The writer names its temporary file after itself: see file_leftover(). */
@@ -590,21 +368,7 @@ static int file_write(const unsigned char *in)
 
 static enum lv_outcome file_read(void)
 {
-	ssize_t n = lv_file_read(&kill_file, seen);
-
-	if (n < 0 && errno == ENOENT)
-		return LV_LOST;
-	if (n < 0)
-		die("tmpfs read: %s", strerror(errno));
-	return n == MSG_LEN && all_equal(seen, MSG_LEN) ? LV_OK : LV_TORN;
-}
-
-static void file_reset(void)
-{
-	lv_file_tmp_name(&kill_file, getpid());
-	memset(seen, 0, sizeof(seen));
-	if (lv_file_write(&kill_file, seen))
-		die("tmpfs write: %s", strerror(errno));
+	return read_outcome("tmpfs", lv_file_read(&kill_file, seen), ENOENT);
 }
 
 /* A temporary file that nobody will ever rename or remove. */
@@ -631,9 +395,6 @@ static void mq_setup(void)
 	kill_mq = lv_mq_open(MQ_KILL_NAME, O_RDWR | O_CREAT | O_EXCL, 0600);
 	if (kill_mq == (mqd_t)-1)
 		die("mq_open: %s", strerror(errno));
-	memset(seen, 0, sizeof(seen));
-	if (lv_mq_write(kill_mq, seen))
-		die("mq write: %s", strerror(errno));
 }
 
 static int mq_write(const unsigned char *in)
@@ -643,20 +404,7 @@ static int mq_write(const unsigned char *in)
 
 static enum lv_outcome mq_read(void)
 {
-	ssize_t n = lv_mq_read(kill_mq, seen);
-
-	if (n < 0 && errno == EAGAIN)
-		return LV_LOST;
-	if (n < 0)
-		die("mq read: %s", strerror(errno));
-	return n == MSG_LEN && all_equal(seen, MSG_LEN) ? LV_OK : LV_TORN;
-}
-
-static void mq_reset(void)
-{
-	memset(seen, 0, sizeof(seen));
-	if (lv_mq_write(kill_mq, seen))
-		die("mq write: %s", strerror(errno));
+	return read_outcome("mq", lv_mq_read(kill_mq, seen), EAGAIN);
 }
 
 static void mq_teardown(void)
@@ -666,14 +414,27 @@ static void mq_teardown(void)
 }
 
 static const struct kill_mech kill_mechs[] = {
-	{ "slot", slot_setup, slot_write, slot_read, slot_reset, NULL,
-	  slot_teardown },
-	{ "shm", shm_setup, shm_write, shm_read, shm_reset, NULL,
-	  shm_teardown },
-	{ "tmpfs", file_setup, file_write, file_read, file_reset,
-	  file_leftover, file_teardown },
-	{ "mq", mq_setup, mq_write, mq_read, mq_reset, NULL, mq_teardown },
+	{ .name = "slot", .setup = slot_setup, .write = slot_write,
+	  .read = slot_read, .teardown = slot_teardown },
+	{ .name = "shm", .setup = shm_setup, .write = shm_write,
+	  .read = shm_read, .reset = shm_reset, .teardown = shm_teardown },
+	{ .name = "tmpfs", .setup = file_setup, .write = file_write,
+	  .read = file_read, .leftover = file_leftover,
+	  .teardown = file_teardown },
+	{ .name = "mq", .setup = mq_setup, .write = mq_write, .read = mq_read,
+	  .teardown = mq_teardown },
 };
+
+static void kill_reset(const struct kill_mech *m)
+{
+	if (m->reset) {
+		m->reset();
+		return;
+	}
+	memset(seen, 0, sizeof(seen));
+	if (m->write(seen))
+		die("%s write: %s", m->name, strerror(errno));
+}
 
 /* The writer: values of 128 equal bytes, 1, 2, ... 255, 1, ... forever. */
 static void __attribute__((noreturn)) kill_writer(const struct kill_mech *m)
@@ -733,11 +494,12 @@ static void test_killed_writer(const struct kill_mech *m, uint64_t seed)
 	char key[64];
 
 	m->setup();
+	kill_reset(m);
 	for (trial = 0; trial < params.trials; trial++) {
 		o = kill_once(m, rng_below(&rng, KILL_MAX_DELAY_NS), &leftovers);
 		counts[o]++;
 		if (o != LV_OK)
-			m->reset();
+			kill_reset(m);
 	}
 	m->teardown();
 
@@ -798,10 +560,9 @@ static void become_nobody(void)
 	}
 }
 
-/* Run @fn as nobody in a child; the child's exit status must be 0. */
-static void run_as_nobody(void (*fn)(void), const char *what)
+/* A child that runs @fn as nobody, then exits 0, with *ro cleared. */
+static pid_t fork_nobody(void (*fn)(void))
 {
-	int status;
 	pid_t pid;
 
 	memset(ro, 0, sizeof(*ro));
@@ -814,6 +575,15 @@ static void run_as_nobody(void (*fn)(void), const char *what)
 		fn();
 		child_exit(0);
 	}
+	return pid;
+}
+
+/* Run @fn as nobody in a child; the child's exit status must be 0. */
+static void run_as_nobody(void (*fn)(void), const char *what)
+{
+	pid_t pid = fork_nobody(fn);
+	int status;
+
 	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
 	    WEXITSTATUS(status))
 		die("the %s reader failed (status %#x)", what, status);
@@ -829,6 +599,25 @@ static void ro_path_of(const char *name)
 static bool is_ro_value(const unsigned char *p, ssize_t n)
 {
 	return n == MSG_LEN && p[0] == RO_BYTE && all_equal(p, MSG_LEN);
+}
+
+/*
+ * The read-only reader's first attempts on the node of @mech: open it to
+ * write, which must fail, then to read. Returns the descriptor it may
+ * read through, or -1.
+ */
+static int ro_open(const char *mech)
+{
+	int fd;
+
+	ro_path_of(mech);
+	fd = open(ro_path, O_RDWR | O_CLOEXEC);
+	attempt(mech, "open O_RDWR", fd);
+	if (fd >= 0)
+		close(fd);
+	fd = open(ro_path, O_RDONLY | O_CLOEXEC);
+	attempt(mech, "open O_RDONLY", fd);
+	return fd;
 }
 
 static void report_ro(const char *mech, bool read, bool changed, bool hang)
@@ -849,13 +638,8 @@ static void ro_slot_reader(void)
 	ssize_t n;
 	int fd;
 
-	ro_path_of("slot");
-	fd = open(ro_path, O_RDWR | O_CLOEXEC);
-	attempt("slot", "open O_RDWR", fd);
-	if (fd >= 0)
-		close(fd);
-	fd = open(ro_path, O_RDONLY | O_CLOEXEC);
-	if (!attempt("slot", "open O_RDONLY", fd))
+	fd = ro_open("slot");
+	if (fd < 0)
 		return;
 	if (msg_slot_set_channel(fd, CHANNEL))
 		return;
@@ -907,13 +691,8 @@ static void ro_shm_reader(void)
 	pid_t pid;
 
 	memset(buf, 0, sizeof(buf));
-	ro_path_of("shm");
-	fd = open(ro_path, O_RDWR | O_CLOEXEC);
-	attempt("shm", "open O_RDWR", fd);
-	if (fd >= 0)
-		close(fd);
-	fd = open(ro_path, O_RDONLY | O_CLOEXEC);
-	if (!attempt("shm", "open O_RDONLY", fd))
+	fd = ro_open("shm");
+	if (fd < 0)
 		return;
 	p = mmap(NULL, sizeof(*v), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	attempt("shm", "mmap PROT_WRITE, MAP_SHARED", p == MAP_FAILED ? -1 : 0);
@@ -947,22 +726,24 @@ static void ro_shm_reader(void)
 
 	/* The kernel only reads the word to find the futex. */
 	ro->wake = attempt("shm", "FUTEX_WAKE",
-			   futex(&v->seq, FUTEX_WAKE, INT_MAX, NULL));
+			   futex(&v->seq, FUTEX_WAKE, INT_MAX));
 	munmap(v, sizeof(*v));
 	close(fd);
 }
 
-static void test_ro_shm(void)
+/*
+ * The shm value of a read-only test in the file @name, of mode @mode
+ * whatever the umask, holding RO_BYTE.
+ */
+static struct lv_shm *ro_shm_create(const char *name, mode_t mode)
 {
 	unsigned char buf[MSG_LEN];
 	struct lv_shm *v;
-	bool changed, hang;
-	uint32_t seq;
 	int fd;
 
-	ro_path_of("shm");
-	fd = open(ro_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0 || ftruncate(fd, sizeof(*v)))
+	ro_path_of(name);
+	fd = open(ro_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	if (fd < 0 || fchmod(fd, mode) || ftruncate(fd, sizeof(*v)))
 		die("%s: %s", ro_path, strerror(errno));
 	v = mmap(NULL, sizeof(*v), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (v == MAP_FAILED)
@@ -971,7 +752,17 @@ static void test_ro_shm(void)
 	lv_shm_init(v, 0);
 	memset(buf, RO_BYTE, sizeof(buf));
 	lv_shm_write(v, buf);
+	return v;
+}
 
+static void test_ro_shm(void)
+{
+	unsigned char buf[MSG_LEN];
+	struct lv_shm *v;
+	bool changed, hang;
+	uint32_t seq;
+
+	v = ro_shm_create("shm", 0644);
 	run_as_nobody(ro_shm_reader, "shm");
 
 	seq = lv_shm_read(v, buf, SPIN_LIMIT);
@@ -1017,20 +808,9 @@ static void test_rw_shm(void)
 	unsigned char buf[MSG_LEN];
 	struct lv_shm *v;
 	bool hang;
-	int fd;
 
-	ro_path_of("shm_rw");
-	fd = open(ro_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-	if (fd < 0 || fchmod(fd, 0666) || ftruncate(fd, sizeof(*v)))
-		die("%s: %s", ro_path, strerror(errno));
-	v = mmap(NULL, sizeof(*v), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (v == MAP_FAILED)
-		die("mmap: %s", strerror(errno));
-	close(fd);
-	lv_shm_init(v, 0);
-	memset(buf, RO_BYTE, sizeof(buf));
-	lv_shm_write(v, buf);
-
+	/* 0666: a reader that may wait maps the value writable. */
+	v = ro_shm_create("shm_rw", 0666);
 	run_as_nobody(rw_shm_reader, "shm (mapped writable)");
 
 	hang = lv_shm_read(v, buf, SPIN_LIMIT) & 1;
@@ -1074,18 +854,13 @@ static void ro_file_reader(void)
 
 static void test_ro_file(void)
 {
-	struct lv_file f = { .name = "value" };
 	unsigned char buf[MSG_LEN];
 	bool changed, hang;
+	struct lv_file f;
 	ssize_t n;
 
 	ro_path_of("files");
-	if (mkdir(ro_path, 0755))
-		die("mkdir %s: %s", ro_path, strerror(errno));
-	f.dirfd = open(ro_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (f.dirfd < 0)
-		die("open %s: %s", ro_path, strerror(errno));
-	lv_file_tmp_name(&f, getpid());
+	lv_file_open(&f, ro_path);
 	memset(buf, RO_BYTE, sizeof(buf));
 	if (lv_file_write(&f, buf))
 		die("tmpfs write: %s", strerror(errno));
@@ -1158,16 +933,7 @@ static void test_ro_mq(void)
 	if (pipe2(ro_sync[0], O_CLOEXEC) || pipe2(ro_sync[1], O_CLOEXEC))
 		die("pipe: %s", strerror(errno));
 
-	memset(ro, 0, sizeof(*ro));
-	fflush(stdout);
-	pid = fork();
-	if (pid < 0)
-		die("fork: %s", strerror(errno));
-	if (!pid) {
-		become_nobody();
-		ro_mq_reader();
-		child_exit(0);
-	}
+	pid = fork_nobody(ro_mq_reader);
 	/* Only the child's ends open: a reader that dies ends the read. */
 	close(ro_sync[0][1]);
 	close(ro_sync[1][0]);
@@ -1197,82 +963,6 @@ static void test_ro_mq(void)
 
 /* ---- Test 3: memory per value ------------------------------------------- */
 
-struct meminfo {
-	long free_kb;		/* MemFree plus the per-CPU free lists */
-	long slab_kb;
-	long shmem_kb;
-};
-
-/* As message_slot_bench.c: MemFree leaves the per-CPU lists out. */
-static long pcp_free_kb(void)
-{
-	long pages = 0, count;
-	char line[256];
-	FILE *f;
-
-	f = fopen("/proc/zoneinfo", "r");
-	if (!f)
-		die("/proc/zoneinfo: %s", strerror(errno));
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, " count: %ld", &count) == 1)
-			pages += count;
-	fclose(f);
-	return pages * (sysconf(_SC_PAGESIZE) / 1024);
-}
-
-static void read_meminfo(struct meminfo *m)
-{
-	long kb, memfree = -1;
-	char line[256];
-	FILE *f;
-
-	m->slab_kb = -1;
-	m->shmem_kb = -1;
-	f = fopen("/proc/meminfo", "r");
-	if (!f)
-		die("/proc/meminfo: %s", strerror(errno));
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "MemFree: %ld kB", &kb) == 1)
-			memfree = kb;
-		else if (sscanf(line, "Slab: %ld kB", &kb) == 1)
-			m->slab_kb = kb;
-		else if (sscanf(line, "Shmem: %ld kB", &kb) == 1)
-			m->shmem_kb = kb;
-	}
-	fclose(f);
-	if (memfree < 0 || m->slab_kb < 0 || m->shmem_kb < 0)
-		die("no MemFree, Slab or Shmem in /proc/meminfo");
-	m->free_kb = memfree + pcp_free_kb();
-}
-
-/*
- * As message_slot_bench.c's settle(): drop the caches and wait for RCU
- * until free memory stops rising, so that what is freed late does not
- * count as memory of the values.
- */
-static void settle(struct meminfo *m)
-{
-	unsigned int round, stable = 0;
-	long prev;
-	int fd;
-
-	read_meminfo(m);
-	for (round = 1; round <= SETTLE_MAX_ROUNDS; round++) {
-		prev = m->free_kb;
-		fd = open("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC);
-		if (fd < 0 || write(fd, "3\n", 2) != 2)
-			die("drop_caches: %s", strerror(errno));
-		close(fd);
-		syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0);
-		sleep_ns(SETTLE_PAUSE_MS * NSEC_PER_MSEC);
-		read_meminfo(m);
-		stable = m->free_kb - prev < SETTLE_SLACK_KB ? stable + 1 : 0;
-		if (stable == SETTLE_STABLE_ROUNDS)
-			return;
-	}
-	printf("# memory still moving after %u rounds\n", SETTLE_MAX_ROUNDS);
-}
-
 /* Report the memory of @n values from @base to @now, per value. */
 static void report_mem(const char *mech, unsigned long n,
 		       const struct meminfo *base, const struct meminfo *now)
@@ -1296,20 +986,12 @@ static void report_mem(const char *mech, unsigned long n,
 static void test_mem_shm(void)
 {
 	unsigned long n = params.shm_values, i;
-	size_t size = n * sizeof(struct lv_shm);
 	unsigned char value[MSG_LEN];
 	struct meminfo base, now;
 	struct lv_shm *v;
-	int fd;
 
 	settle(&base);
-	fd = memfd_create("lv_mem", MFD_CLOEXEC);
-	if (fd < 0 || ftruncate(fd, size))
-		die("memfd: %s", strerror(errno));
-	v = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (v == MAP_FAILED)
-		die("mmap: %s", strerror(errno));
-	close(fd);
+	v = lv_shm_map("lv_mem", n, 0);
 	memset(value, 'm', sizeof(value));
 	for (i = 0; i < n; i++) {
 		lv_shm_init(&v[i], 0);
@@ -1317,7 +999,7 @@ static void test_mem_shm(void)
 	}
 	settle(&now);
 	report_mem("shm", n, &base, &now);
-	munmap(v, size);
+	munmap(v, n * sizeof(*v));
 	ksft_test_result_pass("memory, shm: %lu values of %zu bytes\n", n,
 			      sizeof(*v));
 }
