@@ -12,7 +12,6 @@
 #   stack_zeroed         main.c without __uninitialized on the read and
 #                        write buffers (Debian's kernel has
 #                        CONFIG_INIT_STACK_ALL_ZERO)
-#   store_inline         store.c with inline for __always_inline
 #   write_alloc_inline   store.c without the noinline of
 #                        msg_slot_write_alloc()
 #
@@ -27,7 +26,7 @@ set -eu
 
 [ $# = 0 ] || die "usage: bench-variants.sh"
 stores="xarray rhashtable"
-annotations="get_info_inline stack_zeroed store_inline write_alloc_inline"
+annotations="get_info_inline stack_zeroed write_alloc_inline"
 
 need_packages build-essential
 release=$(cloud_release)
@@ -64,7 +63,6 @@ for name in $stores $annotations; do
 	case $name in
 	get_info_inline) edit "$out/main.c" 's/static noinline long\nmsg_slot_get_info/static long\nmsg_slot_get_info/' ;;
 	stack_zeroed) edit "$out/main.c" 's/ __uninitialized;/;/g' ;;
-	store_inline) edit "$out/store.c" 's/static __always_inline/static inline/g' ;;
 	write_alloc_inline) edit "$out/store.c" 's/static noinline int msg_slot_write_alloc/static int msg_slot_write_alloc/' ;;
 	esac
 	printf '%s\n' "obj-m := message_slot.o" "message_slot-y := $objs" \

@@ -53,7 +53,7 @@ baseline_rev=${MS_BENCH_BASELINE:-29d4864}
 # The variants of scripts/bench-variants.sh: channel stores, then the
 # driver without one of its annotations.
 stores="xarray rhashtable"
-annotations="get_info_inline stack_zeroed store_inline write_alloc_inline"
+annotations="get_info_inline stack_zeroed write_alloc_inline"
 
 need_packages build-essential gnuplot-nox
 "$MS_TOP/scripts/build-userspace.sh" >/dev/null
@@ -512,8 +512,7 @@ annotations_section() {
 		"driver that each lack one annotation (scripts/bench-variants.sh):" \
 		"get_info_inline has msg_slot_get_info() inlined into the ioctl," \
 		"stack_zeroed the read and write buffers cleared by" \
-		"CONFIG_INIT_STACK_ALL_ZERO, store_inline store.c's" \
-		"__always_inline as plain inline, write_alloc_inline" \
+		"CONFIG_INIT_STACK_ALL_ZERO, write_alloc_inline" \
 		"msg_slot_write_alloc() inlined. Instructions per operation," \
 		"without the annotation − with it:"
 	echo

