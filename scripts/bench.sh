@@ -123,7 +123,11 @@ done
 for name in $annotations; do
 	export "MS_VARIANT_ARGS_$name=$args --icount --single"
 done
-MS_ICOUNT=1 MS_BENCH_VARIANTS=$bench_variants \
+# An xarray of 2^20 random ids takes about 1.1 KiB a channel, and each
+# configuration's slot keeps its channels until the module goes: the
+# four sweeps of the xarray store take some 2.5 GiB, more than the 2 GiB
+# of the other boots.
+MS_ICOUNT=1 MS_BENCH_VARIANTS=$bench_variants MS_VM_MEM=6G \
 	boot_bench "bench-$mode-icount" "$args --icount"
 read_figures "bench-$mode-icount" i_
 # The single operations once more, on the instruction lens, without the

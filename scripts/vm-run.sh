@@ -26,6 +26,7 @@
 # build of the module to time first, and MS_BENCH_VARIANTS lists "NAME
 # PATH" lines of variants of it (scripts/bench-variants.sh) to time after
 # it, each with the arguments MS_VARIANT_ARGS_NAME (see scripts/vm/init).
+# MS_VM_MEM is the guest's memory (default 2G).
 # MS_ICOUNT=1 boots one vCPU whose clock counts instructions (QEMU's
 # -icount shift=0,sleep=off: one nanosecond per guest instruction), so
 # that the times the guest takes are instruction counts, whatever the host
@@ -164,7 +165,7 @@ stage "booting $name: Linux ${version:-?} ($(basename "$kernel")), $mode"
 boot() {
 	case $vm_arch in
 	x86_64)
-		set -- qemu-system-x86_64 -cpu "${MS_CPU:-max,la57=off}" -m 2G
+		set -- qemu-system-x86_64 -cpu "${MS_CPU:-max,la57=off}" -m "${MS_VM_MEM:-2G}"
 		;;
 	i386)
 		# The 32-bit kernel uses at most about 900 MB without HIGHMEM.
