@@ -10,10 +10,23 @@
  * compares a channel's stamp with that of the message a file last read.
  * Beside the entries, the table records the user who holds each channel:
  * the one who wrote its message last. Clearing a channel removes its entry.
- * The table grows by half when it is 7/8 full and shrinks when less than a
- * quarter of it is in use, and a slot that holds nothing has no table, so
- * memory follows the number of channels, whether their ids are dense or
- * scattered over the whole 32-bit space, and comes back when they go.
+ * The table is at most 7/8 full and is replaced by one for half as many
+ * channels again when it fills, or when less than a quarter of it is in
+ * use, and a slot that holds nothing has no table, so memory follows the
+ * number of channels, whether their ids are dense or scattered over the
+ * whole 32-bit space, and comes back when they go.
+ *
+ * A table is made of segments of 128 entries. A table of one segment is
+ * replaced whole, at 7/8 load; a larger one never is, since moving every
+ * channel at once would stop the writers of the slot for a time that
+ * grows with the table. Its resize starts early, at 3/4 load: each write
+ * that creates a channel, and each clear, allocates one segment of the new
+ * table, and once that is whole, moves a small batch of channels to it.
+ * Meanwhile readers and writers look in both tables, and new channels go
+ * to the new one; the new table has room for every channel created before
+ * the resize ends. A slot's work moves the rest when nobody writes, and
+ * frees old tables a few segments at a time once readers are done with
+ * them. No write then pays for more than one segment and one batch.
  *
  * Entries are kept in the order of their homes (Robin Hood hashing): a new
  * channel goes before the first entry whose home lies past its own, and the
@@ -42,9 +55,9 @@
  *   msg_slot.grow_lock (mutex): one writer at a time allocates a larger or
  *                          a smaller table; taken only by writers that
  *                          need one
- *   msg_slot.lock (mutex): serialises the writers of a slot; held only
- *                          for work that does not sleep, apart from the
- *                          rehash into a new table
+ *   msg_slot.lock (mutex): serialises the writers of a slot, and the
+ *                          slot's work; held only for work that does not
+ *                          sleep
  *     msg_slot.stripes[], msg_slot.moves, msg_slot.stats_count
  *                          (seqcount): write side taken under the mutex,
  *                          preemption disabled
@@ -102,8 +115,25 @@
 #include "store.h"
 
 #define MSG_SLOT_MIN_CAPACITY	8
-/* Entries a rehash or a free visits between two chances to reschedule. */
-#define MSG_SLOT_RESCHED_BATCH	1024
+
+/*
+ * A segment holds 128 entries and their holders, 3.5 KiB on 64-bit: one
+ * kmalloc() of less than a page. A table of up to 128 entries is a single
+ * segment of its own size, in the allocation of the table.
+ */
+#define MSG_SLOT_SEGMENT_SHIFT		7
+#define MSG_SLOT_SEGMENT_ENTRIES	(1U << MSG_SLOT_SEGMENT_SHIFT)
+#define MSG_SLOT_SEGMENT_MASK		(MSG_SLOT_SEGMENT_ENTRIES - 1)
+/*
+ * Entries of the old table that one step of a resize visits: a free one,
+ * passed, or a channel, moved. Emptying a table visits each entry once,
+ * and once more each channel that a removal moves back to the cursor.
+ */
+#define MSG_SLOT_RESIZE_BATCH		32
+/* Segments of retired tables that one run of the slot's work frees. */
+#define MSG_SLOT_FREE_BATCH		16
+/* The slot's work runs again a jiffy later while it has work left. */
+#define MSG_SLOT_WORK_DELAY		1
 
 /*
  * A message lives in a kmalloc() buffer of the smallest power-of-two size,
@@ -137,19 +167,58 @@ struct msg_slot_entry {
 };
 
 /*
- * The holders, the uid of the user who holds each entry's channel, follow
- * the entries in the same allocation. Only writers look at them, so they
- * are kept apart from what readers probe.
+ * A table of @capacity entries in @nr_segments segments, of which the
+ * first @nr_allocated exist: all of them once readers may see the table.
+ * Each segment holds its entries, then the holders of their channels: the
+ * uid of the user who holds each one. Only writers look at the holders,
+ * so they are kept apart from what readers probe.
+ *
+ * A table replaced whole is freed after a grace period, by kvfree_rcu();
+ * a larger one, on the slot's list of @retired tables, a batch of
+ * segments at a time once @retired_state says readers are done with it.
  */
 struct msg_slot_table {
-	struct rcu_head rcu;
+	union {
+		struct rcu_head rcu;
+		struct list_head retired;
+	};
+	unsigned long retired_state;
 	u32 capacity;
-	struct msg_slot_entry entries[] __counted_by(capacity);
+	u32 nr_allocated;
+	u32 nr_segments;
+	struct msg_slot_entry *segments[] __counted_by(nr_segments);
 };
 
-static u32 *msg_slot_holders(struct msg_slot_table *table)
+static struct msg_slot_entry *msg_slot_entry(const struct msg_slot_table *table,
+					     u32 at)
 {
-	return (u32 *)(table->entries + table->capacity);
+	return &table->segments[at >> MSG_SLOT_SEGMENT_SHIFT]
+			       [at & MSG_SLOT_SEGMENT_MASK];
+}
+
+/* Entries in each segment of @table: all of them, for a small one. */
+static u32 msg_slot_segment_len(const struct msg_slot_table *table)
+{
+	return min(table->capacity, MSG_SLOT_SEGMENT_ENTRIES);
+}
+
+static size_t msg_slot_segment_size(u32 len)
+{
+	return array_size(len, sizeof(struct msg_slot_entry) + sizeof(u32));
+}
+
+static u32 *msg_slot_holder(const struct msg_slot_table *table, u32 at)
+{
+	struct msg_slot_entry *segment;
+
+	segment = table->segments[at >> MSG_SLOT_SEGMENT_SHIFT];
+	return (u32 *)(segment + msg_slot_segment_len(table)) +
+	       (at & MSG_SLOT_SEGMENT_MASK);
+}
+
+static bool msg_slot_table_small(u32 capacity)
+{
+	return capacity <= MSG_SLOT_SEGMENT_ENTRIES;
 }
 
 static unsigned int msg_slot_class(unsigned int len)
@@ -198,25 +267,37 @@ static u32 msg_slot_capacity_for(u32 nr)
 	return max(nr + nr / 7 + 1, MSG_SLOT_MIN_CAPACITY);
 }
 
+/* Most channels that a table of @capacity entries takes: 7/8 of it. */
+static u32 msg_slot_capacity_max(u32 capacity)
+{
+	u32 nr = (capacity - 1) / 8 * 7;
+
+	while (msg_slot_capacity_for(nr + 1) <= capacity)
+		nr++;
+	return nr;
+}
+
 /*
  * Find the entry of @id, or else the entry where it would go: the first
  * one whose home lies past the home of @id, or a free one. *@found tells
  * which. Every table keeps at least 1/8 of its entries free, so the probe
  * always ends.
+ *
+ * Return: the index of that entry in @table.
  */
-static struct msg_slot_entry *msg_slot_probe(struct msg_slot_table *table,
-					     u32 hash, u32 id, bool *found)
+static u32 msg_slot_probe(const struct msg_slot_table *table, u32 hash,
+			  u32 id, bool *found)
 {
 	u32 i = reciprocal_scale(hash, table->capacity);
 	u32 probe;
 
 	for (probe = 1;; probe++) {
-		struct msg_slot_entry *entry = &table->entries[i];
+		struct msg_slot_entry *entry = msg_slot_entry(table, i);
 
-		/* Pairs with the release in msg_slot_add(). */
+		/* Pairs with the release in msg_slot_insert(). */
 		*found = smp_load_acquire(&entry->id) == id;
 		if (*found || READ_ONCE(entry->probe) < probe)
-			return entry;
+			return i;
 		if (++i == table->capacity)
 			i = 0;
 	}
@@ -230,41 +311,40 @@ static struct msg_slot_entry *msg_slot_probe(struct msg_slot_table *table,
 static void msg_slot_move(struct msg_slot_table *table, u32 to, u32 from,
 			  u16 probe)
 {
-	struct msg_slot_entry *dst = &table->entries[to];
-	struct msg_slot_entry *src = &table->entries[from];
+	struct msg_slot_entry *dst = msg_slot_entry(table, to);
+	struct msg_slot_entry *src = msg_slot_entry(table, from);
 
 	WRITE_ONCE(dst->len, src->len);
 	WRITE_ONCE(dst->msg, src->msg);
 	WRITE_ONCE(dst->seq, src->seq);
 	WRITE_ONCE(dst->probe, probe);
 	WRITE_ONCE(dst->id, src->id);
-	msg_slot_holders(table)[to] = msg_slot_holders(table)[from];
+	*msg_slot_holder(table, to) = *msg_slot_holder(table, from);
 }
 
 /*
- * Make room in @table at @pos, where msg_slot_probe() stopped for a new
- * entry of hash @hash: move the entries from there to the next free one
- * down by one entry, which keeps the table in the order of homes, and set
- * the probe of @pos for the new entry. The caller fills in the rest of
- * @pos, the id last, and brackets the move with the moves seqcount if
+ * Make room in @table at entry @at, where msg_slot_probe() stopped for a
+ * new entry of hash @hash: move the entries from there to the next free
+ * one down by one entry, which keeps the table in the order of homes, and
+ * set the probe of @at for the new entry. The caller fills in the rest of
+ * @at, the id last, and brackets the move with the moves seqcount if
  * readers may see @table.
  *
  * Return: false, changing nothing, when an entry would lie further from
  * its home than the probe field can say. With ids hashed under the slot's
  * key, that needs a run of 65535 full entries and does not happen.
  */
-static bool msg_slot_make_room(struct msg_slot_table *table,
-			       struct msg_slot_entry *pos, u32 hash)
+static bool msg_slot_make_room(struct msg_slot_table *table, u32 at,
+			       u32 hash)
 {
 	u32 home = reciprocal_scale(hash, table->capacity);
-	u32 at = pos - table->entries;
 	u32 probe = (at >= home ? at : at + table->capacity) - home + 1;
 	u32 free = at, prev;
 
 	if (probe > U16_MAX)
 		return false;
-	while (table->entries[free].id) {
-		if (table->entries[free].probe == U16_MAX)
+	while (msg_slot_entry(table, free)->id) {
+		if (msg_slot_entry(table, free)->probe == U16_MAX)
 			return false;
 		if (++free == table->capacity)
 			free = 0;
@@ -272,39 +352,43 @@ static bool msg_slot_make_room(struct msg_slot_table *table,
 	/* From the end, so that no entry is ever missing from the table. */
 	while (free != at) {
 		prev = free ? free - 1 : table->capacity - 1;
-		msg_slot_move(table, free, prev, table->entries[prev].probe + 1);
+		msg_slot_move(table, free, prev,
+			      msg_slot_entry(table, prev)->probe + 1);
 		free = prev;
 	}
-	WRITE_ONCE(pos->probe, probe);
+	WRITE_ONCE(msg_slot_entry(table, at)->probe, probe);
 	return true;
 }
 
 /*
- * Remove @pos from @table (backward-shift deletion): move the entries that
+ * Remove entry @at from @table (backward-shift deletion): move the entries that
  * follow it up by one, up to the next free entry or the next one at its
  * home, and free the last entry moved. The table stays in the order of
  * homes, with no free entry inside a run that a probe could stop at. The
  * caller brackets the moves with the moves seqcount.
  */
-static void msg_slot_remove(struct msg_slot_table *table,
-			    struct msg_slot_entry *pos)
+static void msg_slot_remove(struct msg_slot_table *table, u32 at)
 {
-	u32 at = pos - table->entries, next;
+	struct msg_slot_entry *pos;
+	u32 next;
 
 	for (;; at = next) {
 		next = at + 1 == table->capacity ? 0 : at + 1;
 		/* Free (0) or at its home (1): it stays where it is. */
-		if (table->entries[next].probe <= 1)
+		if (msg_slot_entry(table, next)->probe <= 1)
 			break;
-		msg_slot_move(table, at, next, table->entries[next].probe - 1);
+		msg_slot_move(table, at, next,
+			      msg_slot_entry(table, next)->probe - 1);
 	}
-	pos = &table->entries[at];
+	pos = msg_slot_entry(table, at);
 	WRITE_ONCE(pos->id, 0);
 	WRITE_ONCE(pos->probe, 0);
 	WRITE_ONCE(pos->msg, 0);
 	WRITE_ONCE(pos->len, 0);
 	WRITE_ONCE(pos->seq, 0);
 }
+
+static void msg_slot_work(struct work_struct *work);
 
 /**
  * msg_slot_alloc() - allocate an empty slot
@@ -325,6 +409,8 @@ struct msg_slot *msg_slot_alloc(void)
 	mutex_init(&slot->grow_lock);
 	seqcount_init(&slot->stats_count);
 	seqcount_init(&slot->moves);
+	INIT_LIST_HEAD(&slot->retired);
+	INIT_DELAYED_WORK(&slot->work, msg_slot_work);
 	xa_init(&slot->users);
 	spin_lock_init(&slot->watch_lock);
 	for (i = 0; i < MSG_SLOT_STRIPES; i++)
@@ -336,28 +422,43 @@ struct msg_slot *msg_slot_alloc(void)
 }
 EXPORT_SYMBOL_IF_KUNIT(msg_slot_alloc);
 
+/*
+ * Free @table, which nobody can see any more, with the messages of its
+ * channels if @messages.
+ */
+static void msg_slot_free_table(struct msg_slot_table *table, bool messages)
+{
+	u32 i, at;
+
+	if (!table)
+		return;
+	for (i = 0; i < table->nr_allocated; i++) {
+		for (at = 0; messages && at < msg_slot_segment_len(table); at++)
+			kfree(msg_slot_buffer(table->segments[i][at].msg));
+		if (!msg_slot_table_small(table->capacity))
+			kfree(table->segments[i]);
+		/* A full slot holds a million messages. */
+		cond_resched();
+	}
+	kvfree(table);
+}
+
 /**
  * msg_slot_free() - free a slot and every message in it
  * @slot: the slot; no reader, writer or watcher may use it any more
  */
 void msg_slot_free(struct msg_slot *slot)
 {
-	struct msg_slot_table *table;
-	u32 i;
+	struct msg_slot_table *table, *next;
 
 	if (!slot)
 		return;
 
-	table = rcu_dereference_protected(slot->table, true);
-	if (table) {
-		for (i = 0; i < table->capacity; i++) {
-			kfree(msg_slot_buffer(table->entries[i].msg));
-			/* A full slot holds a million messages. */
-			if (!((i + 1) % MSG_SLOT_RESCHED_BATCH))
-				cond_resched();
-		}
-		kvfree(table);
-	}
+	cancel_delayed_work_sync(&slot->work);
+	msg_slot_free_table(rcu_dereference_protected(slot->table, true), true);
+	msg_slot_free_table(slot->resize, true);
+	list_for_each_entry_safe(table, next, &slot->retired, retired)
+		msg_slot_free_table(table, false);
 	xa_destroy(&slot->users);
 	mutex_destroy(&slot->grow_lock);
 	mutex_destroy(&slot->lock);
@@ -378,6 +479,7 @@ msg_slot_load(struct msg_slot *slot, struct msg_slot_key key, u8 *buf, u64 *seq)
 	unsigned int len, start, moves;
 	unsigned long msg;
 	bool found;
+	u32 at;
 
 	rcu_read_lock();
 	do {
@@ -389,9 +491,21 @@ msg_slot_load(struct msg_slot *slot, struct msg_slot_key key, u8 *buf, u64 *seq)
 		table = key.id ? rcu_dereference(slot->table) : NULL;
 		if (!table)
 			continue;
-		entry = msg_slot_probe(table, key.hash, key.id, &found);
-		if (!found)
-			continue;
+		at = msg_slot_probe(table, key.hash, key.id, &found);
+		if (!found) {
+			/*
+			 * A resize may have moved the channel, or created it
+			 * there. Both move entries within the moves seqcount,
+			 * which the new table's publication comes before.
+			 */
+			table = rcu_dereference(slot->next);
+			if (!table)
+				continue;
+			at = msg_slot_probe(table, key.hash, key.id, &found);
+			if (!found)
+				continue;
+		}
+		entry = msg_slot_entry(table, at);
 		*seq = READ_ONCE(entry->seq);
 		msg = READ_ONCE(entry->msg);
 		/* An entry being removed may have no buffer left. */
@@ -450,9 +564,11 @@ unsigned int msg_slot_channel_info(struct msg_slot *slot,
 EXPORT_SYMBOL_IF_KUNIT(msg_slot_channel_info);
 
 /*
- * The two allocations of a write, kept apart so that KUnit can make them
+ * The allocations of a write, kept apart so that KUnit can make them
  * fail: a message buffer of size class @class, and a table of @capacity
- * entries.
+ * entries. A small table comes whole, its one segment after its segment
+ * table; a larger one comes without segments, which a resize adds one at
+ * a time (see msg_slot_resize_step()).
  */
 VISIBLE_IF_KUNIT void *msg_slot_alloc_buffer(unsigned int class)
 {
@@ -463,13 +579,35 @@ EXPORT_SYMBOL_IF_KUNIT(msg_slot_alloc_buffer);
 
 VISIBLE_IF_KUNIT struct msg_slot_table *msg_slot_alloc_table(u32 capacity)
 {
+	u32 nr_segments = DIV_ROUND_UP(capacity, MSG_SLOT_SEGMENT_ENTRIES);
+	bool small = msg_slot_table_small(capacity);
+	struct msg_slot_table *table;
+	size_t size;
+
 	KUNIT_STATIC_STUB_REDIRECT(msg_slot_alloc_table, capacity);
-	return kvzalloc(size_add(struct_size_t(struct msg_slot_table, entries,
-					       capacity),
-				 array_size(capacity, sizeof(u32))),
-			MSG_SLOT_GFP);
+	size = struct_size(table, segments, nr_segments);
+	if (small)
+		size = size_add(size, msg_slot_segment_size(capacity));
+	table = kvzalloc(size, MSG_SLOT_GFP);
+	if (!table)
+		return NULL;
+	table->capacity = capacity;
+	table->nr_segments = nr_segments;
+	if (small) {
+		table->segments[0] = (struct msg_slot_entry *)
+				     (table->segments + nr_segments);
+		table->nr_allocated = 1;
+	}
+	return table;
 }
 EXPORT_SYMBOL_IF_KUNIT(msg_slot_alloc_table);
+
+/* A segment for a table of more than one. */
+static struct msg_slot_entry *msg_slot_alloc_segment(void)
+{
+	return kzalloc(msg_slot_segment_size(MSG_SLOT_SEGMENT_ENTRIES),
+		       MSG_SLOT_GFP);
+}
 
 /* Whether @table, if any, can take channel number @nr + 1. */
 static bool msg_slot_table_fits(const struct msg_slot_table *table, u32 nr)
@@ -478,74 +616,288 @@ static bool msg_slot_table_fits(const struct msg_slot_table *table, u32 nr)
 }
 
 /*
+ * Whether @table, for @nr channels, is 3/4 full: where the resize of a
+ * table that grows a segment at a time starts, so that it ends before the
+ * table is 7/8 full.
+ */
+static bool msg_slot_table_filling(const struct msg_slot_table *table, u32 nr)
+{
+	return table && (u64)(nr + 1) * 4 > (u64)table->capacity * 3;
+}
+
+/*
  * Whether @table, for @nr channels, has become sparse enough to shrink:
  * less than a quarter in use. A shrunk table is 58% full, so it takes
  * half as many channels again before it grows, or losing more than half
  * of them before it shrinks again: a slot that clears and refills does not
- * rehash on every step.
+ * resize on every step.
  */
 static bool msg_slot_table_sparse(const struct msg_slot_table *table, u32 nr)
 {
-	return table && (!nr || (table->capacity > MSG_SLOT_MIN_CAPACITY &&
-				 nr < table->capacity / 4));
+	return table && table->capacity > MSG_SLOT_MIN_CAPACITY &&
+	       nr < table->capacity / 4;
 }
 
 /*
- * The table for @nr channels after a growth or a shrink: room for half as
- * many again. A growth stops once at @max_channels, the bound of one user,
- * so that one user alone who fills its bound fills the table 7/8.
+ * The channels a table replacing a full one of @nr channels is for: half
+ * as many again. A growth stops once at @max_channels, the bound of one
+ * user, so that one user alone who fills its bound fills the table 7/8.
  */
-static u32 msg_slot_next_capacity(u32 nr, u32 max_channels)
+static u32 msg_slot_next_want(u32 nr, u32 max_channels)
 {
 	u32 want = nr + nr / 2;
 
 	if (nr < max_channels)
 		want = min(want, max_channels);
-	return msg_slot_capacity_for(max(want, nr + 1));
+	return max(want, nr + 1);
 }
 
 /*
- * Move every channel to @new, NULL when the slot has none left, and
- * publish it. Readers may go on using the old table until a grace period
- * has passed; nothing writes to it any more, so what they find there is a
- * consistent, if older, view.
+ * The capacity of the table that replaces @table, for @nr channels now
+ * and @want later. A resize, for a table of more than one segment, also
+ * leaves room for every channel that may be created before it ends: one
+ * a step, while it allocates a segment of the new table a step, and while
+ * it visits MSG_SLOT_RESIZE_BATCH entries of @table a step, at most twice
+ * its capacity in all. A segment holds 112 channels at 7/8 load, so 1/64
+ * of them covers the first.
+ */
+static u32 msg_slot_new_capacity(const struct msg_slot_table *table, u32 nr,
+				 u32 want)
+{
+	u32 steps;
+
+	if (msg_slot_table_small(msg_slot_capacity_for(want)))
+		return msg_slot_capacity_for(want);
+	steps = table ? DIV_ROUND_UP(table->capacity * 2, MSG_SLOT_RESIZE_BATCH) :
+			0;
+	want = max(want, nr + steps + (nr + steps) / 64 + 2);
+	return msg_slot_capacity_for(want);
+}
+
+/* The capacity a growth of @table, for @nr channels, gives it. */
+static u32 msg_slot_grown_capacity(const struct msg_slot_table *table, u32 nr,
+				   u32 max_channels)
+{
+	u32 full = table ? msg_slot_capacity_max(table->capacity) : 0;
+
+	return msg_slot_new_capacity(table, nr,
+				     msg_slot_next_want(full, max_channels));
+}
+
+/* The capacity a shrink of sparse @table, to @nr channels, gives it. */
+static u32 msg_slot_shrunk_capacity(const struct msg_slot_table *table, u32 nr)
+{
+	return msg_slot_new_capacity(table, nr, msg_slot_next_want(nr, nr));
+}
+
+static struct msg_slot_table *msg_slot_table_locked(struct msg_slot *slot)
+{
+	return rcu_dereference_protected(slot->table,
+					 lockdep_is_held(&slot->lock));
+}
+
+static struct msg_slot_table *msg_slot_next_locked(struct msg_slot *slot)
+{
+	return rcu_dereference_protected(slot->next,
+					 lockdep_is_held(&slot->lock));
+}
+
+/*
+ * Free @table once readers are done with it: a small one by RCU, a larger
+ * one by the slot's work, a batch of segments at a time (see
+ * msg_slot_free_retired()), since freeing a million channels' segments at
+ * once would stop whoever does it for as long as rehashing them.
+ */
+static void msg_slot_retire(struct msg_slot *slot, struct msg_slot_table *table)
+{
+	lockdep_assert_held(&slot->lock);
+	if (!table)
+		return;
+	if (msg_slot_table_small(table->capacity)) {
+		kvfree_rcu(table, rcu);
+		return;
+	}
+	table->retired_state = start_poll_synchronize_rcu();
+	list_add_tail(&table->retired, &slot->retired);
+	schedule_delayed_work(&slot->work, MSG_SLOT_WORK_DELAY);
+}
+
+/* Free a batch of segments of retired tables that no reader can see. */
+static void msg_slot_free_retired(struct msg_slot *slot)
+{
+	struct msg_slot_table *table, *next;
+	unsigned int nr_freed = 0;
+
+	lockdep_assert_held(&slot->lock);
+	list_for_each_entry_safe(table, next, &slot->retired, retired) {
+		if (!poll_state_synchronize_rcu(table->retired_state))
+			return;
+		while (table->nr_allocated && nr_freed < MSG_SLOT_FREE_BATCH) {
+			kfree(table->segments[--table->nr_allocated]);
+			nr_freed++;
+		}
+		if (table->nr_allocated)
+			return;
+		list_del(&table->retired);
+		kvfree(table);
+	}
+}
+
+/*
+ * Copy entry @from of @old, a channel of @slot, to @new, where readers may
+ * see it, or else return false: only where msg_slot_make_room() would.
+ * The caller holds the moves seqcount.
+ */
+static bool msg_slot_copy(struct msg_slot *slot, struct msg_slot_table *new,
+			  struct msg_slot_table *old, u32 from)
+{
+	struct msg_slot_entry *src = msg_slot_entry(old, from), *dst;
+	u32 hash = msg_slot_key(slot, src->id).hash, at;
+	bool found;
+
+	at = msg_slot_probe(new, hash, src->id, &found);
+	if (!msg_slot_make_room(new, at, hash))
+		return false;
+	dst = msg_slot_entry(new, at);
+	WRITE_ONCE(dst->len, src->len);
+	WRITE_ONCE(dst->msg, src->msg);
+	WRITE_ONCE(dst->seq, src->seq);
+	*msg_slot_holder(new, at) = *msg_slot_holder(old, from);
+	smp_store_release(&dst->id, src->id);
+	return true;
+}
+
+/*
+ * Replace @slot's table with @new, at once, for a table of one segment:
+ * copy every channel to it and publish it. Readers may go on using the
+ * old table until a grace period has passed; nothing writes to it any
+ * more, so what they find there is a consistent, if older, view.
  *
  * Return: false when a channel finds no room (see msg_slot_make_room());
  * the slot then keeps its table.
  */
 static bool msg_slot_rehash(struct msg_slot *slot, struct msg_slot_table *new)
 {
-	struct msg_slot_entry *pos;
-	struct msg_slot_table *old;
-	bool found;
-	u32 i, hash;
+	struct msg_slot_table *old = msg_slot_table_locked(slot);
+	u32 at;
 
-	old = rcu_dereference_protected(slot->table,
-					lockdep_is_held(&slot->lock));
-	for (i = 0; old && new && i < old->capacity; i++) {
-		struct msg_slot_entry *entry = &old->entries[i];
+	for (at = 0; old && at < old->capacity; at++)
+		if (msg_slot_entry(old, at)->id &&
+		    !msg_slot_copy(slot, new, old, at))
+			return false;
+	rcu_assign_pointer(slot->table, new);
+	msg_slot_retire(slot, old);
+	return true;
+}
 
-		if (entry->id) {
-			hash = msg_slot_key(slot, entry->id).hash;
-			pos = msg_slot_probe(new, hash, entry->id, &found);
-			if (!msg_slot_make_room(new, pos, hash))
-				return false;
-			pos->len = entry->len;
-			pos->msg = entry->msg;
-			pos->seq = entry->seq;
-			pos->id = entry->id;
-			msg_slot_holders(new)[pos - new->entries] =
-				msg_slot_holders(old)[i];
-		}
-		/* The lock keeps out only writers, who can wait. */
-		if (!((i + 1) % MSG_SLOT_RESCHED_BATCH))
-			cond_resched();
+/* Start to move @slot's channels to @new, a table of several segments. */
+static void msg_slot_resize_start(struct msg_slot *slot,
+				  struct msg_slot_table *new)
+{
+	lockdep_assert_held(&slot->lock);
+	WRITE_ONCE(slot->resize, new);
+	slot->resize_cursor = 0;
+}
+
+/*
+ * One step of the resize in progress, if any, with the slot lock held.
+ * While the new table lacks segments, add *@segment to it, if the caller
+ * brought one; once the new table is whole, publish it, for readers to
+ * look in it too, and move the channels of the first
+ * MSG_SLOT_RESIZE_BATCH entries not yet visited of the old one. Once the
+ * old table is empty, the new one replaces it.
+ *
+ * The entries of the old table before the cursor are all free: the step
+ * empties entries in order, new channels go to the new table, and a
+ * removal only moves entries back from further on, or to the last entry
+ * from the first one, which is free once the cursor has passed it.
+ */
+static void msg_slot_resize_step(struct msg_slot *slot,
+				 struct msg_slot_entry **segment)
+{
+	struct msg_slot_table *new = slot->resize, *old;
+	unsigned int visits;
+	bool done;
+
+	lockdep_assert_held(&slot->lock);
+	if (!new)
+		return;
+	if (new->nr_allocated < new->nr_segments) {
+		if (!segment || !*segment)
+			return;
+		new->segments[new->nr_allocated++] = *segment;
+		*segment = NULL;
+		if (new->nr_allocated < new->nr_segments)
+			return;
+		/*
+		 * Empty, so readers need no seqcount to look in it. The
+		 * slot's work ends the resize if nobody writes.
+		 */
+		rcu_assign_pointer(slot->next, new);
+		schedule_delayed_work(&slot->work, MSG_SLOT_WORK_DELAY);
+		return;
 	}
 
-	rcu_assign_pointer(slot->table, new);
-	if (old)
-		kvfree_rcu(old, rcu);
-	return true;
+	old = msg_slot_table_locked(slot);
+	msg_slot_write_begin(slot, &slot->moves);
+	for (visits = 0; visits < MSG_SLOT_RESIZE_BATCH &&
+			 slot->resize_cursor < old->capacity; visits++) {
+		if (!msg_slot_entry(old, slot->resize_cursor)->id) {
+			slot->resize_cursor++;
+			continue;
+		}
+		if (!msg_slot_copy(slot, new, old, slot->resize_cursor))
+			break;
+		msg_slot_remove(old, slot->resize_cursor);
+	}
+	done = slot->resize_cursor == old->capacity;
+	if (done) {
+		rcu_assign_pointer(slot->table, new);
+		RCU_INIT_POINTER(slot->next, NULL);
+		WRITE_ONCE(slot->resize, NULL);
+	}
+	msg_slot_write_end(&slot->moves);
+	if (done)
+		msg_slot_retire(slot, old);
+}
+
+/*
+ * The slot's work: while a resize moves channels or tables wait to be
+ * freed, a step of each, a jiffy apart, so that a slot nobody writes any
+ * more ends its resize and frees its old tables, and never for long.
+ */
+static void msg_slot_work(struct work_struct *work)
+{
+	struct msg_slot *slot = container_of(to_delayed_work(work),
+					     struct msg_slot, work);
+	bool more;
+
+	scoped_guard(mutex, &slot->lock) {
+		if (msg_slot_next_locked(slot))
+			msg_slot_resize_step(slot, NULL);
+		msg_slot_free_retired(slot);
+		more = msg_slot_next_locked(slot) || !list_empty(&slot->retired);
+	}
+	if (more)
+		schedule_delayed_work(&slot->work, MSG_SLOT_WORK_DELAY);
+}
+
+/*
+ * Drop the tables of @slot, which holds no channel any more, resize and
+ * all: an empty slot has none.
+ */
+static void msg_slot_drop_tables(struct msg_slot *slot)
+{
+	struct msg_slot_table *table = msg_slot_table_locked(slot);
+	struct msg_slot_table *resize = slot->resize;
+
+	msg_slot_write_begin(slot, &slot->moves);
+	RCU_INIT_POINTER(slot->table, NULL);
+	RCU_INIT_POINTER(slot->next, NULL);
+	WRITE_ONCE(slot->resize, NULL);
+	msg_slot_write_end(&slot->moves);
+	msg_slot_retire(slot, table);
+	msg_slot_retire(slot, resize);
 }
 
 /*
@@ -623,6 +975,7 @@ static void msg_slot_wake(struct msg_slot *slot, struct msg_slot_key key)
 	}
 }
 
+
 /**
  * struct msg_slot_write - a write in progress
  * @id: the channel id
@@ -637,6 +990,9 @@ static void msg_slot_wake(struct msg_slot *slot, struct msg_slot_key key)
  * @table: a new table, allocated without the slot lock; NULL once the
  *         slot uses it
  * @capacity: the capacity of the table to allocate, 0 for none
+ * @segment: a segment for the new table of a resize, allocated without
+ *           the slot lock; NULL once the table has it
+ * @want_segment: whether to allocate @segment
  * @reserve: whether to reserve the record of @uid's channels
  * @reserved: whether a record was reserved, to be released if unused
  * @old_msg: the tagged buffer the write replaced, for freeing after a
@@ -653,6 +1009,8 @@ struct msg_slot_write {
 	void *buffer;
 	struct msg_slot_table *table;
 	u32 capacity;
+	struct msg_slot_entry *segment;
+	bool want_segment;
 	bool reserve;
 	bool reserved;
 	unsigned long old_msg;
@@ -672,64 +1030,138 @@ static int msg_slot_prealloc(struct msg_slot *slot, struct msg_slot_write *w)
 		w->reserve = false;
 		w->reserved = true;
 	}
+	if (w->want_segment) {
+		w->segment = msg_slot_alloc_segment();
+		if (!w->segment)
+			return -ENOMEM;
+		w->want_segment = false;
+	}
 	if (w->capacity) {
 		kvfree(w->table);
 		w->table = msg_slot_alloc_table(w->capacity);
 		if (!w->table)
 			return -ENOMEM;
-		w->table->capacity = w->capacity;
 		w->capacity = 0;
 	}
 	return 0;
 }
 
 /*
- * Create channel @id, of hash @hash, in @table, the slot's, with message
- * @msg (a tagged buffer) of @len bytes, held by @uid.
+ * Find channel @id, of hash @hash, with the slot lock held: in the slot's
+ * table, or in the new one of a resize that moves channels.
+ *
+ * Return: the table that holds it, its entry in *@at, or NULL.
  */
-static int msg_slot_add(struct msg_slot *slot, struct msg_slot_table *table,
-			u32 id, u32 hash, unsigned int len, unsigned long msg,
-			u32 uid)
+static struct msg_slot_table *msg_slot_find(struct msg_slot *slot, u32 hash,
+					    u32 id, u32 *at)
 {
-	struct msg_slot_entry *entry;
-	bool found, placed;
+	struct msg_slot_table *table = msg_slot_table_locked(slot);
+	bool found = false;
 
-	entry = msg_slot_probe(table, hash, id, &found);
-	msg_slot_write_begin(slot, &slot->moves);
-	placed = msg_slot_make_room(table, entry, hash);
-	if (placed) {
-		WRITE_ONCE(entry->len, len);
-		WRITE_ONCE(entry->msg, msg);
-		WRITE_ONCE(entry->seq, msg_slot_next_stamp(slot));
-		msg_slot_holders(table)[entry - table->entries] = uid;
-		/* Publish the id last: who finds it also sees the message. */
-		smp_store_release(&entry->id, id);
+	if (!table)
+		return NULL;
+	*at = msg_slot_probe(table, hash, id, &found);
+	if (found)
+		return table;
+	table = msg_slot_next_locked(slot);
+	if (table)
+		*at = msg_slot_probe(table, hash, id, &found);
+	return found ? table : NULL;
+}
+
+/*
+ * Make sure that the channel of @w can be created, with the slot lock
+ * held. A table of one segment is replaced by a larger one, which @w
+ * allocates, when full; a larger table starts a resize at 3/4 load, whose
+ * new table @w allocates, and while that table lacks segments, each new
+ * channel brings one.
+ *
+ * Return: 0, -ENOSPC as msg_slot_rehash(), or -EAGAIN with what to
+ * allocate first set in @w. Nothing that readers or writers can tell
+ * changes in the slot.
+ */
+static int msg_slot_make_space(struct msg_slot *slot, struct msg_slot_write *w)
+{
+	struct msg_slot_table *table = msg_slot_table_locked(slot);
+	u32 nr = slot->nr_channels, capacity;
+	bool small;
+
+	if (!slot->resize) {
+		capacity = msg_slot_grown_capacity(table, nr, w->max_channels);
+		small = msg_slot_table_small(capacity);
+		if (small ? msg_slot_table_fits(table, nr) :
+			    !msg_slot_table_filling(table, nr))
+			return 0;
+		if (!w->table || w->table->capacity < capacity ||
+		    msg_slot_table_small(w->table->capacity) != small) {
+			w->capacity = capacity;
+			return -EAGAIN;
+		}
+		if (small) {
+			if (!msg_slot_rehash(slot, w->table))
+				return -ENOSPC;
+			w->table = NULL;
+			return 0;
+		}
+		msg_slot_resize_start(slot, w->table);
+		w->table = NULL;
 	}
-	msg_slot_write_end(&slot->moves);
-	if (!placed)
-		return -ENOSPC;
-	msg_slot_count(slot, 1, 0, len);
+	if (slot->resize->nr_allocated < slot->resize->nr_segments &&
+	    !w->segment) {
+		w->want_segment = true;
+		return -EAGAIN;
+	}
 	return 0;
 }
 
 /*
- * Store @w in channel @entry of @table, found or not, with the slot lock
- * held, when it needs what the in-place write of msg_slot_store() does
- * not do: a new channel, a new buffer, or to take the channel from the
- * user who holds it.
+ * Create the channel of @w in @table, the slot's or the new one of its
+ * resize, with its buffer filled in.
+ */
+static int msg_slot_insert(struct msg_slot *slot, struct msg_slot_table *table,
+			   struct msg_slot_write *w)
+{
+	struct msg_slot_entry *entry;
+	bool found, placed;
+	u32 at;
+
+	at = msg_slot_probe(table, w->hash, w->id, &found);
+	msg_slot_write_begin(slot, &slot->moves);
+	placed = msg_slot_make_room(table, at, w->hash);
+	if (placed) {
+		entry = msg_slot_entry(table, at);
+		WRITE_ONCE(entry->len, w->len);
+		WRITE_ONCE(entry->msg, (unsigned long)w->buffer | w->class);
+		WRITE_ONCE(entry->seq, msg_slot_next_stamp(slot));
+		*msg_slot_holder(table, at) = w->uid;
+		/* Publish the id last: who finds it also sees the message. */
+		smp_store_release(&entry->id, w->id);
+	}
+	msg_slot_write_end(&slot->moves);
+	if (!placed)
+		return -ENOSPC;
+	msg_slot_count(slot, 1, 0, w->len);
+	return 0;
+}
+
+/*
+ * Store @w in channel @at of @table, or in a new channel if @table is
+ * NULL, with the slot lock held, when it needs what the in-place write of
+ * msg_slot_store() does not do: a new channel, a new buffer, or to take
+ * the channel from the user who holds it.
  */
 static int msg_slot_store_new(struct msg_slot *slot, struct msg_slot_write *w,
-			      struct msg_slot_table *table,
-			      struct msg_slot_entry *entry, bool found)
+			      struct msg_slot_table *table, u32 at)
 {
 	seqcount_t *stripe = msg_slot_stripe(slot, w->hash);
 	u32 nr = slot->nr_channels, holder = 0, held = 0;
+	struct msg_slot_entry *entry;
 	bool taking = true;
 	unsigned int old_len;
 	int err;
 
-	if (found) {
-		holder = msg_slot_holders(table)[entry - table->entries];
+	if (table) {
+		holder = *msg_slot_holder(table, at);
 		taking = holder != w->uid;
 	}
 	if (taking) {
@@ -742,10 +1174,10 @@ static int msg_slot_store_new(struct msg_slot *slot, struct msg_slot_write *w,
 			return -EAGAIN;
 		}
 	}
-	if (!found && !msg_slot_table_fits(table, nr) &&
-	    !msg_slot_table_fits(w->table, nr)) {
-		w->capacity = msg_slot_next_capacity(nr, w->max_channels);
-		return -EAGAIN;
+	if (!table) {
+		err = msg_slot_make_space(slot, w);
+		if (err)
+			return err;
 	}
 	if (!w->buffer)
 		return -EAGAIN;
@@ -759,24 +1191,22 @@ static int msg_slot_store_new(struct msg_slot *slot, struct msg_slot_write *w,
 	}
 	memcpy(w->buffer, w->msg, w->len);
 
-	if (!found) {
+	if (!table) {
+		msg_slot_resize_step(slot, &w->segment);
+		table = msg_slot_next_locked(slot) ?:
+			msg_slot_table_locked(slot);
+		/* Always fits: see msg_slot_new_capacity(). */
 		err = -ENOSPC;
-		if (!msg_slot_table_fits(table, nr)) {
-			if (!msg_slot_rehash(slot, w->table))
-				goto undo_held;
-			table = w->table;
-			w->table = NULL;
-		}
-		err = msg_slot_add(slot, table, w->id, w->hash, w->len,
-				   (unsigned long)w->buffer | w->class, w->uid);
+		if (msg_slot_table_fits(table, nr))
+			err = msg_slot_insert(slot, table, w);
 		if (err)
 			goto undo_held;
 	} else {
+		entry = msg_slot_entry(table, at);
 		if (taking) {
 			msg_slot_set_held(slot, holder,
 					  msg_slot_held(slot, holder) - 1);
-			msg_slot_holders(table)[entry - table->entries] =
-				w->uid;
+			*msg_slot_holder(table, at) = w->uid;
 		}
 		w->old_msg = entry->msg;
 		old_len = entry->len;
@@ -797,25 +1227,25 @@ undo_held:
 }
 
 /*
- * The common write, with the slot lock held: channel @entry of @table is
- * the writer's, @uid's, and its buffer is of the size class of a message
- * of @len bytes, so @msg replaces its message in place.
+ * The common write, with the slot lock held: channel @at of @table is the
+ * writer's, @uid's, and its buffer is of the size class of a message of
+ * @len bytes, so @msg replaces its message in place.
  *
  * Return: 0, or -EAGAIN, changing nothing, for a write that needs more:
  * msg_slot_store_new(). Another user's channel gets a buffer of its own,
  * which its new holder's memory cgroup pays for.
  */
 static inline int msg_slot_overwrite(struct msg_slot *slot,
-				     struct msg_slot_table *table,
-				     struct msg_slot_entry *entry,
+				     struct msg_slot_table *table, u32 at,
 				     u32 hash, const u8 *msg,
 				     unsigned int len, u32 uid)
 {
+	struct msg_slot_entry *entry = msg_slot_entry(table, at);
 	seqcount_t *stripe = msg_slot_stripe(slot, hash);
 	unsigned int old_len = entry->len;
 
 	if ((entry->msg & MSG_SLOT_CLASS_MASK) != msg_slot_class(len) ||
-	    msg_slot_holders(table)[entry - table->entries] != uid)
+	    *msg_slot_holder(table, at) != uid)
 		return -EAGAIN;
 	msg_slot_write_begin(slot, stripe);
 	memcpy(msg_slot_buffer(entry->msg), msg, len);
@@ -830,25 +1260,22 @@ static inline int msg_slot_overwrite(struct msg_slot *slot,
  * Store the message of @w, with the slot lock held, if it has all the
  * memory it needs.
  *
- * Return: 0, -ENOSPC, or -EAGAIN when it needs a buffer, a table or a
- * reserved record of its user first (msg_slot_prealloc() allocates them,
- * without the lock).
+ * Return: 0, -ENOSPC, or -EAGAIN when it needs a buffer, a table, a
+ * segment or a reserved record of its user first (msg_slot_prealloc()
+ * allocates them, without the lock).
  */
 static int msg_slot_store(struct msg_slot *slot, struct msg_slot_write *w)
 {
 	struct msg_slot_table *table;
-	struct msg_slot_entry *entry;
-	bool found = false;
+	u32 at = 0;
 
 	lockdep_assert_held(&slot->lock);
 	w->capacity = 0;
-	table = rcu_dereference_protected(slot->table,
-					  lockdep_is_held(&slot->lock));
-	entry = table ? msg_slot_probe(table, w->hash, w->id, &found) : NULL;
-	if (found && !msg_slot_overwrite(slot, table, entry, w->hash, w->msg,
+	table = msg_slot_find(slot, w->hash, w->id, &at);
+	if (table && !msg_slot_overwrite(slot, table, at, w->hash, w->msg,
 					 w->len, w->uid))
 		return 0;
-	return msg_slot_store_new(slot, w, table, entry, found);
+	return msg_slot_store_new(slot, w, table, at);
 }
 
 /* Store @w with the slot lock held; see msg_slot_store(). */
@@ -929,6 +1356,7 @@ static noinline int msg_slot_write_alloc(struct msg_slot *slot,
 		msg_slot_wake(slot, key);
 	/* What a racing writer made unnecessary, or a failure left. */
 	kfree(w.buffer);
+	kfree(w.segment);
 	kvfree(w.table);
 	/* Only while still reserved: a stored count stays. */
 	if (w.reserved)
@@ -954,8 +1382,10 @@ static noinline int msg_slot_write_alloc(struct msg_slot *slot,
  * @user the holder of the channel, and wakes the watchers of the channel.
  * Memory is allocated before the slot lock is taken and charged to the
  * caller's memory cgroup, so writers of a slot never wait for another
- * one's allocation, but for writers that need a larger table, which wait
- * for the writer that grows it.
+ * one's allocation, but for writers that need a new table, which wait
+ * for the writer that allocates it. A write that creates a channel while
+ * the table is resized adds a segment to the new table, or moves a batch
+ * of channels to it.
  *
  * Context: process context; may sleep.
  * Return: 0 on success, -EINVAL for channel id 0, -EMSGSIZE for a bad
@@ -968,9 +1398,8 @@ int msg_slot_write_message(struct msg_slot *slot, struct msg_slot_key key,
 			   u32 max_channels)
 {
 	struct msg_slot_table *table;
-	struct msg_slot_entry *entry;
-	bool found = false;
 	int err = -EAGAIN;
+	u32 at = 0;
 
 	if (!key.id)
 		return -EINVAL;
@@ -983,12 +1412,9 @@ int msg_slot_write_message(struct msg_slot *slot, struct msg_slot_key key,
 	 * free. Their state stays in registers; the others start over.
 	 */
 	scoped_cond_guard(mutex_kill, return -EINTR, &slot->lock) {
-		table = rcu_dereference_protected(slot->table,
-						  lockdep_is_held(&slot->lock));
-		entry = table ? msg_slot_probe(table, key.hash, key.id, &found) :
-				NULL;
-		if (found)
-			err = msg_slot_overwrite(slot, table, entry, key.hash,
+		table = msg_slot_find(slot, key.hash, key.id, &at);
+		if (table)
+			err = msg_slot_overwrite(slot, table, at, key.hash,
 						 msg, len, __kuid_val(user));
 	}
 	if (err == -EAGAIN)
@@ -1002,79 +1428,86 @@ EXPORT_SYMBOL_IF_KUNIT(msg_slot_write_message);
 
 /*
  * Remove channel @key from @slot, if it exists, and give its holder's
- * count back; return its message.
+ * count back; then take one step of a resize, with *@segment if it needs
+ * one. Return the channel's message.
  */
 static unsigned long msg_slot_take(struct msg_slot *slot,
-				   struct msg_slot_key key)
+				   struct msg_slot_key key,
+				   struct msg_slot_entry **segment)
 {
 	struct msg_slot_table *table;
 	struct msg_slot_entry *entry;
 	unsigned long old_msg;
 	unsigned int old_len;
-	bool found = false;
-	u32 holder;
+	u32 holder, at = 0;
 
-	table = rcu_dereference_protected(slot->table,
-					  lockdep_is_held(&slot->lock));
-	entry = table ? msg_slot_probe(table, key.hash, key.id, &found) : NULL;
-	if (!found)
+	table = msg_slot_find(slot, key.hash, key.id, &at);
+	if (!table)
 		return 0;
+	entry = msg_slot_entry(table, at);
 	old_msg = entry->msg;
 	old_len = entry->len;
-	holder = msg_slot_holders(table)[entry - table->entries];
+	holder = *msg_slot_holder(table, at);
 	msg_slot_write_begin(slot, &slot->moves);
-	msg_slot_remove(table, entry);
+	msg_slot_remove(table, at);
 	msg_slot_write_end(&slot->moves);
 	msg_slot_set_held(slot, holder, msg_slot_held(slot, holder) - 1);
 	msg_slot_count(slot, -1, old_len, 0);
+	if (slot->nr_channels)
+		msg_slot_resize_step(slot, segment);
+	else
+		msg_slot_drop_tables(slot);
 	return old_msg;
 }
 
 /*
- * Move @slot to @new, a smaller table or NULL for none, if its table is
- * still sparse and @new still holds every channel: writers may have come
- * and gone since @new was allocated.
+ * Move @slot to @new, a smaller table, if its table is still sparse, no
+ * resize runs, and @new still holds every channel: writers may have come
+ * and gone since @new was allocated. A @new of one segment replaces the
+ * table at once; a larger one starts a resize.
  */
 static bool msg_slot_shrink_to(struct msg_slot *slot,
 			       struct msg_slot_table *new)
 {
-	struct msg_slot_table *table;
+	struct msg_slot_table *table = msg_slot_table_locked(slot);
 	u32 nr = slot->nr_channels;
 
-	table = rcu_dereference_protected(slot->table,
-					  lockdep_is_held(&slot->lock));
-	return msg_slot_table_sparse(table, nr) &&
-	       (new ? msg_slot_table_fits(new, nr) : !nr) &&
-	       msg_slot_rehash(slot, new);
+	if (slot->resize || !msg_slot_table_sparse(table, nr))
+		return false;
+	if (msg_slot_table_small(new->capacity))
+		return msg_slot_table_fits(new, nr) &&
+		       msg_slot_rehash(slot, new);
+	if (new->capacity < msg_slot_shrunk_capacity(table, nr))
+		return false;
+	msg_slot_resize_start(slot, new);
+	return true;
 }
 
 /*
- * Give a sparse table back: move the slot to a smaller one, or to none
- * when it is empty. Best effort: a killed task, or a failed allocation,
- * leaves the table as it is, and a later clear tries again.
+ * Give a sparse table back: move the slot to a smaller one. Best effort:
+ * a killed task, or a failed allocation, leaves the table as it is, and a
+ * later clear tries again.
  */
 static void msg_slot_shrink(struct msg_slot *slot)
 {
-	struct msg_slot_table *new = NULL;
-	u32 nr, capacity;
+	struct msg_slot_table *table, *new;
+	u32 capacity;
 
 	/* A first look without the locks: most clears leave a full table. */
 	scoped_guard(rcu) {
-		if (!msg_slot_table_sparse(rcu_dereference(slot->table),
-					   READ_ONCE(slot->nr_channels)))
+		table = rcu_dereference(slot->table);
+		if (READ_ONCE(slot->resize) ||
+		    !msg_slot_table_sparse(table, READ_ONCE(slot->nr_channels)))
 			return;
+		capacity = msg_slot_shrunk_capacity(table,
+						    READ_ONCE(slot->nr_channels));
 	}
 
 	/* One new table at a time, as for growth. */
 	scoped_cond_guard(mutex_kill, return, &slot->grow_lock) {
-		nr = READ_ONCE(slot->nr_channels);
-		if (nr) {
-			capacity = msg_slot_next_capacity(nr, nr);
-			new = msg_slot_alloc_table(capacity);
-			if (!new)
-				return;
-			new->capacity = capacity;
-		}
+		new = msg_slot_alloc_table(capacity);
+		if (!new)
+			return;
 		scoped_cond_guard(mutex_kill, break, &slot->lock) {
 			if (msg_slot_shrink_to(slot, new))
 				new = NULL;
@@ -1090,7 +1523,8 @@ static void msg_slot_shrink(struct msg_slot *slot)
  *
  * Frees the message, if the channel holds one, and the channel's entry:
  * the channel is then as if it had never been written, and its holder
- * holds one channel less. A table left sparse shrinks.
+ * holds one channel less. A table left sparse shrinks, and a clear takes
+ * a step of a resize as a write that creates a channel does.
  *
  * Context: process context; may sleep.
  * Return: 0, also when the channel holds no message, or -EINTR when the
@@ -1098,17 +1532,27 @@ static void msg_slot_shrink(struct msg_slot *slot)
  */
 int msg_slot_clear(struct msg_slot *slot, struct msg_slot_key key)
 {
+	struct msg_slot_entry *segment = NULL;
 	unsigned long old_msg = 0;
+	int err = 0;
 
 	if (!key.id)
 		return 0;
-	scoped_cond_guard(mutex_kill, return -EINTR, &slot->lock)
-		old_msg = msg_slot_take(slot, key);
+	/*
+	 * A new table that lacks segments gets one from a clear too, when
+	 * the clearer's memory cgroup can pay for it: a look without the
+	 * lock, checked under it.
+	 */
+	if (READ_ONCE(slot->resize) && !rcu_access_pointer(slot->next))
+		segment = msg_slot_alloc_segment();
+	scoped_cond_guard(mutex_kill, err = -EINTR, &slot->lock)
+		old_msg = msg_slot_take(slot, key, &segment);
+	kfree(segment);
 	if (old_msg) {
 		kfree_rcu_mightsleep(msg_slot_buffer(old_msg));
 		msg_slot_shrink(slot);
 	}
-	return 0;
+	return err;
 }
 EXPORT_SYMBOL_IF_KUNIT(msg_slot_clear);
 
@@ -1214,6 +1658,14 @@ u32 msg_slot_capacity(struct msg_slot *slot)
 	return table ? table->capacity : 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(msg_slot_capacity);
+
+/* Entries of the new table of a resize in progress, 0 without one. */
+u32 msg_slot_resize_capacity(struct msg_slot *slot)
+{
+	guard(mutex)(&slot->lock);
+	return slot->resize ? slot->resize->capacity : 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(msg_slot_resize_capacity);
 #endif
 
 /**

@@ -15,6 +15,7 @@
 #include <linux/types.h>
 #include <linux/uidgid.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 
 #define MSG_SLOT_STRIPES	64
@@ -74,7 +75,19 @@ struct msg_slot {
 	struct mutex grow_lock;	/* one writer at a time grows the table */
 	struct mutex lock;	/* serialises writers of this slot */
 	struct msg_slot_table __rcu *table;	/* NULL until the first write */
-	seqcount_t moves;	/* channels added or removed move entries */
+	/*
+	 * A resize in progress: @resize is the new table, which writers
+	 * build a segment at a time; once it has all its segments, it is
+	 * published as @next, and channels move there from @table a batch
+	 * at a time, @resize_cursor being the entries of @table visited.
+	 * Written under lock.
+	 */
+	struct msg_slot_table *resize;
+	struct msg_slot_table __rcu *next;
+	u32 resize_cursor;
+	struct list_head retired;	/* old tables, freed a batch at a time */
+	struct delayed_work work;	/* moves and frees while nobody writes */
+	seqcount_t moves;	/* channels added, removed or moved */
 	u32 nr_channels;	/* entries in use; written under lock */
 	hsiphash_key_t hash_key;	/* keeps crafted ids from colliding */
 	struct xarray users;	/* uid -> channels held; written under lock */
@@ -139,6 +152,7 @@ void msg_slot_get_stats(struct msg_slot *slot, struct msg_slot_stats *stats);
 void *msg_slot_alloc_buffer(unsigned int class);
 struct msg_slot_table *msg_slot_alloc_table(u32 capacity);
 u32 msg_slot_capacity(struct msg_slot *slot);
+u32 msg_slot_resize_capacity(struct msg_slot *slot);
 #endif
 
 #endif /* _MESSAGE_SLOT_STORE_H */

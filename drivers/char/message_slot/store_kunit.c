@@ -606,14 +606,17 @@ static u32 msg_slot_test_shrunk(u32 nr)
 /*
  * Clears that leave less than a quarter of the table in use shrink it, to
  * a table 58% full, and the channels left keep their messages at every
- * step; a clear and a refill just after a shrink rehash nothing. Ids dense
- * or scattered.
+ * step; a clear and a refill just after a shrink resize nothing. A table
+ * of one segment is replaced at once; a larger one by a resize, which
+ * starts at the same count and ends some clears later. Ids dense or
+ * scattered.
  */
 static void msg_slot_clear_shrinks_table(struct kunit *test)
 {
 	u32 step = *(const u32 *)test->param_value;
 	struct msg_slot_test *ctx = test->priv;
-	u32 i, capacity, nr_bad = 0, nr_shrinks = 0;
+	u32 i, capacity, resizing = 0, target, nr_bad = 0, nr_shrinks = 0;
+	u32 nr_resizes = 0;
 	u64 nr_writes = 4096;
 
 	KUNIT_ASSERT_EQ(test, msg_slot_test_fill_channels(test, 4096, step,
@@ -621,18 +624,38 @@ static void msg_slot_clear_shrinks_table(struct kunit *test)
 	/* Grown by half at 7/8, from 8 entries. */
 	capacity = msg_slot_capacity(ctx->slot);
 	KUNIT_EXPECT_EQ(test, capacity, 6166U);
+	KUNIT_EXPECT_EQ(test, msg_slot_resize_capacity(ctx->slot), 0U);
 
 	/* Clear from the top: channel i lives while i <= the count. */
 	for (i = 4096; i >= 1; i--) {
 		KUNIT_ASSERT_EQ(test, msg_slot_test_clear(test, i * step), 0);
+		target = msg_slot_resize_capacity(ctx->slot);
+		if (target && !resizing) {
+			/* At the first count below a quarter. */
+			KUNIT_EXPECT_EQ(test, i - 1, capacity / 4 - 1);
+			KUNIT_EXPECT_EQ_MSG(test, target,
+					    msg_slot_test_shrunk(i - 1),
+					    "resize at %u channels", i - 1);
+			resizing = target;
+			nr_resizes++;
+			nr_shrinks++;
+		}
 		if (msg_slot_capacity(ctx->slot) == capacity)
 			continue;
-		nr_shrinks++;
-		/* At the first count below a quarter, or at none left. */
-		KUNIT_EXPECT_EQ(test, i - 1, capacity > 8 ? capacity / 4 - 1 : 0);
+		if (resizing) {
+			KUNIT_EXPECT_EQ(test, msg_slot_capacity(ctx->slot),
+					resizing);
+			resizing = 0;
+		} else {
+			/* At the first count below a quarter, or at none. */
+			KUNIT_EXPECT_EQ(test, i - 1,
+					capacity > 8 ? capacity / 4 - 1 : 0);
+			KUNIT_EXPECT_EQ_MSG(test, msg_slot_capacity(ctx->slot),
+					    msg_slot_test_shrunk(i - 1),
+					    "shrunk at %u channels", i - 1);
+			nr_shrinks++;
+		}
 		capacity = msg_slot_capacity(ctx->slot);
-		KUNIT_EXPECT_EQ_MSG(test, capacity, msg_slot_test_shrunk(i - 1),
-				    "shrunk at %u channels", i - 1);
 		nr_bad += msg_slot_test_count_bad(test, i - 1, step, false);
 		if (i - 1 < 2)
 			continue;
@@ -641,11 +664,143 @@ static void msg_slot_clear_shrinks_table(struct kunit *test)
 		nr_bad += msg_slot_test_fill_channels(test, i - 1, step, false);
 		nr_writes += i - 1;
 		KUNIT_EXPECT_EQ(test, msg_slot_capacity(ctx->slot), capacity);
+		KUNIT_EXPECT_EQ(test, msg_slot_resize_capacity(ctx->slot), 0U);
 	}
 	KUNIT_EXPECT_EQ(test, nr_bad, 0U);
-	/* 6166 -> 2641 -> 1130 -> 482 -> 204 -> 86 -> 35 -> 12 -> 8 -> 0. */
+	/*
+	 * 6166 -> 2641 -> 1130 -> 482 -> 204, by resizes; then -> 86 -> 35
+	 * -> 12 -> 8 -> 0, at once.
+	 */
 	KUNIT_EXPECT_EQ(test, nr_shrinks, 9U);
+	KUNIT_EXPECT_EQ(test, nr_resizes, 4U);
 	msg_slot_test_expect_stats(test, 0, 0, nr_writes);
+}
+
+/*
+ * The channels of a resize case: channel i, of id i * @step, holds the
+ * message of seeds[i], or nothing when that is 0.
+ */
+struct msg_slot_test_model {
+	u32 step;
+	u32 nr_ids;
+	u32 *seeds;
+};
+
+static int msg_slot_test_model_write(struct kunit *test,
+				     struct msg_slot_test_model *model, u32 i,
+				     u32 seed)
+{
+	int err = msg_slot_test_write(test, i * model->step, seed,
+				      msg_slot_test_len(seed));
+
+	if (!err)
+		model->seeds[i] = seed;
+	return err;
+}
+
+static int msg_slot_test_model_clear(struct kunit *test,
+				     struct msg_slot_test_model *model, u32 i)
+{
+	model->seeds[i] = 0;
+	return msg_slot_test_clear(test, i * model->step);
+}
+
+/* How many channels of @model do not hold what they should. */
+static u32 msg_slot_test_model_bad(struct kunit *test,
+				   struct msg_slot_test_model *model)
+{
+	u32 i, seed, nr_bad = 0;
+
+	for (i = 1; i < model->nr_ids; i++) {
+		seed = model->seeds[i];
+		if (seed ? !msg_slot_test_holds(test, i * model->step, seed,
+						msg_slot_test_len(seed)) :
+			   msg_slot_test_read(test, i * model->step) != 0)
+			nr_bad++;
+	}
+	return nr_bad;
+}
+
+/*
+ * A table of more than one segment is resized a step at a time: a growth
+ * starts at 3/4 load, and while it runs, every channel keeps its message,
+ * in the old table or the new one, through new channels, overwrites of
+ * another size class and clears, and the resize ends within a bounded
+ * number of steps. A shrink met by a burst of new channels has room for
+ * them all, and clearing every channel during a resize leaves no table.
+ */
+static void msg_slot_resize_keeps_channels(struct kunit *test)
+{
+	struct msg_slot_test_model model = {
+		.step = *(const u32 *)test->param_value,
+		.nr_ids = 4096,
+	};
+	struct msg_slot_test *ctx = test->priv;
+	u32 i, n = 0, op, capacity, target, nr_bad = 0, nr_failed = 0;
+	u32 bound;
+
+	model.seeds = kunit_kcalloc(test, model.nr_ids, sizeof(u32),
+				    GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, model.seeds);
+
+	/* Grow to a table of several segments, up to its next resize. */
+	do {
+		capacity = msg_slot_capacity(ctx->slot);
+		n++;
+		KUNIT_ASSERT_EQ(test, msg_slot_test_model_write(test, &model, n,
+								n), 0);
+		target = msg_slot_resize_capacity(ctx->slot);
+	} while (capacity < 1024 || !target);
+	KUNIT_EXPECT_EQ(test, n, capacity * 3 / 4 + 1);
+	KUNIT_EXPECT_GT(test, target, capacity);
+
+	/*
+	 * Each new channel or clear is a step: a segment of the new table,
+	 * then 32 entries of the old one visited, each free one once and each
+	 * channel at most twice. The slot's work may take some.
+	 */
+	bound = DIV_ROUND_UP(target, 128) + DIV_ROUND_UP(capacity * 2, 32);
+	for (op = 0; msg_slot_resize_capacity(ctx->slot); op++) {
+		KUNIT_ASSERT_LT(test, op, bound);
+		n++;
+		nr_failed += !!msg_slot_test_model_write(test, &model, n, n);
+		i = 1 + op * 7 % n;
+		nr_failed += !!msg_slot_test_model_write(test, &model, i,
+							 i + 1000000);
+		if (op % 3 == 0)
+			nr_failed += !!msg_slot_test_model_clear(test, &model,
+								 1 + op * 13 % n);
+		nr_bad += msg_slot_test_model_bad(test, &model);
+	}
+	KUNIT_EXPECT_EQ(test, msg_slot_capacity(ctx->slot), target);
+	KUNIT_EXPECT_EQ(test, nr_failed, 0U);
+	KUNIT_EXPECT_EQ(test, nr_bad, 0U);
+
+	/* Clear down to a shrink, then meet it with new channels. */
+	capacity = target;
+	for (i = 1; !msg_slot_resize_capacity(ctx->slot); i++)
+		nr_failed += !!msg_slot_test_model_clear(test, &model, i);
+	KUNIT_EXPECT_LT(test, msg_slot_resize_capacity(ctx->slot), capacity);
+	while (msg_slot_resize_capacity(ctx->slot)) {
+		KUNIT_ASSERT_LT(test, n + 1, model.nr_ids);
+		n++;
+		nr_failed += !!msg_slot_test_model_write(test, &model, n, n);
+	}
+	KUNIT_EXPECT_EQ(test, nr_failed, 0U);
+	KUNIT_EXPECT_EQ(test, msg_slot_test_model_bad(test, &model), 0U);
+
+	/* Grow again, and clear every channel while the resize runs. */
+	while (!msg_slot_resize_capacity(ctx->slot) && n + 1 < model.nr_ids) {
+		n++;
+		nr_failed += !!msg_slot_test_model_write(test, &model, n, n);
+	}
+	KUNIT_ASSERT_NE(test, msg_slot_resize_capacity(ctx->slot), 0U);
+	for (i = 1; i <= n; i++)
+		nr_failed += !!msg_slot_test_model_clear(test, &model, i);
+	KUNIT_EXPECT_EQ(test, nr_failed, 0U);
+	KUNIT_EXPECT_EQ(test, msg_slot_capacity(ctx->slot), 0U);
+	KUNIT_EXPECT_EQ(test, msg_slot_resize_capacity(ctx->slot), 0U);
+	KUNIT_EXPECT_EQ(test, msg_slot_test_model_bad(test, &model), 0U);
 }
 
 /*
@@ -1024,6 +1179,9 @@ static struct kunit_case msg_slot_store_cases[] = {
 	KUNIT_CASE(msg_slot_write_message_counts_writes),
 	KUNIT_CASE(msg_slot_clear_removes_channel),
 	KUNIT_CASE_PARAM_ATTR(msg_slot_clear_shrinks_table,
+			      msg_slot_test_step_gen_params,
+			      { .speed = KUNIT_SPEED_SLOW }),
+	KUNIT_CASE_PARAM_ATTR(msg_slot_resize_keeps_channels,
 			      msg_slot_test_step_gen_params,
 			      { .speed = KUNIT_SPEED_SLOW }),
 	KUNIT_CASE(msg_slot_write_message_bound_per_user),
