@@ -830,8 +830,11 @@ static void msg_slot_resize_step(struct msg_slot *slot,
 		if (new->nr_allocated < new->nr_segments)
 			return;
 		/*
-		 * Empty, so readers need no seqcount to look in it. The
-		 * slot's work ends the resize if nobody writes.
+		 * Empty, so readers need no seqcount to look in it; channels
+		 * come in under the moves seqcount. Pairs with the
+		 * rcu_dereference() of slot->next in msg_slot_load(), as
+		 * litmus/resize-move.litmus checks. The slot's work ends the
+		 * resize if nobody writes.
 		 */
 		rcu_assign_pointer(slot->next, new);
 		schedule_delayed_work(&slot->work, MSG_SLOT_WORK_DELAY);
@@ -852,6 +855,11 @@ static void msg_slot_resize_step(struct msg_slot *slot,
 	}
 	done = slot->resize_cursor == old->capacity;
 	if (done) {
+		/*
+		 * Inside the moves seqcount: a reader that loaded the old
+		 * table, then finds no next one, retries
+		 * (litmus/resize-switch.litmus).
+		 */
 		rcu_assign_pointer(slot->table, new);
 		RCU_INIT_POINTER(slot->next, NULL);
 		WRITE_ONCE(slot->resize, NULL);
