@@ -14,6 +14,8 @@
 #                        CONFIG_INIT_STACK_ALL_ZERO)
 #   write_alloc_inline   store.c without the noinline of
 #                        msg_slot_write_alloc()
+#   bounce_heap          main.c with the read and write buffers in the
+#                        open file's state instead of the stack
 #
 # The annotation variants say what each annotation is worth: a comment
 # that justifies one by its cost quotes that figure. Each is built out of
@@ -26,7 +28,7 @@ set -eu
 
 [ $# = 0 ] || die "usage: bench-variants.sh"
 stores="xarray rhashtable"
-annotations="get_info_inline stack_zeroed write_alloc_inline"
+annotations="get_info_inline stack_zeroed write_alloc_inline bounce_heap"
 
 need_packages build-essential
 release=$(cloud_release)
@@ -64,6 +66,17 @@ for name in $stores $annotations; do
 	get_info_inline) edit "$out/main.c" 's/static noinline long\nmsg_slot_get_info/static long\nmsg_slot_get_info/' ;;
 	stack_zeroed) edit "$out/main.c" 's/ __uninitialized;/;/g' ;;
 	write_alloc_inline) edit "$out/store.c" 's/static noinline int msg_slot_write_alloc/static int msg_slot_write_alloc/' ;;
+	bounce_heap)
+		# The read and write buffers in the open file's state, a
+		# kmalloc() object whose whole size is whitelisted for user
+		# copies, instead of the stack: what hardened usercopy's check
+		# of a heap object costs against that of a stack buffer. One
+		# file's calls would need a lock to share it; the benchmark
+		# makes one at a time.
+		edit "$out/main.c" 's/(\tstruct msg_slot_watcher watcher;\n)/$1\tu8 bounce[MSG_SLOT_MAX_MSG_LEN];\n/'
+		edit "$out/main.c" 's/( \* \@watcher: .*\n)/$1 * \@bounce: the read and write buffer\n/'
+		edit "$out/main.c" 's/u8 msg\[MSG_SLOT_MAX_MSG_LEN\] __uninitialized;/u8 *msg = state->bounce;/g'
+		;;
 	esac
 	printf '%s\n' "obj-m := message_slot.o" "message_slot-y := $objs" \
 		"ccflags-y := $flags" >"$out/Kbuild"
