@@ -69,17 +69,20 @@
 #define CGROUP_MEMORY_MAX	(8UL << 20)
 
 /*
- * The table growth test: others fill a slot up to the first growth of its
- * table from VICTIM_PREFILL channels on, then a writer in a cgroup of
- * VICTIM_MEMORY_MAX tries to create one more, which would make the table
- * grow to hold at least 196,608 channels: over 5 MiB, beyond the cgroup,
- * which pays for the growth. Once others have grown it, the writer creates
- * VICTIM_CHANNELS channels, whose messages take a few hundred bytes.
+ * The table growth test: others fill a slot up to the start of the first
+ * resize of its table from VICTIM_PREFILL channels on, then a writer in a
+ * cgroup of VICTIM_MEMORY_MAX creates channels until a write fails. Each
+ * of them adds a segment of TABLE_SEGMENT_BYTES to the new table, for at
+ * least 196,608 channels: over 5 MiB in all, beyond the cgroup, which
+ * pays for the segments it adds. VICTIM_TRIES bounds the writer.
  */
 #define VICTIM_PREFILL		131072UL	/* 2^17 */
-#define VICTIM_CHANNELS		16UL
+#define VICTIM_TRIES		4096UL
 #define VICTIM_MEMORY_MAX	(4UL << 20)
 #define TABLE_MIN_ENTRIES	8UL
+#define TABLE_SEGMENT_ENTRIES	128UL
+/* 128 entries of 24 bytes and their holders' uids, on 64-bit. */
+#define TABLE_SEGMENT_BYTES	(TABLE_SEGMENT_ENTRIES * 28)
 
 /*
  * The per-user bound of the lockout tests: small, so that filling it is
@@ -818,27 +821,38 @@ static unsigned long table_entries(unsigned long n)
 
 /*
  * The number of channels, at least @from, at which a slot's next channel
- * makes its table grow. The table holds table_entries(n) entries for n
- * channels, and grows to hold half again as many channels when one more
- * would not fit; max_channels is at 2^20.
+ * starts a resize of its table, as Documentation says. A table of
+ * table_entries(n) entries holds n channels, and is replaced by one for
+ * half again as many channels as it holds: at once when that fits in a
+ * segment and the table is full, else by a resize that starts at 3/4
+ * load. max_channels is at 2^20.
  */
-static unsigned long next_table_growth(unsigned long from)
+static unsigned long next_resize_start(unsigned long from)
 {
-	unsigned long nr, want, entries = 0;
+	unsigned long nr, full, want, next, entries = 0;
 
 	for (nr = 0;; nr++) {
-		if (entries && table_entries(nr + 1) <= entries)
+		full = 0;
+		while (table_entries(full + 1) <= entries)
+			full++;
+		want = full + full / 2 > full ? full + full / 2 : full + 1;
+		if (want > MSG_SLOT_MAX_CHANNELS)
+			want = MSG_SLOT_MAX_CHANNELS;
+		next = table_entries(want);
+		if (next <= TABLE_SEGMENT_ENTRIES) {
+			if (!entries || nr == full)
+				entries = next;
+			continue;
+		}
+		if ((nr + 1) * 4 <= entries * 3)
 			continue;
 		if (nr >= from)
 			return nr;
-		want = nr + nr / 2 > nr ? nr + nr / 2 : nr + 1;
-		if (want > MSG_SLOT_MAX_CHANNELS)
-			want = MSG_SLOT_MAX_CHANNELS;
-		entries = table_entries(want);
+		entries = next;
 	}
 }
 
-/* Create VICTIM_CHANNELS channels from @rep->first on, in @procs. */
+/* Create channels from @rep->first on in @procs, until a write fails. */
 static void victim_child(const char *procs, const char *node,
 			 struct child_report *rep)
 {
@@ -851,10 +865,10 @@ static void victim_child(const char *procs, const char *node,
 	fd = open(node, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		child_fail(rep, "open %s: %s", node, strerror(errno));
-	for (id = first; id < first + VICTIM_CHANNELS; id++)
+	for (id = first; id < first + VICTIM_TRIES; id++)
 		if (put_channel(fd, id, 1))
 			break;
-	rep->err = id < first + VICTIM_CHANNELS ? errno : 0;
+	rep->err = id < first + VICTIM_TRIES ? errno : 0;
 	rep->written = id - first;
 	_exit(0);
 }
@@ -876,15 +890,17 @@ static bool channel_present(struct __test_metadata *_metadata, int fd,
 
 /*
  * Whoever grows a slot's table pays for it, as for the nodes of an xarray:
- * a writer whose cgroup cannot take the larger table gets ENOMEM for the
- * channel that needs it, and that changes nothing. Once somebody else has
- * grown the table, the same writer creates channels again.
+ * each new channel created while the table is resized adds a segment to
+ * the new table, charged to its writer. A writer whose cgroup cannot take
+ * more gets ENOMEM after a bounded number of them, well before the new
+ * table is whole, and that changes nothing; others still create the same
+ * channel.
  */
 TEST_F_TIMEOUT(limits, memcg_pays_for_table_growth, 300)
 {
 	const struct child_report *rep = self->rep;
 	char node[128], procs[CG_FILE_PATH];
-	unsigned long first, id, growth;
+	unsigned long first, id, start;
 	const char *why = "";
 	int fd;
 	pid_t pid;
@@ -895,45 +911,38 @@ TEST_F_TIMEOUT(limits, memcg_pays_for_table_growth, 300)
 		SKIP(return, "%s", why);
 
 	/*
-	 * Others' channels, outside the cgroup, up to a growth. Every
+	 * Others' channels, outside the cgroup, up to a resize. Every
 	 * channel of this slot was made here, from id 1 up.
 	 */
 	fd = msg_slot_open(&self->env, MINOR_VICTIM, O_RDWR);
 	ASSERT_LE(0, fd) TH_LOG("open: %s", strerror(errno));
 	first = first_free_channel(fd, self->rep);
-	growth = next_table_growth(first - 1 + VICTIM_PREFILL);
-	for (id = first; id <= growth; id++)
+	start = next_resize_start(first - 1 + VICTIM_PREFILL);
+	for (id = first; id <= start; id++)
 		ASSERT_EQ(0, put_channel(fd, id, 1))
 			TH_LOG("prefilling channel %lu: %s", id, strerror(errno));
 
-	/* The channel that grows the table: too much for the cgroup. */
-	self->rep->first = growth + 1;
+	/* From the channel that starts the resize on. */
+	self->rep->first = start + 1;
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0)
 		victim_child(procs, node, self->rep);
 	reap_child(_metadata, pid, rep);
-	TH_LOG("uid %d, memory.max %lu: %lu new channels after %lu others', the first growing the table: %s",
-	       NOBODY_ID, VICTIM_MEMORY_MAX, rep->written, growth,
+	TH_LOG("uid %d, memory.max %lu: %lu new channels after %lu others', from the start of a resize: %s",
+	       NOBODY_ID, VICTIM_MEMORY_MAX, rep->written, start,
 	       rep->err ? strerror(rep->err) : "no error");
 	EXPECT_EQ(ENOMEM, rep->err);
-	EXPECT_EQ(0, rep->written);
-	EXPECT_FALSE(channel_present(_metadata, fd, growth + 1));
+	EXPECT_LT(0, rep->written);
+	EXPECT_GE(VICTIM_MEMORY_MAX / TABLE_SEGMENT_BYTES, rep->written);
+	id = start + 1 + rep->written;
+	EXPECT_FALSE(channel_present(_metadata, fd, id));
 
-	/* Root grows it; then the writer's channels fit its cgroup. */
-	ASSERT_EQ(0, put_channel(fd, growth + 1, 1))
-		TH_LOG("root growing the table: %s", strerror(errno));
+	/* Root pays for its own segments. */
+	ASSERT_EQ(0, put_channel(fd, id, 1))
+		TH_LOG("root creating channel %lu: %s", id, strerror(errno));
+	EXPECT_TRUE(channel_present(_metadata, fd, id));
 	close(fd);
-	self->rep->first = growth + 2;
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0)
-		victim_child(procs, node, self->rep);
-	reap_child(_metadata, pid, rep);
-	TH_LOG("then %lu of %lu new channels: %s", rep->written,
-	       VICTIM_CHANNELS, rep->err ? strerror(rep->err) : "no error");
-	EXPECT_EQ(0, rep->err);
-	EXPECT_EQ(VICTIM_CHANNELS, rep->written);
 }
 
 /* As root, clear channels @first to @first + @count - 1 of @fd, last first. */
