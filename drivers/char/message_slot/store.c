@@ -1082,7 +1082,9 @@ static struct msg_slot_table *msg_slot_find(struct msg_slot *slot, u32 hash,
  * held. A table of one segment is replaced by a larger one, which @w
  * allocates, when full; a larger table starts a resize at 3/4 load, whose
  * new table @w allocates, and while that table lacks segments, each new
- * channel brings one.
+ * channel brings one. A table that already takes the channels of a user
+ * at @w->max_channels waits until it is full: one user alone never needs
+ * more, and the write of another user that needs it builds it whole.
  *
  * Return: 0, -ENOSPC as msg_slot_rehash(), or -EAGAIN with what to
  * allocate first set in @w. Nothing that readers or writers can tell
@@ -1092,13 +1094,15 @@ static int msg_slot_make_space(struct msg_slot *slot, struct msg_slot_write *w)
 {
 	struct msg_slot_table *table = msg_slot_table_locked(slot);
 	u32 nr = slot->nr_channels, capacity;
-	bool small;
+	bool small, early;
 
 	if (!slot->resize) {
 		capacity = msg_slot_grown_capacity(table, nr, w->max_channels);
 		small = msg_slot_table_small(capacity);
-		if (small ? msg_slot_table_fits(table, nr) :
-			    !msg_slot_table_filling(table, nr))
+		early = !small && table &&
+			msg_slot_capacity_max(table->capacity) < w->max_channels;
+		if (early ? !msg_slot_table_filling(table, nr) :
+			    msg_slot_table_fits(table, nr))
 			return 0;
 		if (!w->table || w->table->capacity < capacity ||
 		    msg_slot_table_small(w->table->capacity) != small) {
@@ -1114,10 +1118,20 @@ static int msg_slot_make_space(struct msg_slot *slot, struct msg_slot_write *w)
 		msg_slot_resize_start(slot, w->table);
 		w->table = NULL;
 	}
-	if (slot->resize->nr_allocated < slot->resize->nr_segments &&
-	    !w->segment) {
-		w->want_segment = true;
-		return -EAGAIN;
+	while (slot->resize->nr_allocated < slot->resize->nr_segments) {
+		if (!w->segment) {
+			w->want_segment = true;
+			return -EAGAIN;
+		}
+		if (msg_slot_table_fits(table, nr))
+			break;
+		/*
+		 * The old table is full before the new one is whole: it
+		 * held a user's max_channels, or max_channels changed. This
+		 * write adds the segments left first, the slot lock dropped
+		 * between two of them.
+		 */
+		msg_slot_resize_step(slot, &w->segment);
 	}
 	return 0;
 }

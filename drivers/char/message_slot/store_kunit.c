@@ -804,6 +804,33 @@ static void msg_slot_resize_keeps_channels(struct kunit *test)
 }
 
 /*
+ * A table can be full with no resize running: one user filled it to its
+ * max_channels, which a growth does not go beyond. Once max_channels is
+ * raised, the next new channel needs a table of two segments, so it
+ * starts a resize and adds both segments before it creates its channel,
+ * rather than fail. Nothing changes for the channels there.
+ */
+static void msg_slot_write_message_full_before_resize(struct kunit *test)
+{
+	struct msg_slot_test *ctx = test->priv;
+
+	ctx->max_channels = 111;
+	KUNIT_ASSERT_EQ(test, msg_slot_test_fill_channels(test, 111, 1, false),
+			0U);
+	/* 111 channels fill 127 entries 7/8: one segment, full. */
+	KUNIT_EXPECT_EQ(test, msg_slot_capacity(ctx->slot), 127U);
+	KUNIT_EXPECT_EQ(test, msg_slot_resize_capacity(ctx->slot), 0U);
+
+	ctx->max_channels = MSG_SLOT_MAX_CHANNELS;
+	KUNIT_EXPECT_EQ(test, msg_slot_test_write(test, 112, 112,
+						  msg_slot_test_len(112)), 0);
+	KUNIT_EXPECT_EQ(test, msg_slot_test_count_bad(test, 112, 1, false), 0U);
+	KUNIT_EXPECT_EQ(test, msg_slot_test_nr_channels(test), 112U);
+	KUNIT_EXPECT_GT(test, msg_slot_capacity(ctx->slot) +
+			      msg_slot_resize_capacity(ctx->slot), 256U);
+}
+
+/*
  * The bound is per user. One user at its bound gets -ENOSPC for a new
  * channel, and for another user's channel too, since overwriting one takes
  * it; another user still creates as many as its own bound, and takes a
@@ -1184,6 +1211,7 @@ static struct kunit_case msg_slot_store_cases[] = {
 	KUNIT_CASE_PARAM_ATTR(msg_slot_resize_keeps_channels,
 			      msg_slot_test_step_gen_params,
 			      { .speed = KUNIT_SPEED_SLOW }),
+	KUNIT_CASE(msg_slot_write_message_full_before_resize),
 	KUNIT_CASE(msg_slot_write_message_bound_per_user),
 	KUNIT_CASE(msg_slot_watch_wakes_its_channel),
 	KUNIT_CASE(msg_slot_write_message_allocates_unlocked),
