@@ -226,6 +226,20 @@ static bool info_is(struct fault_ctx *c, int fd, size_t len,
 	return true;
 }
 
+/* Does poll() report exactly @want of @fd, and count the file only then? */
+static bool polls_revents(struct fault_ctx *c, int fd, short want)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN | POLLOUT };
+	int n;
+
+	n = poll(&pfd, 1, 0);
+	if (n != !!want || pfd.revents != want)
+		return why(c, "poll: %d (%s), revents %#x, not %#x", n,
+			   n < 0 ? strerror(errno) : "files", pfd.revents,
+			   want);
+	return true;
+}
+
 /*
  * Does poll() find @fd readable exactly when @readable? A file with a
  * channel is writable. Call it before any read of @fd, which makes it
@@ -233,29 +247,13 @@ static bool info_is(struct fault_ctx *c, int fd, size_t len,
  */
 static bool polls(struct fault_ctx *c, int fd, bool readable)
 {
-	struct pollfd pfd = { .fd = fd, .events = POLLIN | POLLOUT };
-	short want = POLLOUT | (readable ? POLLIN : 0);
-	int n;
-
-	n = poll(&pfd, 1, 0);
-	if (n != 1 || pfd.revents != want)
-		return why(c, "poll: %d (%s), revents %#x, not %#x", n,
-			   n < 0 ? strerror(errno) : "files", pfd.revents,
-			   want);
-	return true;
+	return polls_revents(c, fd, POLLOUT | (readable ? POLLIN : 0));
 }
 
 /* Does poll() find nothing to report of @fd, which has no channel? */
 static bool polls_nothing(struct fault_ctx *c, int fd)
 {
-	struct pollfd pfd = { .fd = fd, .events = POLLIN | POLLOUT };
-	int n;
-
-	n = poll(&pfd, 1, 0);
-	if (n != 0 || pfd.revents)
-		return why(c, "poll with no channel: %d (%s), revents %#x, not 0",
-			   n, n < 0 ? strerror(errno) : "files", pfd.revents);
-	return true;
+	return polls_revents(c, fd, 0);
 }
 
 static bool holds(struct fault_ctx *c, int fd, unsigned long id,
