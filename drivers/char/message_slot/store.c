@@ -17,16 +17,20 @@
  * whole 32-bit space, and comes back when they go.
  *
  * A table is made of segments of 128 entries. A table of one segment is
- * replaced whole, at 7/8 load; a larger one never is, since moving every
- * channel at once would stop the writers of the slot for a time that
- * grows with the table. Its resize starts early, at 3/4 load: each write
- * that creates a channel, and each clear, allocates one segment of the new
- * table, and once that is whole, moves a small batch of channels to it.
- * Meanwhile readers and writers look in both tables, and new channels go
- * to the new one; the new table has room for every channel created before
- * the resize ends. A slot's work moves the rest when nobody writes, and
- * frees old tables a few segments at a time once readers are done with
- * them. No write then pays for more than one segment and one batch.
+ * replaced whole by another of one segment, at 7/8 load; any other change
+ * of table is a resize, since moving every channel at once would stop the
+ * writers of the slot for a time that grows with the table. A growth
+ * starts it early, at 3/4 load: each write that creates a channel, and
+ * each clear, adds one segment to the new table, and once that is whole,
+ * moves a small batch of channels to it. Meanwhile readers and writers
+ * look in both tables, and new channels go to the new one; the new table
+ * has room for every channel created before the resize ends. A slot's
+ * work moves the rest when nobody writes, and old tables are freed a
+ * batch of segments at a time, by writes and by that work, once readers
+ * are done with them. No write then pays for more than one segment and
+ * one batch of each, but one: a table that holds one user's max_channels
+ * grows only when another user's write finds it full, and that write adds
+ * the new table's segments first.
  *
  * Entries are kept in the order of their homes (Robin Hood hashing): a new
  * channel goes before the first entry whose home lies past its own, and the
@@ -56,8 +60,8 @@
  *                          a smaller table; taken only by writers that
  *                          need one
  *   msg_slot.lock (mutex): serialises the writers of a slot, and the
- *                          slot's work; held only for work that does not
- *                          sleep
+ *                          slot's work; held for bounded work, which
+ *                          allocates nothing
  *     msg_slot.stripes[], msg_slot.moves, msg_slot.stats_count
  *                          (seqcount): write side taken under the mutex,
  *                          preemption disabled
@@ -95,6 +99,7 @@
 
 #include <kunit/static_stub.h>
 #include <kunit/visibility.h>
+#include <linux/bits.h>
 #include <linux/cleanup.h>
 #include <linux/kernel.h>
 #include <linux/log2.h>
@@ -122,17 +127,22 @@
  * segment of its own size, in the allocation of the table.
  */
 #define MSG_SLOT_SEGMENT_SHIFT		7
-#define MSG_SLOT_SEGMENT_ENTRIES	(1U << MSG_SLOT_SEGMENT_SHIFT)
+#define MSG_SLOT_SEGMENT_ENTRIES	BIT(MSG_SLOT_SEGMENT_SHIFT)
 #define MSG_SLOT_SEGMENT_MASK		(MSG_SLOT_SEGMENT_ENTRIES - 1)
 /*
  * Entries of the old table that one step of a resize visits: a free one,
- * passed, or a channel, moved. Emptying a table visits each entry once,
- * and once more each channel that a removal moves back to the cursor.
+ * passed, or a channel, moved. Emptying a table visits each of its
+ * channels once and each free entry once: at most twice its capacity.
  */
 #define MSG_SLOT_RESIZE_BATCH		32
-/* Segments of retired tables that one run of the slot's work frees. */
+/* Segments of retired tables that a write, a clear or a work step frees. */
 #define MSG_SLOT_FREE_BATCH		16
-/* The slot's work runs again a jiffy later while it has work left. */
+/*
+ * The slot's work takes up to 8 steps a run, the slot lock dropped between
+ * two, and runs again a jiffy later while it has work left: an old table
+ * of 2^20 channels empties in about half a minute with nobody writing.
+ */
+#define MSG_SLOT_WORK_STEPS		8
 #define MSG_SLOT_WORK_DELAY		1
 
 /*
@@ -653,8 +663,19 @@ static u32 msg_slot_next_want(u32 nr, u32 max_channels)
 }
 
 /*
+ * Whether a table of @capacity entries replaces @table whole: both of one
+ * segment, which a write copies at the cost of a few.
+ */
+static bool msg_slot_replaces_whole(const struct msg_slot_table *table,
+				    u32 capacity)
+{
+	return msg_slot_table_small(capacity) &&
+	       (!table || msg_slot_table_small(table->capacity));
+}
+
+/*
  * The capacity of the table that replaces @table, for @nr channels now
- * and @want later. A resize, for a table of more than one segment, also
+ * and @want later. A resize, unless both tables are of one segment, also
  * leaves room for every channel that may be created before it ends: one
  * a step, while it allocates a segment of the new table a step, and while
  * it visits MSG_SLOT_RESIZE_BATCH entries of @table a step, at most twice
@@ -666,7 +687,7 @@ static u32 msg_slot_new_capacity(const struct msg_slot_table *table, u32 nr,
 {
 	u32 steps;
 
-	if (msg_slot_table_small(msg_slot_capacity_for(want)))
+	if (msg_slot_replaces_whole(table, msg_slot_capacity_for(want)))
 		return msg_slot_capacity_for(want);
 	steps = table ? DIV_ROUND_UP(table->capacity * 2, MSG_SLOT_RESIZE_BATCH) :
 			0;
@@ -744,9 +765,9 @@ static void msg_slot_free_retired(struct msg_slot *slot)
 }
 
 /*
- * Copy entry @from of @old, a channel of @slot, to @new, where readers may
- * see it, or else return false: only where msg_slot_make_room() would.
- * The caller holds the moves seqcount.
+ * Copy entry @from of @old, a channel of @slot, to @new, or else return
+ * false: only where msg_slot_make_room() would. Readers may see @new, if
+ * the caller holds the moves seqcount, or not yet.
  */
 static bool msg_slot_copy(struct msg_slot *slot, struct msg_slot_table *new,
 			  struct msg_slot_table *old, u32 from)
@@ -763,13 +784,18 @@ static bool msg_slot_copy(struct msg_slot *slot, struct msg_slot_table *new,
 	WRITE_ONCE(dst->msg, src->msg);
 	WRITE_ONCE(dst->seq, src->seq);
 	*msg_slot_holder(new, at) = *msg_slot_holder(old, from);
+	/*
+	 * Last, as in msg_slot_insert(): who finds the id sees the message.
+	 * Pairs with the acquire in msg_slot_probe().
+	 */
 	smp_store_release(&dst->id, src->id);
 	return true;
 }
 
 /*
- * Replace @slot's table with @new, at once, for a table of one segment:
- * copy every channel to it and publish it. Readers may go on using the
+ * Replace @slot's table with @new, at once, when both are of one segment
+ * (see msg_slot_replaces_whole()): copy every channel to it and publish
+ * it. Readers may go on using the
  * old table until a grace period has passed; nothing writes to it any
  * more, so what they find there is a consistent, if older, view.
  *
@@ -790,13 +816,20 @@ static bool msg_slot_rehash(struct msg_slot *slot, struct msg_slot_table *new)
 	return true;
 }
 
-/* Start to move @slot's channels to @new, a table of several segments. */
+/*
+ * Start to move @slot's channels to @new. A table of one segment comes
+ * whole, and readers may look in it at once (see msg_slot_resize_step()).
+ */
 static void msg_slot_resize_start(struct msg_slot *slot,
 				  struct msg_slot_table *new)
 {
 	lockdep_assert_held(&slot->lock);
 	WRITE_ONCE(slot->resize, new);
 	slot->resize_cursor = 0;
+	if (new->nr_allocated == new->nr_segments) {
+		rcu_assign_pointer(slot->next, new);
+		schedule_delayed_work(&slot->work, MSG_SLOT_WORK_DELAY);
+	}
 }
 
 /*
@@ -844,7 +877,7 @@ static void msg_slot_resize_step(struct msg_slot *slot,
 	old = msg_slot_table_locked(slot);
 	msg_slot_write_begin(slot, &slot->moves);
 	for (visits = 0; visits < MSG_SLOT_RESIZE_BATCH &&
-			 slot->resize_cursor < old->capacity; visits++) {
+	     slot->resize_cursor < old->capacity; visits++) {
 		if (!msg_slot_entry(old, slot->resize_cursor)->id) {
 			slot->resize_cursor++;
 			continue;
@@ -871,20 +904,26 @@ static void msg_slot_resize_step(struct msg_slot *slot,
 
 /*
  * The slot's work: while a resize moves channels or tables wait to be
- * freed, a step of each, a jiffy apart, so that a slot nobody writes any
- * more ends its resize and frees its old tables, and never for long.
+ * freed, a few steps of each every jiffy, so that a slot nobody writes
+ * any more ends its resize and frees its old tables, and none of them
+ * holds the slot lock for long.
  */
 static void msg_slot_work(struct work_struct *work)
 {
 	struct msg_slot *slot = container_of(to_delayed_work(work),
 					     struct msg_slot, work);
-	bool more;
+	unsigned int steps;
+	bool more = true;
 
-	scoped_guard(mutex, &slot->lock) {
-		if (msg_slot_next_locked(slot))
-			msg_slot_resize_step(slot, NULL);
-		msg_slot_free_retired(slot);
-		more = msg_slot_next_locked(slot) || !list_empty(&slot->retired);
+	for (steps = 0; more && steps < MSG_SLOT_WORK_STEPS; steps++) {
+		scoped_guard(mutex, &slot->lock) {
+			if (msg_slot_next_locked(slot))
+				msg_slot_resize_step(slot, NULL);
+			msg_slot_free_retired(slot);
+			more = msg_slot_next_locked(slot) ||
+			       !list_empty(&slot->retired);
+		}
+		cond_resched();
 	}
 	if (more)
 		schedule_delayed_work(&slot->work, MSG_SLOT_WORK_DELAY);
@@ -982,7 +1021,6 @@ static void msg_slot_wake(struct msg_slot *slot, struct msg_slot_key key)
 							   EPOLLIN | EPOLLRDNORM);
 	}
 }
-
 
 /**
  * struct msg_slot_write - a write in progress
@@ -1098,14 +1136,14 @@ static int msg_slot_make_space(struct msg_slot *slot, struct msg_slot_write *w)
 
 	if (!slot->resize) {
 		capacity = msg_slot_grown_capacity(table, nr, w->max_channels);
-		small = msg_slot_table_small(capacity);
+		small = msg_slot_replaces_whole(table, capacity);
 		early = !small && table &&
 			msg_slot_capacity_max(table->capacity) < w->max_channels;
 		if (early ? !msg_slot_table_filling(table, nr) :
 			    msg_slot_table_fits(table, nr))
 			return 0;
 		if (!w->table || w->table->capacity < capacity ||
-		    msg_slot_table_small(w->table->capacity) != small) {
+		    msg_slot_replaces_whole(table, w->table->capacity) != small) {
 			w->capacity = capacity;
 			return -EAGAIN;
 		}
@@ -1215,6 +1253,7 @@ static int msg_slot_store_new(struct msg_slot *slot, struct msg_slot_write *w,
 
 	if (!table) {
 		msg_slot_resize_step(slot, &w->segment);
+		msg_slot_free_retired(slot);
 		table = msg_slot_next_locked(slot) ?:
 			msg_slot_table_locked(slot);
 		/* Always fits: see msg_slot_new_capacity(). */
@@ -1479,14 +1518,15 @@ static unsigned long msg_slot_take(struct msg_slot *slot,
 		msg_slot_resize_step(slot, segment);
 	else
 		msg_slot_drop_tables(slot);
+	msg_slot_free_retired(slot);
 	return old_msg;
 }
 
 /*
- * Move @slot to @new, a smaller table, if its table is still sparse, no
- * resize runs, and @new still holds every channel: writers may have come
- * and gone since @new was allocated. A @new of one segment replaces the
- * table at once; a larger one starts a resize.
+ * Move @slot to @new, a smaller table, if its table is still sparse and
+ * larger than @new, no resize runs, and @new still holds every channel:
+ * writers may have come and gone since @new was allocated. @new replaces
+ * a table of one segment at once, and any other by a resize.
  */
 static bool msg_slot_shrink_to(struct msg_slot *slot,
 			       struct msg_slot_table *new)
@@ -1494,9 +1534,10 @@ static bool msg_slot_shrink_to(struct msg_slot *slot,
 	struct msg_slot_table *table = msg_slot_table_locked(slot);
 	u32 nr = slot->nr_channels;
 
-	if (slot->resize || !msg_slot_table_sparse(table, nr))
+	if (slot->resize || !msg_slot_table_sparse(table, nr) ||
+	    new->capacity >= table->capacity)
 		return false;
-	if (msg_slot_table_small(new->capacity))
+	if (msg_slot_replaces_whole(table, new->capacity))
 		return msg_slot_table_fits(new, nr) &&
 		       msg_slot_rehash(slot, new);
 	if (new->capacity < msg_slot_shrunk_capacity(table, nr))
