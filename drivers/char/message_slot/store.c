@@ -122,11 +122,14 @@
 #define MSG_SLOT_MIN_CAPACITY	8
 
 /*
- * A segment holds 128 entries and their holders, 3.5 KiB on 64-bit: one
- * kmalloc() of less than a page. A table of up to 128 entries is a single
- * segment of its own size, in the allocation of the table.
+ * A segment is a page: 128 entries and their holders on 4 KiB pages, 28
+ * bytes each on 64-bit within 32. Pages, not slab objects, so that the
+ * segments of an old table go back to the page allocator when freed, and
+ * do not leave holes in slabs that the new table's segments keep. A table
+ * of up to one segment's entries is a single segment of its own size, in
+ * the allocation of the table.
  */
-#define MSG_SLOT_SEGMENT_SHIFT		7
+#define MSG_SLOT_SEGMENT_SHIFT		(PAGE_SHIFT - 5)
 #define MSG_SLOT_SEGMENT_ENTRIES	BIT(MSG_SLOT_SEGMENT_SHIFT)
 #define MSG_SLOT_SEGMENT_MASK		(MSG_SLOT_SEGMENT_ENTRIES - 1)
 /*
@@ -138,11 +141,11 @@
 /* Segments of retired tables that a write, a clear or a work step frees. */
 #define MSG_SLOT_FREE_BATCH		16
 /*
- * The slot's work takes up to 8 steps a run, the slot lock dropped between
+ * The slot's work takes up to 4 steps a run, the slot lock dropped between
  * two, and runs again a jiffy later while it has work left: an old table
- * of 2^20 channels empties in about half a minute with nobody writing.
+ * of 2^20 channels empties in about a minute with nobody writing.
  */
-#define MSG_SLOT_WORK_STEPS		8
+#define MSG_SLOT_WORK_STEPS		4
 #define MSG_SLOT_WORK_DELAY		1
 
 /*
@@ -229,6 +232,19 @@ static u32 *msg_slot_holder(const struct msg_slot_table *table, u32 at)
 static bool msg_slot_table_small(u32 capacity)
 {
 	return capacity <= MSG_SLOT_SEGMENT_ENTRIES;
+}
+
+/* A segment for a table of more than one. */
+static struct msg_slot_entry *msg_slot_alloc_segment(void)
+{
+	BUILD_BUG_ON(MSG_SLOT_SEGMENT_ENTRIES *
+		     (sizeof(struct msg_slot_entry) + sizeof(u32)) > PAGE_SIZE);
+	return (struct msg_slot_entry *)get_zeroed_page(MSG_SLOT_GFP);
+}
+
+static void msg_slot_free_segment(struct msg_slot_entry *segment)
+{
+	free_page((unsigned long)segment);
 }
 
 static unsigned int msg_slot_class(unsigned int len)
@@ -446,7 +462,7 @@ static void msg_slot_free_table(struct msg_slot_table *table, bool messages)
 		for (at = 0; messages && at < msg_slot_segment_len(table); at++)
 			kfree(msg_slot_buffer(table->segments[i][at].msg));
 		if (!msg_slot_table_small(table->capacity))
-			kfree(table->segments[i]);
+			msg_slot_free_segment(table->segments[i]);
 		/* A full slot holds a million messages. */
 		cond_resched();
 	}
@@ -612,13 +628,6 @@ VISIBLE_IF_KUNIT struct msg_slot_table *msg_slot_alloc_table(u32 capacity)
 }
 EXPORT_SYMBOL_IF_KUNIT(msg_slot_alloc_table);
 
-/* A segment for a table of more than one. */
-static struct msg_slot_entry *msg_slot_alloc_segment(void)
-{
-	return kzalloc(msg_slot_segment_size(MSG_SLOT_SEGMENT_ENTRIES),
-		       MSG_SLOT_GFP);
-}
-
 /* Whether @table, if any, can take channel number @nr + 1. */
 static bool msg_slot_table_fits(const struct msg_slot_table *table, u32 nr)
 {
@@ -747,6 +756,7 @@ static void msg_slot_retire(struct msg_slot *slot, struct msg_slot_table *table)
 static void msg_slot_free_retired(struct msg_slot *slot)
 {
 	struct msg_slot_table *table, *next;
+	struct msg_slot_entry *segment;
 	unsigned int nr_freed = 0;
 
 	lockdep_assert_held(&slot->lock);
@@ -754,7 +764,8 @@ static void msg_slot_free_retired(struct msg_slot *slot)
 		if (!poll_state_synchronize_rcu(table->retired_state))
 			return;
 		while (table->nr_allocated && nr_freed < MSG_SLOT_FREE_BATCH) {
-			kfree(table->segments[--table->nr_allocated]);
+			segment = table->segments[--table->nr_allocated];
+			msg_slot_free_segment(segment);
 			nr_freed++;
 		}
 		if (table->nr_allocated)
@@ -833,17 +844,35 @@ static void msg_slot_resize_start(struct msg_slot *slot,
 }
 
 /*
+ * The last entry of the run of entries in use of @table that starts at
+ * entry @at: the one before the next free entry.
+ */
+static u32 msg_slot_run_end(const struct msg_slot_table *table, u32 at)
+{
+	u32 next;
+
+	for (;; at = next) {
+		next = at + 1 == table->capacity ? 0 : at + 1;
+		if (!msg_slot_entry(table, next)->id)
+			return at;
+	}
+}
+
+/*
  * One step of the resize in progress, if any, with the slot lock held.
  * While the new table lacks segments, add *@segment to it, if the caller
  * brought one; once the new table is whole, publish it, for readers to
- * look in it too, and move the channels of the first
- * MSG_SLOT_RESIZE_BATCH entries not yet visited of the old one. Once the
- * old table is empty, the new one replaces it.
+ * look in it too, and visit MSG_SLOT_RESIZE_BATCH entries of the old one
+ * from the cursor on. Once the old table is empty, the new one replaces
+ * it.
  *
  * The entries of the old table before the cursor are all free: the step
- * empties entries in order, new channels go to the new table, and a
- * removal only moves entries back from further on, or to the last entry
- * from the first one, which is free once the cursor has passed it.
+ * empties the run of entries that starts at the cursor before it passes
+ * it, new channels go to the new table, and a removal only moves entries
+ * back from further on, or to the last entry from the first one, which
+ * is free once the cursor has passed it. A run is emptied from its end,
+ * where a removal moves no other entry: from its start, each removal
+ * would move all the rest of the run back by one.
  */
 static void msg_slot_resize_step(struct msg_slot *slot,
 				 struct msg_slot_entry **segment)
@@ -851,6 +880,7 @@ static void msg_slot_resize_step(struct msg_slot *slot,
 	struct msg_slot_table *new = slot->resize, *old;
 	unsigned int visits;
 	bool done;
+	u32 last;
 
 	lockdep_assert_held(&slot->lock);
 	if (!new)
@@ -882,9 +912,10 @@ static void msg_slot_resize_step(struct msg_slot *slot,
 			slot->resize_cursor++;
 			continue;
 		}
-		if (!msg_slot_copy(slot, new, old, slot->resize_cursor))
+		last = msg_slot_run_end(old, slot->resize_cursor);
+		if (!msg_slot_copy(slot, new, old, last))
 			break;
-		msg_slot_remove(old, slot->resize_cursor);
+		msg_slot_remove(old, last);
 	}
 	done = slot->resize_cursor == old->capacity;
 	if (done) {
@@ -904,22 +935,26 @@ static void msg_slot_resize_step(struct msg_slot *slot,
 
 /*
  * The slot's work: while a resize moves channels or tables wait to be
- * freed, a few steps of each every jiffy, so that a slot nobody writes
- * any more ends its resize and frees its old tables, and none of them
- * holds the slot lock for long.
+ * freed, and no write created a channel and no clear removed one since its
+ * last run, a few steps of each every jiffy. A slot nobody writes any more then
+ * ends its resize and frees its old tables, none of the steps holds the
+ * slot lock for long, and a slot that writers resize is left to them.
  */
 static void msg_slot_work(struct work_struct *work)
 {
 	struct msg_slot *slot = container_of(to_delayed_work(work),
 					     struct msg_slot, work);
+	bool more = true, busy = false;
 	unsigned int steps;
-	bool more = true;
 
-	for (steps = 0; more && steps < MSG_SLOT_WORK_STEPS; steps++) {
+	for (steps = 0; more && !busy && steps < MSG_SLOT_WORK_STEPS; steps++) {
 		scoped_guard(mutex, &slot->lock) {
-			if (msg_slot_next_locked(slot))
+			busy = slot->stepped;
+			slot->stepped = false;
+			if (!busy && msg_slot_next_locked(slot))
 				msg_slot_resize_step(slot, NULL);
-			msg_slot_free_retired(slot);
+			if (!busy)
+				msg_slot_free_retired(slot);
 			more = msg_slot_next_locked(slot) ||
 			       !list_empty(&slot->retired);
 		}
@@ -1254,6 +1289,7 @@ static int msg_slot_store_new(struct msg_slot *slot, struct msg_slot_write *w,
 	if (!table) {
 		msg_slot_resize_step(slot, &w->segment);
 		msg_slot_free_retired(slot);
+		slot->stepped = true;
 		table = msg_slot_next_locked(slot) ?:
 			msg_slot_table_locked(slot);
 		/* Always fits: see msg_slot_new_capacity(). */
@@ -1417,7 +1453,7 @@ static noinline int msg_slot_write_alloc(struct msg_slot *slot,
 		msg_slot_wake(slot, key);
 	/* What a racing writer made unnecessary, or a failure left. */
 	kfree(w.buffer);
-	kfree(w.segment);
+	msg_slot_free_segment(w.segment);
 	kvfree(w.table);
 	/* Only while still reserved: a stored count stays. */
 	if (w.reserved)
@@ -1519,6 +1555,7 @@ static unsigned long msg_slot_take(struct msg_slot *slot,
 	else
 		msg_slot_drop_tables(slot);
 	msg_slot_free_retired(slot);
+	slot->stepped = true;
 	return old_msg;
 }
 
@@ -1610,7 +1647,7 @@ int msg_slot_clear(struct msg_slot *slot, struct msg_slot_key key)
 		segment = msg_slot_alloc_segment();
 	scoped_cond_guard(mutex_kill, err = -EINTR, &slot->lock)
 		old_msg = msg_slot_take(slot, key, &segment);
-	kfree(segment);
+	msg_slot_free_segment(segment);
 	if (old_msg) {
 		kfree_rcu_mightsleep(msg_slot_buffer(old_msg));
 		msg_slot_shrink(slot);

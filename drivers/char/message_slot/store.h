@@ -85,6 +85,7 @@ struct msg_slot {
 	struct msg_slot_table *resize;
 	struct msg_slot_table __rcu *next;
 	u32 resize_cursor;
+	bool stepped;		/* a channel came or went since the work ran */
 	struct list_head retired;	/* old tables, freed a batch at a time */
 	struct delayed_work work;	/* moves and frees while nobody writes */
 	seqcount_t moves;	/* channels added, removed or moved */
