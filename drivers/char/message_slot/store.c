@@ -1229,7 +1229,10 @@ static int msg_slot_insert(struct msg_slot *slot, struct msg_slot_table *table,
 		WRITE_ONCE(entry->msg, (unsigned long)w->buffer | w->class);
 		WRITE_ONCE(entry->seq, msg_slot_next_stamp(slot));
 		*msg_slot_holder(table, at) = w->uid;
-		/* Publish the id last: who finds it also sees the message. */
+		/*
+		 * Publish the id last: who finds it also sees the message.
+		 * Pairs with the acquire in msg_slot_probe().
+		 */
 		smp_store_release(&entry->id, w->id);
 	}
 	msg_slot_write_end(&slot->moves);
