@@ -114,7 +114,6 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
-#include <linux/vmalloc.h>
 #include <linux/xarray.h>
 #include <uapi/linux/message_slot.h>
 
@@ -615,15 +614,7 @@ VISIBLE_IF_KUNIT struct msg_slot_table *msg_slot_alloc_table(u32 capacity)
 	size = struct_size(table, segments, nr_segments);
 	if (small)
 		size = size_add(size, msg_slot_segment_size(capacity));
-	/*
-	 * Beyond a page, vmalloc() at once: kvzalloc() would first try
-	 * kmalloc() of a higher order, which with __GFP_RETRY_MAYFAIL
-	 * compacts memory for it, 470,000 instructions for one write.
-	 */
-	if (size <= PAGE_SIZE)
-		table = kzalloc(size, MSG_SLOT_GFP);
-	else
-		table = __vmalloc(size, MSG_SLOT_GFP | __GFP_ZERO);
+	table = kvzalloc(size, MSG_SLOT_GFP);
 	if (!table)
 		return NULL;
 	table->capacity = capacity;
@@ -915,17 +906,27 @@ static void msg_slot_resize_step(struct msg_slot *slot,
 
 	old = msg_slot_table_locked(slot);
 	msg_slot_write_begin(slot, &slot->moves);
-	for (visits = 0; visits < MSG_SLOT_RESIZE_BATCH &&
-	     slot->resize_cursor < old->capacity; visits++) {
+	visits = 0;
+	while (visits < MSG_SLOT_RESIZE_BATCH &&
+	       slot->resize_cursor < old->capacity) {
 		if (!msg_slot_entry(old, slot->resize_cursor)->id) {
 			slot->resize_cursor++;
+			visits++;
 			continue;
 		}
+		/* Found once a step: the run's end moves back as it empties. */
 		last = msg_slot_run_end(old, slot->resize_cursor);
-		if (!msg_slot_copy(slot, new, old, last))
-			break;
-		msg_slot_remove(old, last);
+		for (;;) {
+			if (!msg_slot_copy(slot, new, old, last))
+				goto moved;
+			msg_slot_remove(old, last);
+			if (last == slot->resize_cursor ||
+			    ++visits == MSG_SLOT_RESIZE_BATCH)
+				break;
+			last = last ? last - 1 : old->capacity - 1;
+		}
 	}
+moved:
 	done = slot->resize_cursor == old->capacity;
 	if (done) {
 		/*
