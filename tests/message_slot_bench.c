@@ -923,8 +923,14 @@ static double clock_pair_ns;
 /* Cost of each write that created one of the last channels of a fill. */
 static double *create_ns;
 static unsigned int nr_created;
-/* The costliest of all the writes that created the channels of a fill. */
-static double created_max;
+/*
+ * Every write that created a channel of a fill, in order, the ioctl
+ * included: the target bounds the costliest against the median
+ * overwrite, TAIL_TARGET times it.
+ */
+static double *all_create_ns;
+static unsigned long nr_all_created;
+#define TAIL_TARGET		64U
 /* Slabs the kmalloc cache of the message buffers gained during them. */
 static long created_slabs;
 static double *tail_ns;
@@ -1009,6 +1015,39 @@ static double channel_overwrite_ns(uint32_t id, unsigned int len)
 }
 
 /*
+ * Every write that created a channel since the count before @n: the
+ * costliest, the count of channels before it, and how many cost more
+ * than TAIL_TARGET times @overwrite_med, the median overwrite at @n.
+ */
+static void bench_all_creates(const struct scale_cfg *cfg, unsigned long n,
+			      double overwrite_med)
+{
+	unsigned long i, at = 0, over = 0;
+	double max = 0;
+	char key[64];
+
+	for (i = 0; i < nr_all_created; i++) {
+		over += all_create_ns[i] > TAIL_TARGET * overwrite_med;
+		if (all_create_ns[i] > max) {
+			max = all_create_ns[i];
+			at = n - nr_all_created + i;
+		}
+	}
+	snprintf(key, sizeof(key), "tail_%s_%u_%lu_create_allmax", cfg->ids,
+		 cfg->len, n);
+	report(key, max, "ns/op");
+	snprintf(key, sizeof(key), "tail_%s_%u_%lu_create_allmax_at", cfg->ids,
+		 cfg->len, n);
+	report(key, at, "channels");
+	snprintf(key, sizeof(key), "tail_%s_%u_%lu_create_over64", cfg->ids,
+		 cfg->len, n);
+	report(key, over, "writes");
+	snprintf(key, sizeof(key), "tail_%s_%u_%lu_create_all", cfg->ids,
+		 cfg->len, n);
+	report(key, nr_all_created, "writes");
+}
+
+/*
  * The tails at @n channels: reads of existing channels ids[0..n-1] (all of
  * them, or TAIL_SAMPLES drawn from @rng), reads of the absent channels
  * @absent, the writes that created the last channels, and overwrites of
@@ -1039,10 +1078,6 @@ static void bench_tails(const struct scale_cfg *cfg, unsigned long n,
 	snprintf(key, sizeof(key), "tail_%s_%u_%lu_create", cfg->ids, cfg->len,
 		 n);
 	report_tail(key, create_ns, nr_created);
-	/* Every write that created a channel since the last count. */
-	snprintf(key, sizeof(key), "tail_%s_%u_%lu_create_allmax", cfg->ids,
-		 cfg->len, n);
-	report(key, created_max, "ns/op");
 
 	for (i = 0; i < TAIL_SAMPLES; i++)
 		tail_ns[i] = channel_overwrite_ns(ids[rng_below(rng, n)],
@@ -1050,6 +1085,7 @@ static void bench_tails(const struct scale_cfg *cfg, unsigned long n,
 	snprintf(key, sizeof(key), "tail_%s_%u_%lu_overwrite", cfg->ids,
 		 cfg->len, n);
 	report_tail(key, tail_ns, TAIL_SAMPLES);
+	bench_all_creates(cfg, n, tail_ns[(TAIL_SAMPLES - 1) / 2]);
 
 	/*
 	 * The first writes that cost more than 4 reads: how many there are
@@ -1110,7 +1146,7 @@ static void fill_channels(int fd, const uint32_t *ids, unsigned long from,
 	double ns;
 
 	nr_created = 0;
-	created_max = 0;
+	nr_all_created = 0;
 	for (i = from; i < to; i++) {
 		timed = create_ns && to - i <= TAIL_SAMPLES;
 		if (timed && !nr_created)
@@ -1121,8 +1157,7 @@ static void fill_channels(int fd, const uint32_t *ids, unsigned long from,
 		if (!create_ns)
 			continue;
 		ns = now_ns() - start - clock_pair_ns;
-		if (ns > created_max)
-			created_max = ns;
+		all_create_ns[nr_all_created++] = ns;
 		if (timed)
 			create_ns[nr_created++] = ns;
 	}
@@ -1198,12 +1233,14 @@ static void bench_scaling(uint64_t seed)
 		measure_clock_pair();
 		create_ns = alloc_populated(tail_size);
 		tail_ns = alloc_populated(tail_size);
+		all_create_ns = alloc_populated(nr_ids * sizeof(double));
 	}
 	printf("# scaling: ioctl+read of a random existing channel, ns/op;\n"
 	       "# kernel memory per channel, Slab and all-in, B/channel\n");
 	for (c = 0; c < ARRAY_SIZE(scale_cfgs); c++)
 		bench_scale_cfg(c, ids, seed);
 	if (tails) {
+		munmap(all_create_ns, nr_ids * sizeof(double));
 		munmap(tail_ns, tail_size);
 		munmap(create_ns, tail_size);
 		create_ns = NULL;
