@@ -1014,6 +1014,17 @@ static double channel_overwrite_ns(uint32_t id, unsigned int len)
 	return now_ns() - start - clock_pair_ns;
 }
 
+/* Report @value as figure @what of the first writes of a fill to @n. */
+static void report_create(const struct scale_cfg *cfg, unsigned long n,
+			  const char *what, double value, const char *unit)
+{
+	char key[64];
+
+	snprintf(key, sizeof(key), "tail_%s_%u_%lu_create_%s", cfg->ids,
+		 cfg->len, n, what);
+	report(key, value, unit);
+}
+
 /*
  * Every write that created a channel since the count before @n: the
  * costliest, the count of channels before it, and how many cost more
@@ -1024,7 +1035,6 @@ static void bench_all_creates(const struct scale_cfg *cfg, unsigned long n,
 {
 	unsigned long i, at = 0, over = 0;
 	double max = 0;
-	char key[64];
 
 	for (i = 0; i < nr_all_created; i++) {
 		over += all_create_ns[i] > TAIL_TARGET * overwrite_med;
@@ -1033,18 +1043,10 @@ static void bench_all_creates(const struct scale_cfg *cfg, unsigned long n,
 			at = n - nr_all_created + i;
 		}
 	}
-	snprintf(key, sizeof(key), "tail_%s_%u_%lu_create_allmax", cfg->ids,
-		 cfg->len, n);
-	report(key, max, "ns/op");
-	snprintf(key, sizeof(key), "tail_%s_%u_%lu_create_allmax_at", cfg->ids,
-		 cfg->len, n);
-	report(key, at, "channels");
-	snprintf(key, sizeof(key), "tail_%s_%u_%lu_create_over64", cfg->ids,
-		 cfg->len, n);
-	report(key, over, "writes");
-	snprintf(key, sizeof(key), "tail_%s_%u_%lu_create_all", cfg->ids,
-		 cfg->len, n);
-	report(key, nr_all_created, "writes");
+	report_create(cfg, n, "allmax", max, "ns/op");
+	report_create(cfg, n, "allmax_at", at, "channels");
+	report_create(cfg, n, "over64", over, "writes");
+	report_create(cfg, n, "all", nr_all_created, "writes");
 }
 
 /*
@@ -1093,15 +1095,9 @@ static void bench_tails(const struct scale_cfg *cfg, unsigned long n,
 	 */
 	for (i = 0; i < nr_created; i++)
 		nr_over += create_ns[i] > 4 * med_read;
-	snprintf(key, sizeof(key), "tail_%s_%u_%lu_create_n", cfg->ids,
-		 cfg->len, n);
-	report(key, nr_created, "writes");
-	snprintf(key, sizeof(key), "tail_%s_%u_%lu_create_over4", cfg->ids,
-		 cfg->len, n);
-	report(key, nr_over, "writes");
-	snprintf(key, sizeof(key), "tail_%s_%u_%lu_create_slabs", cfg->ids,
-		 cfg->len, n);
-	report(key, created_slabs, "slabs");
+	report_create(cfg, n, "n", nr_created, "writes");
+	report_create(cfg, n, "over4", nr_over, "writes");
+	report_create(cfg, n, "slabs", created_slabs, "slabs");
 }
 
 /*
